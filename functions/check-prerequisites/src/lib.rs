@@ -1,0 +1,16 @@
+//! `GET /v1/account/deletion-prerequisites`: every blocker of the caller's deletion at once.
+
+use shared::http::{self, Problem};
+use shared::lambda_http::http::StatusCode;
+use shared::lambda_http::{Body, Request, Response};
+use shared::App;
+
+pub async fn handle(app: &App, request: Request) -> Response<Body> {
+    http::respond(check(app, &request).await)
+}
+
+async fn check(app: &App, request: &Request) -> Result<Response<Body>, Problem> {
+    let caller = http::caller(request)?;
+    let prerequisites = app.deletion_prerequisites(&caller).await?;
+    Ok(http::json(StatusCode::OK, &prerequisites))
+}

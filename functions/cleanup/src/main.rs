@@ -1,0 +1,8 @@
+#[tokio::main]
+async fn main() -> Result<(), shared::lambda_http::Error> {
+    shared::runtime::serve_events(|app, event| async move {
+        let summary = cleanup::handle(app, event.context.deadline).await;
+        Ok(serde_json::to_value(summary)?)
+    })
+    .await
+}

@@ -1,0 +1,27 @@
+//! `POST /v1/account/deletion`: deletes the caller's account for good.
+
+use serde::Deserialize;
+use shared::http::{self, Problem};
+use shared::lambda_http::http::StatusCode;
+use shared::lambda_http::{Body, Request, Response};
+use shared::tokens::TokenString;
+use shared::App;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeleteAccount {
+    verification_token: String,
+}
+
+pub async fn handle(app: &App, request: Request) -> Response<Body> {
+    http::respond(delete(app, &request).await)
+}
+
+async fn delete(app: &App, request: &Request) -> Result<Response<Body>, Problem> {
+    let caller = http::caller(request)?;
+    let body: DeleteAccount = http::json_body(request)?;
+    let token = TokenString::parse(&body.verification_token)?;
+    let receipt = app.delete_account(&caller, &token).await?;
+    let status = if receipt.finished() { StatusCode::OK } else { StatusCode::ACCEPTED };
+    Ok(http::json(status, &receipt))
+}

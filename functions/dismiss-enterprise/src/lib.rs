@@ -1,0 +1,27 @@
+//! `POST /v1/enterprise/dismissal`: the default administrator dismisses the enterprise.
+
+use serde::Deserialize;
+use shared::http::{self, Problem};
+use shared::lambda_http::http::StatusCode;
+use shared::lambda_http::{Body, Request, Response};
+use shared::tokens::TokenString;
+use shared::App;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DismissEnterprise {
+    verification_token: String,
+}
+
+pub async fn handle(app: &App, request: Request) -> Response<Body> {
+    http::respond(dismiss(app, &request).await)
+}
+
+async fn dismiss(app: &App, request: &Request) -> Result<Response<Body>, Problem> {
+    let caller = http::caller(request)?;
+    let body: DismissEnterprise = http::json_body(request)?;
+    let token = TokenString::parse(&body.verification_token)?;
+    let dismissal = app.dismiss_enterprise(&caller, &token).await?;
+    let status = if dismissal.finished() { StatusCode::OK } else { StatusCode::ACCEPTED };
+    Ok(http::json(status, &dismissal))
+}

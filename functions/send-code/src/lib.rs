@@ -1,0 +1,26 @@
+//! `POST /v1/verification-codes`: mails a code for a purpose to the caller's bound address.
+
+use serde::Deserialize;
+use shared::http::{self, Problem};
+use shared::lambda_http::http::StatusCode;
+use shared::lambda_http::{Body, Request, Response};
+use shared::purpose::Purpose;
+use shared::App;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SendCode {
+    purpose: String,
+}
+
+pub async fn handle(app: &App, request: Request) -> Response<Body> {
+    http::respond(send(app, &request).await)
+}
+
+async fn send(app: &App, request: &Request) -> Result<Response<Body>, Problem> {
+    let caller = http::caller(request)?;
+    let body: SendCode = http::json_body(request)?;
+    let purpose = Purpose::from_client(&body.purpose)?;
+    let sent = app.send_code(&caller.account, purpose).await?;
+    Ok(http::json(StatusCode::ACCEPTED, &sent))
+}

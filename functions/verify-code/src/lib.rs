@@ -1,0 +1,29 @@
+//! `POST /v1/verification-codes/verify`: trades a code for a verification token.
+
+use serde::Deserialize;
+use shared::codes::VerificationCode;
+use shared::http::{self, Problem};
+use shared::lambda_http::http::StatusCode;
+use shared::lambda_http::{Body, Request, Response};
+use shared::purpose::Purpose;
+use shared::App;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VerifyCode {
+    purpose: String,
+    code: String,
+}
+
+pub async fn handle(app: &App, request: Request) -> Response<Body> {
+    http::respond(verify(app, &request).await)
+}
+
+async fn verify(app: &App, request: &Request) -> Result<Response<Body>, Problem> {
+    let caller = http::caller(request)?;
+    let body: VerifyCode = http::json_body(request)?;
+    let purpose = Purpose::from_client(&body.purpose)?;
+    let code = VerificationCode::parse(&body.code)?;
+    let token = app.verify_code(&caller.account, purpose, &code).await?;
+    Ok(http::json(StatusCode::OK, &token))
+}

@@ -1,0 +1,306 @@
+//! Accounts, their contacts and the identifiers they claim.
+
+use std::fmt;
+
+/// The `sub` claim of the caller's JWT: who is asking.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AccountId(String);
+
+impl AccountId {
+    pub const MAX_LEN: usize = 128;
+
+    pub fn parse(s: &str) -> Option<Self> {
+        let ok = !s.is_empty() && s.len() <= Self::MAX_LEN && s.chars().all(|c| c.is_ascii_graphic());
+        ok.then(|| Self(s.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for AccountId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{field} is malformed: {reason}")]
+pub struct InvalidIdentifier {
+    pub field: &'static str,
+    pub reason: &'static str,
+}
+
+/// An email address, trimmed and lower-cased so one mailbox is one claim.
+#[derive(Clone, PartialEq, Eq)]
+pub struct EmailAddress(String);
+
+impl EmailAddress {
+    pub fn parse(s: &str) -> Result<Self, InvalidIdentifier> {
+        let s = s.trim().to_ascii_lowercase();
+        let bad = |reason| InvalidIdentifier { field: "email", reason };
+        if s.len() > 254 {
+            return Err(bad("longer than 254 characters"));
+        }
+        let (local, domain) = s.split_once('@').ok_or(bad("no @"))?;
+        if local.is_empty() || domain.len() < 3 || !domain.contains('.') || domain.starts_with('.') || domain.ends_with('.') {
+            return Err(bad("not of the form name@domain.tld"));
+        }
+        if s.chars().any(|c| c.is_whitespace() || c.is_control()) || domain.contains('@') {
+            return Err(bad("contains spaces or a second @"));
+        }
+        Ok(Self(s))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// `a***e@example.com`: enough for a person to recognise, not enough to harvest.
+    pub fn masked(&self) -> String {
+        let (local, domain) = self.0.split_once('@').unwrap_or((&self.0, ""));
+        let chars: Vec<char> = local.chars().collect();
+        let shown = match chars.as_slice() {
+            [] => String::new(),
+            [only] => format!("{only}***"),
+            [first, .., last] => format!("{first}***{last}"),
+        };
+        format!("{shown}@{domain}")
+    }
+}
+
+// Debug shows the masked form so an address never lands in a log by accident.
+impl fmt::Debug for EmailAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "EmailAddress({})", self.masked())
+    }
+}
+
+/// A phone number in E.164 form, `+` and 8 to 15 digits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhoneNumber(String);
+
+impl PhoneNumber {
+    pub fn parse(s: &str) -> Result<Self, InvalidIdentifier> {
+        let s: String = s.chars().filter(|c| !matches!(c, ' ' | '-' | '(' | ')')).collect();
+        let digits = s.strip_prefix('+').unwrap_or("");
+        if (8..=15).contains(&digits.len()) && digits.chars().all(|c| c.is_ascii_digit()) {
+            Ok(Self(s))
+        } else {
+            Err(InvalidIdentifier { field: "phone", reason: "expected E.164, e.g. +8613800000001" })
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A sign-in name, compared without case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Username(String);
+
+impl Username {
+    pub fn parse(s: &str) -> Result<Self, InvalidIdentifier> {
+        let s = s.trim().to_lowercase();
+        if s.is_empty() || s.chars().count() > 64 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(InvalidIdentifier { field: "username", reason: "1 to 64 characters, no spaces" });
+        }
+        Ok(Self(s))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Something only one live account may hold at a time (seed 002: free again after deletion).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Identifier {
+    Username(Username),
+    Email(EmailAddress),
+    Phone(PhoneNumber),
+}
+
+impl Identifier {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Username(_) => "username",
+            Self::Email(_) => "email",
+            Self::Phone(_) => "phone",
+        }
+    }
+
+    pub fn value(&self) -> &str {
+        match self {
+            Self::Username(u) => u.as_str(),
+            Self::Email(e) => e.as_str(),
+            Self::Phone(p) => p.as_str(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    DefaultAdmin,
+    Admin,
+    Member,
+    Individual,
+}
+
+impl Role {
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "default_admin" => Self::DefaultAdmin,
+            "admin" => Self::Admin,
+            "member" => Self::Member,
+            "individual" => Self::Individual,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::DefaultAdmin => "default_admin",
+            Self::Admin => "admin",
+            Self::Member => "member",
+            Self::Individual => "individual",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountStatus {
+    Active,
+    /// Accepted for deletion; the purge is under way.
+    Deleting,
+    /// Locked; purged once the grace period has passed.
+    DeletionScheduled,
+}
+
+impl AccountStatus {
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "active" => Self::Active,
+            "deleting" => Self::Deleting,
+            "deletion_scheduled" => Self::DeletionScheduled,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Deleting => "deleting",
+            Self::DeletionScheduled => "deletion_scheduled",
+        }
+    }
+}
+
+/// An account as the domain sees it (its profile).
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub id: AccountId,
+    pub username: Option<Username>,
+    pub email: Option<EmailAddress>,
+    pub phone: Option<PhoneNumber>,
+    pub name: Option<String>,
+    pub enterprise_id: Option<String>,
+    pub role: Role,
+    pub status: AccountStatus,
+    pub hold_count: u32,
+}
+
+impl Account {
+    pub fn identifiers(&self) -> Vec<Identifier> {
+        let mut ids = Vec::new();
+        ids.extend(self.username.clone().map(Identifier::Username));
+        ids.extend(self.email.clone().map(Identifier::Email));
+        ids.extend(self.phone.clone().map(Identifier::Phone));
+        ids
+    }
+
+    pub fn is_default_admin(&self) -> bool {
+        self.role == Role::DefaultAdmin && self.enterprise_id.is_some()
+    }
+}
+
+/// A new account as sign-up (or the fixtures loader) registers it.
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub id: AccountId,
+    pub username: Option<Username>,
+    pub email: Option<EmailAddress>,
+    pub phone: Option<PhoneNumber>,
+    pub name: Option<String>,
+    pub enterprise_id: Option<String>,
+    pub role: Role,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error("no such account")]
+    NotFound,
+    #[error("the account was deleted")]
+    Deleted,
+    #[error("the account has no bound email")]
+    EmailNotBound,
+    #[error("{kind} {value:?} is held by a live account")]
+    IdentifierTaken { kind: &'static str, value: String },
+    #[error("account {0} already exists")]
+    AlreadyExists(String),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+impl crate::App {
+    /// Registers an account the way sign-up does: its username, email and phone
+    /// are claimed in the same transaction, so a live account's identifier is refused.
+    pub async fn register_account(&self, account: &NewAccount) -> Result<(), AccountError> {
+        self.store.register_account(account, self.clock.now()).await
+    }
+
+    /// The caller's account, or the contract error for an unknown or deleted one.
+    pub async fn live_account(&self, id: &AccountId) -> Result<Account, AccountError> {
+        match self.store.get_account(id).await? {
+            Some(a) if a.status == AccountStatus::Active => Ok(a),
+            Some(_) => Err(AccountError::Deleted),
+            None => Err(self.missing_account(id).await),
+        }
+    }
+
+    /// Why an account is not there: deleted (a receipt stays) or never known.
+    pub async fn missing_account(&self, id: &AccountId) -> AccountError {
+        match self.store.receipt_exists(id).await {
+            Ok(true) => AccountError::Deleted,
+            Ok(false) => AccountError::NotFound,
+            Err(e) => AccountError::Store(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_normalised_and_masked() {
+        let e = EmailAddress::parse("  Alice@Example.COM ").unwrap();
+        assert_eq!(e.as_str(), "alice@example.com");
+        assert_eq!(e.masked(), "a***e@example.com");
+        assert_eq!(EmailAddress::parse("a@example.com").unwrap().masked(), "a***@example.com");
+        assert!(!format!("{e:?}").contains("alice@"));
+        for bad in ["", "alice", "@example.com", "alice@", "alice@com", "a b@example.com", "a@b@example.com"] {
+            assert!(EmailAddress::parse(bad).is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn phones_are_e164() {
+        assert_eq!(PhoneNumber::parse("+86 138-0000-0001").unwrap().as_str(), "+8613800000001");
+        for bad in ["13800000001", "+12", "+86abc0000000", ""] {
+            assert!(PhoneNumber::parse(bad).is_err(), "{bad} accepted");
+        }
+    }
+}

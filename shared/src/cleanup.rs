@@ -1,0 +1,115 @@
+//! What the schedule runs: finish interrupted or scheduled deletions and
+//! dismissals, free claims whose quarantine passed, remove expired tokens
+//! that TTL has not removed yet. It reads the due index only, so its cost
+//! follows the work due, not the size of the table.
+
+use crate::store::sweep::{CLAIM_BUCKET, JOB_BUCKET, TOKEN_BUCKET};
+use crate::store::{DueEntry, JobKind, StoreError};
+use crate::work::{random_id, Budget, Progress};
+use crate::App;
+use serde::Serialize;
+use std::time::Instant;
+
+const PAGE: usize = 25;
+
+/// The one JSON line a run logs.
+#[derive(Debug, Default, Serialize)]
+pub struct CleanupSummary {
+    pub due_entries_read: usize,
+    pub deletions_finished: usize,
+    pub dismissals_finished: usize,
+    pub handovers_finished: usize,
+    pub jobs_paused: usize,
+    pub claims_freed: usize,
+    pub tokens_removed: usize,
+    pub failures: usize,
+    /// The run stopped at its deadline with work left for the next one.
+    pub stopped_early: bool,
+    pub duration_ms: u128,
+}
+
+impl App {
+    /// Runs until nothing is due or `deadline` comes. A failure on one item is
+    /// logged and counted; the others go on.
+    pub async fn run_cleanup(&self, deadline: Instant) -> CleanupSummary {
+        let started = Instant::now();
+        let mut summary = CleanupSummary::default();
+        for bucket in [JOB_BUCKET, CLAIM_BUCKET, TOKEN_BUCKET] {
+            if let Err(error) = self.sweep(bucket, deadline, &mut summary).await {
+                summary.failures += 1;
+                tracing::error!(bucket, %error, "cleanup could not read the due index");
+            }
+            if summary.stopped_early {
+                break;
+            }
+        }
+        summary.duration_ms = started.elapsed().as_millis();
+        tracing::info!(summary = %serde_json::to_string(&summary).unwrap_or_default(), "cleanup run");
+        summary
+    }
+
+    async fn sweep(&self, bucket: &str, deadline: Instant, summary: &mut CleanupSummary) -> Result<(), StoreError> {
+        let mut start = None;
+        loop {
+            if Instant::now() >= deadline {
+                summary.stopped_early = true;
+                return Ok(());
+            }
+            let (entries, next) = self.store.due_entries(bucket, self.clock.now(), PAGE, start).await?;
+            summary.due_entries_read += entries.len();
+            for entry in &entries {
+                if Instant::now() >= deadline {
+                    summary.stopped_early = true;
+                    return Ok(());
+                }
+                if let Err(error) = self.handle_due(bucket, entry, deadline, summary).await {
+                    summary.failures += 1;
+                    tracing::error!(bucket, key = %entry.pk.split('#').next().unwrap_or(""), %error, "cleanup item failed");
+                }
+            }
+            match next {
+                Some(key) => start = Some(key),
+                None => return Ok(()),
+            }
+        }
+    }
+
+    async fn handle_due(&self, bucket: &str, entry: &DueEntry, deadline: Instant, summary: &mut CleanupSummary) -> Result<(), String> {
+        let now = self.clock.now();
+        match bucket {
+            CLAIM_BUCKET => {
+                summary.claims_freed += self.store.free_claim(entry, now).await.map_err(|e| e.to_string())? as usize;
+            }
+            TOKEN_BUCKET => {
+                summary.tokens_removed += self.store.remove_expired_token(entry, now).await.map_err(|e| e.to_string())? as usize;
+            }
+            _ => {
+                let mut parts = entry.pk.splitn(3, '#').skip(1);
+                let (Some(kind), Some(subject)) = (parts.next().and_then(JobKind::parse), parts.next()) else {
+                    return Err(format!("unknown job key {}", entry.pk));
+                };
+                let owner = random_id("cleanup").map_err(|e| e.to_string())?;
+                let Some(job) = self.store.take_job(kind, subject, &owner, now).await.map_err(|e| e.to_string())? else {
+                    return Ok(()); // another worker has it
+                };
+                let budget = Budget::until(deadline);
+                let progress = match kind {
+                    JobKind::Deletion => self.resume_deletion(&job, &owner, budget).await.map_err(|e| e.to_string())?,
+                    JobKind::Dismissal => self.resume_dismissal(&job, &owner, budget).await.map_err(|e| e.to_string())?,
+                    JobKind::Handover => return Err("handover jobs are not resumed by cleanup yet".into()),
+                };
+                match (progress, kind) {
+                    (Progress::Finished, JobKind::Deletion) => summary.deletions_finished += 1,
+                    (Progress::Finished, JobKind::Dismissal) => summary.dismissals_finished += 1,
+                    (Progress::Finished, JobKind::Handover) => summary.handovers_finished += 1,
+                    (Progress::Paused, _) => {
+                        summary.jobs_paused += 1;
+                        self.store.release_job(&job, &owner, self.clock.now()).await.map_err(|e| e.to_string())?;
+                    }
+                    (Progress::LeaseLost, _) => {}
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,156 @@
+//! Configuration from the environment (contract §5), validated once at start-up.
+
+use std::collections::HashSet;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{0} is required but not set")]
+    Missing(&'static str),
+    #[error("{name} is malformed: {reason}")]
+    Malformed { name: &'static str, reason: String },
+}
+
+/// The key for hashing codes and tokens. Never printed, not even by `Debug`.
+#[derive(Clone)]
+pub struct CodeSecret(Vec<u8>);
+
+impl CodeSecret {
+    pub const MIN_LEN: usize = 32;
+
+    pub fn new(bytes: impl Into<Vec<u8>>) -> Result<Self, ConfigError> {
+        let bytes = bytes.into();
+        if bytes.len() < Self::MIN_LEN {
+            return Err(ConfigError::Malformed {
+                name: "CODE_SECRET",
+                reason: format!("must be at least {} bytes", Self::MIN_LEN),
+            });
+        }
+        Ok(Self(bytes))
+    }
+
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for CodeSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CodeSecret(..)")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub table_name: String,
+    pub sender_email: String,
+    pub code_secret: CodeSecret,
+    pub code_ttl_seconds: i64,
+    pub code_max_attempts: u32,
+    pub resend_cooldown_seconds: i64,
+    pub daily_code_limit: u32,
+    pub token_ttl_seconds: i64,
+    pub max_consecutive_failures: u32,
+    pub deletion_grace_seconds: i64,
+    pub mobile_client_ids: HashSet<String>,
+    pub identifier_quarantine_seconds: i64,
+    /// Items a request works through itself before it hands the rest of a
+    /// deletion or dismissal to `cleanup` and answers 202 (not in the contract).
+    pub inline_work_items: usize,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads every setting through `lookup`, so tests need not touch the process environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let required = |name: &'static str| -> Result<String, ConfigError> {
+            match lookup(name) {
+                Some(v) if !v.trim().is_empty() => Ok(v.trim().to_string()),
+                _ => Err(ConfigError::Missing(name)),
+            }
+        };
+        let number = |name: &'static str, default: i64, min: i64| -> Result<i64, ConfigError> {
+            match lookup(name) {
+                None => Ok(default),
+                Some(v) if v.trim().is_empty() => Ok(default),
+                Some(v) => match v.trim().parse::<i64>() {
+                    Ok(n) if n >= min => Ok(n),
+                    _ => Err(ConfigError::Malformed {
+                        name,
+                        reason: format!("expected a whole number of at least {min}"),
+                    }),
+                },
+            }
+        };
+        let sender_email = required("SENDER_EMAIL")?;
+        if crate::accounts::EmailAddress::parse(&sender_email).is_err() {
+            return Err(ConfigError::Malformed { name: "SENDER_EMAIL", reason: "not an email address".into() });
+        }
+        Ok(Self {
+            table_name: required("TABLE_NAME")?,
+            sender_email,
+            code_secret: CodeSecret::new(required("CODE_SECRET")?.into_bytes())?,
+            code_ttl_seconds: number("CODE_TTL_SECONDS", 600, 1)?,
+            code_max_attempts: number("CODE_MAX_ATTEMPTS", 5, 1)? as u32,
+            resend_cooldown_seconds: number("RESEND_COOLDOWN_SECONDS", 60, 0)?,
+            daily_code_limit: number("DAILY_CODE_LIMIT", 10, 1)? as u32,
+            token_ttl_seconds: number("TOKEN_TTL_SECONDS", 600, 1)?,
+            max_consecutive_failures: number("MAX_CONSECUTIVE_FAILURES", 20, 1)? as u32,
+            deletion_grace_seconds: number("DELETION_GRACE_SECONDS", 0, 0)?,
+            mobile_client_ids: lookup("MOBILE_CLIENT_IDS")
+                .unwrap_or_default()
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect(),
+            identifier_quarantine_seconds: number("IDENTIFIER_QUARANTINE_SECONDS", 0, 0)?,
+            inline_work_items: number("INLINE_WORK_ITEMS", 1000, 1)? as usize,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        move |k| map.get(k).cloned()
+    }
+
+    const BASE: [(&str, &str); 3] = [
+        ("TABLE_NAME", "t"),
+        ("SENDER_EMAIL", "no-reply@example.com"),
+        ("CODE_SECRET", "0123456789abcdef0123456789abcdef"),
+    ];
+
+    #[test]
+    fn defaults_are_the_contracts() {
+        let c = Config::from_lookup(env(&BASE)).unwrap();
+        assert_eq!((c.code_ttl_seconds, c.code_max_attempts, c.resend_cooldown_seconds), (600, 5, 60));
+        assert_eq!((c.daily_code_limit, c.token_ttl_seconds, c.max_consecutive_failures), (10, 600, 20));
+        assert_eq!((c.deletion_grace_seconds, c.identifier_quarantine_seconds), (0, 0));
+        assert!(c.mobile_client_ids.is_empty());
+    }
+
+    #[test]
+    fn a_missing_or_malformed_setting_is_named() {
+        let err = Config::from_lookup(env(&BASE[..2])).unwrap_err();
+        assert_eq!(err.to_string(), "CODE_SECRET is required but not set");
+        let mut short = BASE.to_vec();
+        short[2] = ("CODE_SECRET", "short");
+        assert!(Config::from_lookup(env(&short)).unwrap_err().to_string().starts_with("CODE_SECRET is malformed"));
+        let mut bad = BASE.to_vec();
+        bad.push(("CODE_TTL_SECONDS", "ten"));
+        assert!(Config::from_lookup(env(&bad)).unwrap_err().to_string().starts_with("CODE_TTL_SECONDS is malformed"));
+        let mut ids = BASE.to_vec();
+        ids.push(("MOBILE_CLIENT_IDS", " ios-app, android-app ,"));
+        let c = Config::from_lookup(env(&ids)).unwrap();
+        assert!(c.mobile_client_ids.contains("ios-app") && c.mobile_client_ids.contains("android-app"));
+        assert_eq!(c.mobile_client_ids.len(), 2);
+    }
+}

@@ -1,0 +1,182 @@
+//! Account deletion (seeds 000 and 002): irreversible, all-or-nothing from the
+//! outside. Accepting it is one transaction that spends the token, checks the
+//! account can go and locks it, so from then on every function answers
+//! `account_deleted`. The purge then runs page by page with recorded progress;
+//! `cleanup` finishes one that was cut off through `resume_deletion`.
+//!
+//! The notice is sent just before the final transaction that records the
+//! deletion, so it goes at least once: twice only if the process dies
+//! between the send and that commit.
+
+use crate::accounts::{AccountError, AccountId, AccountStatus};
+use crate::caller::Caller;
+use crate::clock::rfc3339;
+use crate::crypto::RandomError;
+use crate::failpoints::Interrupted;
+use crate::prerequisites::Blocker;
+use crate::store::accounts::account_from_item;
+use crate::store::jobs::LEASE_SECONDS;
+use crate::store::{DeletionFinal, Job, JobKind, StoreError, TxOutcome};
+use crate::tokens::TokenString;
+use crate::work::{random_id, Budget, Progress};
+use crate::App;
+use serde::Serialize;
+
+/// Items deleted per page: four BatchWriteItem requests.
+const ITEMS_PER_PAGE: usize = 100;
+
+/// The answer to delete-account (contract §3).
+#[derive(Debug, Serialize)]
+pub struct DeletionReceipt {
+    pub status: &'static str,
+    pub account_id: String,
+    pub receipt_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deleted_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub purge_at: Option<String>,
+}
+
+impl DeletionReceipt {
+    pub fn finished(&self) -> bool {
+        self.status == "deleted"
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeletionError {
+    #[error(transparent)]
+    Account(#[from] AccountError),
+    #[error("the deletion is blocked")]
+    PrerequisitesUnmet(Vec<Blocker>),
+    #[error("the verification token is invalid")]
+    TokenInvalid,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Random(#[from] RandomError),
+    #[error(transparent)]
+    Interrupted(#[from] Interrupted),
+}
+
+impl App {
+    /// Accepts the deletion and, without a grace period, purges the account
+    /// until done or out of budget (then `cleanup` finishes it and the answer is 202).
+    pub async fn delete_account(&self, caller: &Caller, token: &TokenString) -> Result<DeletionReceipt, DeletionError> {
+        let now = self.clock.now();
+        let grace = self.config.deletion_grace_seconds;
+        let owner = random_id("worker")?;
+        let job = Job {
+            kind: JobKind::Deletion,
+            subject: caller.account.to_string(),
+            step: "purge".into(),
+            done: 0,
+            cursor: None,
+            requested_by: caller.account.to_string(),
+            requested_at: now,
+            due_at: if grace > 0 { now + grace } else { now + LEASE_SECONDS },
+            lease_owner: (grace == 0).then(|| owner.clone()),
+            reference: random_id("rcpt")?,
+            payload: None,
+        };
+        let locked_as = if grace > 0 { AccountStatus::DeletionScheduled } else { AccountStatus::Deleting };
+        let outcome = self.store.accept_deletion(&caller.account, &token.hash(self), now, locked_as, &job).await?;
+        if let TxOutcome::Cancelled(_) = outcome {
+            // Say why, in the order a user can act on: the account, its blockers, the token.
+            if outcome.failed(1) {
+                let blockers = self.current_blockers(caller).await?;
+                if !blockers.is_empty() {
+                    return Err(DeletionError::PrerequisitesUnmet(blockers));
+                }
+            }
+            return Err(if outcome.failed(0) { DeletionError::TokenInvalid } else { AccountError::Deleted.into() });
+        }
+        tracing::info!(account = %caller.account, receipt = %job.reference, grace, "deletion accepted");
+        self.failpoints.check("deletion.accepted")?;
+        let answer = |status, deleted_at: Option<i64>, purge_at: Option<i64>| DeletionReceipt {
+            status,
+            account_id: caller.account.to_string(),
+            receipt_id: job.reference.clone(),
+            deleted_at: deleted_at.map(rfc3339),
+            purge_at: purge_at.map(rfc3339),
+        };
+        if grace > 0 {
+            return Ok(answer("deletion_scheduled", None, Some(now + grace)));
+        }
+        let mut deleted_at = None;
+        match self.run_deletion(&job, &owner, Budget::items(self.config.inline_work_items), &mut deleted_at).await? {
+            Progress::Finished => Ok(answer("deleted", deleted_at.or(Some(now)), None)),
+            Progress::Paused => {
+                self.store.release_job(&job, &owner, self.clock.now()).await?;
+                Ok(answer("deleting", None, None))
+            }
+            Progress::LeaseLost => Ok(answer("deleting", None, None)),
+        }
+    }
+
+    /// Carries a deletion on from wherever it stopped (also a scheduled one whose grace has passed).
+    pub async fn resume_deletion(&self, job: &Job, owner: &str, budget: Budget) -> Result<Progress, DeletionError> {
+        self.run_deletion(job, owner, budget, &mut None).await
+    }
+
+    /// `deleted_at` receives the time of the final transaction when this run makes it.
+    async fn run_deletion(&self, job: &Job, owner: &str, mut budget: Budget, deleted_at: &mut Option<i64>) -> Result<Progress, DeletionError> {
+        let account_id = AccountId::parse(&job.subject).ok_or_else(|| StoreError::Malformed("deletion job subject".into()))?;
+        let mut job = job.clone();
+        loop {
+            let page = self.store.account_items_page(&account_id, ITEMS_PER_PAGE).await?;
+            if !page.item_keys.is_empty() {
+                // Count only keys past the last counted one: a page re-read after a crash is not counted twice.
+                let fresh = page.item_keys.iter().filter(|k| job.cursor.as_deref().is_none_or(|c| k.as_str() > c)).count();
+                let last = page.item_keys.last().cloned().unwrap_or_default();
+                let progress = self
+                    .store
+                    .job_progress(&job, owner, self.clock.now(), "done = done + :fresh, #cursor = :last")
+                    .name("#cursor", "cursor")
+                    .value(":fresh", crate::store::n(fresh))
+                    .value(":last", crate::store::s(last.clone()));
+                if !self.store.save_progress(progress).await? {
+                    return Ok(Progress::LeaseLost);
+                }
+                job.done += fresh as u64;
+                job.cursor = Some(last);
+                self.failpoints.check("deletion.page_counted")?;
+                self.store.delete_account_items(&account_id, &page.item_keys).await?;
+                self.failpoints.check("deletion.page_deleted")?;
+                budget.spend(page.item_keys.len());
+                if budget.exhausted() {
+                    return Ok(Progress::Paused);
+                }
+                continue;
+            }
+            let Some(profile) = page.profile else {
+                // The final transaction already ran (it also ends the job): nothing is left to do.
+                return Ok(Progress::Finished);
+            };
+            let account = account_from_item(&profile)?;
+            if let Some(email) = &account.email {
+                if let Err(error) = self.mailer.send_deletion_notice(email, &job.reference).await {
+                    tracing::warn!(account = %account_id, %error, "deletion notice failed; a later run retries it");
+                    return Ok(Progress::Paused);
+                }
+            }
+            let now = self.clock.now();
+            let quarantine = self.config.identifier_quarantine_seconds;
+            let receipt = DeletionFinal {
+                receipt_id: job.reference.clone(),
+                requested_at: job.requested_at,
+                deleted_at: now,
+                items_removed: job.done,
+                identifiers_free_at: (quarantine > 0).then_some(now + quarantine),
+            };
+            return match self.store.finalize_deletion(&account, &job, owner, &receipt).await? {
+                TxOutcome::Committed => {
+                    *deleted_at = Some(now);
+                    tracing::info!(account = %account_id, receipt = %job.reference, items_removed = job.done, "account deleted");
+                    Ok(Progress::Finished)
+                }
+                _ => Ok(Progress::LeaseLost),
+            };
+        }
+    }
+}

@@ -1,0 +1,53 @@
+//! What a verification code and the token it buys are for.
+
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Purpose {
+    DeleteAccount,
+    DismissEnterprise,
+    HandoverAccount,
+    /// The designated person proving a new email during a handover; never asked for by clients.
+    ConfirmHandover,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("purpose must be one of delete_account, dismiss_enterprise, handover_account")]
+pub struct UnsupportedPurpose;
+
+impl Purpose {
+    /// The purposes a client may ask a code for (contract §3).
+    pub fn from_client(s: &str) -> Result<Self, UnsupportedPurpose> {
+        match s {
+            "delete_account" => Ok(Self::DeleteAccount),
+            "dismiss_enterprise" => Ok(Self::DismissEnterprise),
+            "handover_account" => Ok(Self::HandoverAccount),
+            _ => Err(UnsupportedPurpose),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::DeleteAccount => "delete_account",
+            Self::DismissEnterprise => "dismiss_enterprise",
+            Self::HandoverAccount => "handover_account",
+            Self::ConfirmHandover => "confirm_handover",
+        }
+    }
+
+    /// Words for the mail subject and body.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::DeleteAccount => "delete your account",
+            Self::DismissEnterprise => "dismiss your enterprise",
+            Self::HandoverAccount => "hand over an account",
+            Self::ConfirmHandover => "confirm this address for an account handed over to you",
+        }
+    }
+}
+
+impl fmt::Display for Purpose {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

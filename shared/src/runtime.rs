@@ -1,0 +1,57 @@
+//! Process start-up shared by every function: logs, configuration, clients, the Lambda loop.
+
+use crate::App;
+use lambda_http::{service_fn, Body, Request, Response};
+use std::future::Future;
+
+/// JSON logs, one object a line, with the Lambda request id from the runtime's span.
+pub fn init_logging() {
+    init_logging_to(std::io::stdout);
+}
+
+pub fn init_logging_to<W>(writer: W)
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_current_span(true)
+        .with_span_list(false)
+        .with_target(false)
+        .with_writer(writer)
+        .try_init();
+}
+
+/// Builds the app once per process; a missing or malformed setting stops here, named.
+async fn start() -> Result<&'static App, lambda_http::Error> {
+    init_logging();
+    let app = App::from_env().await.map_err(|e| {
+        tracing::error!(error = %e, "configuration error");
+        e
+    })?;
+    app.store.warm_up().await;
+    // One app for the life of the process, shared by every invocation.
+    Ok(Box::leak(Box::new(app)))
+}
+
+/// Runs an API Gateway handler.
+pub async fn serve_http<F, Fut>(handler: F) -> Result<(), lambda_http::Error>
+where
+    F: Fn(&'static App, Request) -> Fut + Copy + Send + 'static,
+    Fut: Future<Output = Response<Body>> + Send,
+{
+    let app = start().await?;
+    lambda_http::run(service_fn(move |request: Request| async move { Ok::<_, std::convert::Infallible>(handler(app, request).await) })).await
+}
+
+/// Runs a handler of other events (the schedule).
+pub async fn serve_events<F, Fut>(handler: F) -> Result<(), lambda_http::Error>
+where
+    F: Fn(&'static App, lambda_http::lambda_runtime::LambdaEvent<serde_json::Value>) -> Fut + Copy + Send + 'static,
+    Fut: Future<Output = Result<serde_json::Value, lambda_http::Error>> + Send,
+{
+    let app = start().await?;
+    lambda_http::lambda_runtime::run(lambda_http::lambda_runtime::service_fn(move |event| handler(app, event))).await
+}

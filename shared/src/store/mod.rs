@@ -1,0 +1,440 @@
+//! Every DynamoDB access pattern of the bundle, and nothing else. The key
+//! design is the table in `docs/key-design.md`; each pattern below names its row.
+//! The domain modules decide; this module only reads and writes, and turns a
+//! failed condition into a domain-shaped answer instead of an error string.
+
+pub mod accounts;
+pub mod codes;
+pub mod enterprises;
+pub mod jobs;
+pub mod sweep;
+
+pub use accounts::{AccountItemsPage, DeletionFinal};
+pub use codes::CodeSlot;
+pub use enterprises::{MemberRef, ReleasePlan};
+pub use jobs::{Job, JobKind};
+pub use sweep::DueEntry;
+
+use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
+use aws_sdk_dynamodb::Client;
+use std::collections::HashMap;
+
+pub type Item = HashMap<String, AttributeValue>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("DynamoDB request failed: {0}")]
+    Unavailable(String),
+    #[error("stored item {0} is malformed")]
+    Malformed(String),
+}
+
+impl StoreError {
+    fn sdk<E: std::error::Error + 'static, R: std::fmt::Debug>(err: SdkError<E, R>) -> Self {
+        Self::Unavailable(DisplayErrorContext(err).to_string())
+    }
+}
+
+/// The one table, and how to reach it.
+#[derive(Debug, Clone)]
+pub struct Store {
+    client: Client,
+    table: String,
+}
+
+/// How a transaction ended, with each item's cancellation reason when it did not commit.
+#[derive(Debug)]
+pub enum TxOutcome {
+    Committed,
+    /// One entry per operation, in order: `Some(reason)` where that operation's condition failed.
+    Cancelled(Vec<Option<String>>),
+}
+
+impl TxOutcome {
+    pub fn failed(&self, index: usize) -> bool {
+        matches!(self, Self::Cancelled(r) if r.get(index).is_some_and(|x| x.is_some()))
+    }
+}
+
+pub(crate) mod keys {
+    pub fn account(id: &str) -> String {
+        format!("ACCOUNT#{id}")
+    }
+    pub const PROFILE: &str = "PROFILE";
+    pub fn hold(kind: &str, reference: &str) -> String {
+        format!("PROFILE#HOLD#{kind}#{reference}")
+    }
+    pub fn token(hash: &str) -> String {
+        format!("TOKEN#{hash}")
+    }
+    pub const TOKEN: &str = "TOKEN";
+    pub fn claim(kind: &str, value: &str) -> String {
+        format!("CLAIM#{}#{value}", kind.to_ascii_uppercase())
+    }
+    pub const CLAIM: &str = "CLAIM";
+    pub fn enterprise(id: &str) -> String {
+        format!("ENTERPRISE#{id}")
+    }
+    pub const META: &str = "META";
+    pub fn member(account: &str) -> String {
+        format!("MEMBER#{account}")
+    }
+    pub fn job(kind: &str, subject: &str) -> String {
+        format!("JOB#{kind}#{subject}")
+    }
+    pub const JOB: &str = "JOB";
+    pub fn receipt(account: &str) -> String {
+        format!("RECEIPT#{account}")
+    }
+    pub const RECEIPT: &str = "RECEIPT";
+}
+
+pub(crate) fn key(pk: String, sk: &str) -> Item {
+    HashMap::from([("pk".to_string(), s(pk)), ("sk".to_string(), s(sk))])
+}
+
+pub(crate) fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+pub(crate) fn n(v: impl ToString) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+/// Reading typed attributes out of an item.
+pub(crate) trait ItemExt {
+    fn str(&self, name: &str) -> Option<&str>;
+    fn num(&self, name: &str) -> Option<i64>;
+    fn map(&self, name: &str) -> Option<&Item>;
+}
+
+impl ItemExt for Item {
+    fn str(&self, name: &str) -> Option<&str> {
+        self.get(name).and_then(|v| v.as_s().ok()).map(String::as_str)
+    }
+    fn num(&self, name: &str) -> Option<i64> {
+        self.get(name).and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok())
+    }
+    fn map(&self, name: &str) -> Option<&Item> {
+        self.get(name).and_then(|v| v.as_m().ok())
+    }
+}
+
+/// One write, usable alone or inside a transaction. Placeholders follow the
+/// DynamoDB convention: `#name` for attribute names, `:value` for values.
+#[derive(Debug, Clone)]
+pub(crate) struct Op {
+    kind: OpKind,
+    condition: Option<String>,
+    names: HashMap<String, String>,
+    values: Item,
+}
+
+#[derive(Debug, Clone)]
+enum OpKind {
+    Put(Item),
+    Update(Item, String),
+    Delete(Item),
+    Check(Item),
+}
+
+impl Op {
+    pub fn put(item: Item) -> Self {
+        Self::of(OpKind::Put(item))
+    }
+    pub fn update(key: Item, expression: impl Into<String>) -> Self {
+        Self::of(OpKind::Update(key, expression.into()))
+    }
+    pub fn delete(key: Item) -> Self {
+        Self::of(OpKind::Delete(key))
+    }
+    pub fn check(key: Item, condition: impl Into<String>) -> Self {
+        Self::of(OpKind::Check(key)).when(condition)
+    }
+    fn of(kind: OpKind) -> Self {
+        Self { kind, condition: None, names: HashMap::new(), values: HashMap::new() }
+    }
+    pub fn when(mut self, condition: impl Into<String>) -> Self {
+        self.condition = Some(condition.into());
+        self
+    }
+    pub fn name(mut self, placeholder: &str, attribute: impl Into<String>) -> Self {
+        self.names.insert(placeholder.to_string(), attribute.into());
+        self
+    }
+    pub fn value(mut self, placeholder: &str, value: AttributeValue) -> Self {
+        self.values.insert(placeholder.to_string(), value);
+        self
+    }
+
+    fn names(&self) -> Option<HashMap<String, String>> {
+        (!self.names.is_empty()).then(|| self.names.clone())
+    }
+    fn values(&self) -> Option<Item> {
+        (!self.values.is_empty()).then(|| self.values.clone())
+    }
+
+    fn into_transact(self, table: &str) -> Result<TransactWriteItem, StoreError> {
+        use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put, ReturnValuesOnConditionCheckFailure as Rv, Update};
+        let bad = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Malformed(e.to_string());
+        let (names, values) = (self.names(), self.values());
+        let item = match self.kind {
+            OpKind::Put(item) => TransactWriteItem::builder().put(
+                Put::builder()
+                    .table_name(table)
+                    .set_item(Some(item))
+                    .set_condition_expression(self.condition)
+                    .set_expression_attribute_names(names)
+                    .set_expression_attribute_values(values)
+                    .build()
+                    .map_err(bad)?,
+            ),
+            OpKind::Update(key, expression) => TransactWriteItem::builder().update(
+                Update::builder()
+                    .table_name(table)
+                    .set_key(Some(key))
+                    .update_expression(expression)
+                    .set_condition_expression(self.condition)
+                    .set_expression_attribute_names(names)
+                    .set_expression_attribute_values(values)
+                    .return_values_on_condition_check_failure(Rv::AllOld)
+                    .build()
+                    .map_err(bad)?,
+            ),
+            OpKind::Delete(key) => TransactWriteItem::builder().delete(
+                Delete::builder()
+                    .table_name(table)
+                    .set_key(Some(key))
+                    .set_condition_expression(self.condition)
+                    .set_expression_attribute_names(names)
+                    .set_expression_attribute_values(values)
+                    .build()
+                    .map_err(bad)?,
+            ),
+            OpKind::Check(key) => TransactWriteItem::builder().condition_check(
+                ConditionCheck::builder()
+                    .table_name(table)
+                    .set_key(Some(key))
+                    .condition_expression(self.condition.unwrap_or_default())
+                    .set_expression_attribute_names(names)
+                    .set_expression_attribute_values(values)
+                    .build()
+                    .map_err(bad)?,
+            ),
+        };
+        Ok(item.build())
+    }
+}
+
+/// What a single conditional write saw.
+#[derive(Debug)]
+pub enum Written {
+    /// The write happened; the item as `ReturnValues` asked (old or new), if any.
+    Done(Option<Item>),
+    /// The condition failed; the item as it was, if it existed.
+    Refused(Option<Item>),
+}
+
+impl Store {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self { client, table: table.into() }
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// Opens the connection during init, so the first request does not pay for the TLS handshake.
+    pub async fn warm_up(&self) {
+        let _ = self.client.get_item().table_name(&self.table).set_key(Some(key("WARMUP".into(), "WARMUP"))).send().await;
+    }
+
+    async fn get(&self, key: Item) -> Result<Option<Item>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(StoreError::sdk)?;
+        Ok(out.item)
+    }
+
+    /// A conditional single-item write. `new_image` asks for the item after an
+    /// update (else the item before it); a failed condition returns the item as it was.
+    async fn write(&self, op: Op, new_image: bool) -> Result<Written, StoreError> {
+        use aws_sdk_dynamodb::operation::{delete_item::DeleteItemError, put_item::PutItemError, update_item::UpdateItemError};
+        use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure as Rv};
+        let (names, values) = (op.names(), op.values());
+        match op.kind {
+            OpKind::Update(key, expression) => {
+                let result = self
+                    .client
+                    .update_item()
+                    .table_name(&self.table)
+                    .set_key(Some(key))
+                    .update_expression(expression)
+                    .set_condition_expression(op.condition)
+                    .set_expression_attribute_names(names)
+                    .set_expression_attribute_values(values)
+                    .return_values(if new_image { ReturnValue::AllNew } else { ReturnValue::AllOld })
+                    .return_values_on_condition_check_failure(Rv::AllOld)
+                    .send()
+                    .await;
+                match result {
+                    Ok(out) => Ok(Written::Done(out.attributes)),
+                    Err(e) => match e.as_service_error() {
+                        Some(UpdateItemError::ConditionalCheckFailedException(c)) => Ok(Written::Refused(c.item().cloned())),
+                        _ => Err(StoreError::sdk(e)),
+                    },
+                }
+            }
+            OpKind::Put(item) => {
+                let result = self
+                    .client
+                    .put_item()
+                    .table_name(&self.table)
+                    .set_item(Some(item))
+                    .set_condition_expression(op.condition)
+                    .set_expression_attribute_names(names)
+                    .set_expression_attribute_values(values)
+                    .return_values_on_condition_check_failure(Rv::AllOld)
+                    .send()
+                    .await;
+                match result {
+                    Ok(_) => Ok(Written::Done(None)),
+                    Err(e) => match e.as_service_error() {
+                        Some(PutItemError::ConditionalCheckFailedException(c)) => Ok(Written::Refused(c.item().cloned())),
+                        _ => Err(StoreError::sdk(e)),
+                    },
+                }
+            }
+            OpKind::Delete(key) => {
+                let result = self
+                    .client
+                    .delete_item()
+                    .table_name(&self.table)
+                    .set_key(Some(key))
+                    .set_condition_expression(op.condition)
+                    .set_expression_attribute_names(names)
+                    .set_expression_attribute_values(values)
+                    .return_values(ReturnValue::AllOld)
+                    .return_values_on_condition_check_failure(Rv::AllOld)
+                    .send()
+                    .await;
+                match result {
+                    Ok(out) => Ok(Written::Done(out.attributes)),
+                    Err(e) => match e.as_service_error() {
+                        Some(DeleteItemError::ConditionalCheckFailedException(c)) => Ok(Written::Refused(c.item().cloned())),
+                        _ => Err(StoreError::sdk(e)),
+                    },
+                }
+            }
+            OpKind::Check(_) => Err(StoreError::Malformed("a condition check runs only inside a transaction".into())),
+        }
+    }
+
+    /// All-or-nothing write of up to 100 operations. A conflict with another
+    /// transaction on the same items is retried; a failed condition is reported.
+    async fn transact(&self, ops: Vec<Op>) -> Result<TxOutcome, StoreError> {
+        use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+        let items = ops.into_iter().map(|op| op.into_transact(&self.table)).collect::<Result<Vec<_>, _>>()?;
+        let mut backoff_ms = 10;
+        loop {
+            let result = self.client.transact_write_items().set_transact_items(Some(items.clone())).send().await;
+            let err = match result {
+                Ok(_) => return Ok(TxOutcome::Committed),
+                Err(e) => e,
+            };
+            if let Some(TransactWriteItemsError::TransactionCanceledException(c)) = err.as_service_error() {
+                let reasons: Vec<Option<String>> = c
+                    .cancellation_reasons()
+                    .iter()
+                    .map(|r| r.code().filter(|code| *code != "None").map(String::from))
+                    .collect();
+                let conflict = reasons.iter().flatten().any(|r| r == "TransactionConflict");
+                if conflict && backoff_ms < 1000 {
+                    tokio::time::sleep(std::time::Duration::from_millis(backoff_ms)).await;
+                    backoff_ms *= 2;
+                    continue;
+                }
+                return Ok(TxOutcome::Cancelled(reasons));
+            }
+            if let Some(TransactWriteItemsError::TransactionInProgressException(_)) = err.as_service_error() {
+                if backoff_ms < 1000 {
+                    tokio::time::sleep(std::time::Duration::from_millis(backoff_ms)).await;
+                    backoff_ms *= 2;
+                    continue;
+                }
+            }
+            return Err(StoreError::sdk(err));
+        }
+    }
+
+    /// Deletes the given keys, 25 to a request, retrying what DynamoDB left unprocessed.
+    async fn delete_keys(&self, keys: Vec<Item>) -> Result<(), StoreError> {
+        use aws_sdk_dynamodb::types::{DeleteRequest, WriteRequest};
+        for chunk in keys.chunks(25) {
+            let mut requests = chunk
+                .iter()
+                .map(|k| {
+                    DeleteRequest::builder()
+                        .set_key(Some(k.clone()))
+                        .build()
+                        .map(|d| WriteRequest::builder().delete_request(d).build())
+                        .map_err(|e| StoreError::Malformed(e.to_string()))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut backoff_ms = 10;
+            while !requests.is_empty() {
+                let out = self
+                    .client
+                    .batch_write_item()
+                    .request_items(&self.table, requests)
+                    .send()
+                    .await
+                    .map_err(StoreError::sdk)?;
+                requests = out.unprocessed_items.and_then(|mut m| m.remove(&self.table)).unwrap_or_default();
+                if !requests.is_empty() {
+                    tokio::time::sleep(std::time::Duration::from_millis(backoff_ms)).await;
+                    backoff_ms = (backoff_ms * 2).min(1000);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads the given keys, 100 to a request, retrying what DynamoDB left unprocessed.
+    async fn get_many(&self, keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
+        use aws_sdk_dynamodb::types::KeysAndAttributes;
+        let mut found = Vec::new();
+        for chunk in keys.chunks(100) {
+            let mut pending = Some(
+                KeysAndAttributes::builder()
+                    .set_keys(Some(chunk.to_vec()))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(|e| StoreError::Malformed(e.to_string()))?,
+            );
+            while let Some(request) = pending.take() {
+                let out = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, request)
+                    .send()
+                    .await
+                    .map_err(StoreError::sdk)?;
+                found.extend(out.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default());
+                pending = out.unprocessed_keys.and_then(|mut m| m.remove(&self.table)).filter(|k| !k.keys().is_empty());
+            }
+        }
+        Ok(found)
+    }
+}
