@@ -214,3 +214,30 @@ impl App {
         }
     }
 }
+
+#[derive(Debug, thiserror::Error)]
+pub enum EnterpriseError {
+    #[error("enterprise {0} already exists")]
+    AlreadyExists(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl App {
+    /// Registers an active enterprise (its members register with its id and their role).
+    pub async fn register_enterprise(&self, id: &str, name: &str, default_admin: Option<&AccountId>) -> Result<(), EnterpriseError> {
+        let enterprise = Enterprise {
+            id: id.to_string(),
+            name: name.to_string(),
+            default_admin: default_admin.cloned(),
+            status: EnterpriseStatus::Active,
+            dismissed_at: None,
+            members_released: 0,
+        };
+        if self.store.register_enterprise(&enterprise).await? {
+            Ok(())
+        } else {
+            Err(EnterpriseError::AlreadyExists(id.to_string()))
+        }
+    }
+}

@@ -1,0 +1,56 @@
+//! The dev tool behind `scripts/dev`: `provision` (table from the template,
+//! verified sender), `seed FILE`, `mail`. Reads the same environment as the functions.
+
+use journeys::fixtures::Fixtures;
+use journeys::localstack;
+use std::process::ExitCode;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        ["provision"] => provision().await,
+        ["seed", file] => seed(file).await,
+        ["mail"] => mail().await,
+        _ => Err("usage: devtool provision | seed FILE | mail".into()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("devtool: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn required(name: &str) -> Result<String, localstack::Error> {
+    std::env::var(name).map_err(|_| format!("{name} is required").into())
+}
+
+async fn provision() -> Result<(), localstack::Error> {
+    let sdk = localstack::sdk_config().await;
+    let table = required("TABLE_NAME")?;
+    localstack::create_table(&aws_sdk_dynamodb::Client::new(&sdk), &table).await?;
+    localstack::verify_sender(&aws_sdk_sesv2::Client::new(&sdk), &required("SENDER_EMAIL")?).await?;
+    println!("table {table} ready, sender verified");
+    Ok(())
+}
+
+async fn seed(file: &str) -> Result<(), localstack::Error> {
+    let text = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
+    let fixtures = Fixtures::parse(&text)?;
+    let app = shared::App::from_env().await?;
+    fixtures.load(&app).await?;
+    println!(
+        "seeded {} enterprises, {} accounts, {} holds from {file}",
+        fixtures.enterprises.len(),
+        fixtures.accounts.len(),
+        fixtures.holds.len()
+    );
+    Ok(())
+}
+
+async fn mail() -> Result<(), localstack::Error> {
+    println!("{}", serde_json::to_string_pretty(&localstack::mails().await?)?);
+    Ok(())
+}

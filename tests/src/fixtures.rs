@@ -1,0 +1,118 @@
+//! Fixtures (`scripts/dev seed FILE`, contract §6), loaded the way sign-up and
+//! other services would: accounts through registration (identifier claims
+//! included), holds through the hold registration every service uses.
+
+use serde::Deserialize;
+use shared::accounts::{AccountId, EmailAddress, NewAccount, PhoneNumber, Role, Username};
+use shared::holds::Hold;
+use shared::App;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fixtures {
+    #[serde(default)]
+    pub enterprises: Vec<EnterpriseFixture>,
+    #[serde(default)]
+    pub accounts: Vec<AccountFixture>,
+    #[serde(default)]
+    pub holds: Vec<HoldFixture>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnterpriseFixture {
+    pub id: String,
+    pub name: Option<String>,
+    pub default_admin: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountFixture {
+    pub id: String,
+    pub username: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub name: Option<String>,
+    pub enterprise_id: Option<String>,
+    pub role: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HoldFixture {
+    pub account_id: String,
+    pub kind: String,
+    pub detail: Option<String>,
+    pub reference: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FixtureError {
+    #[error("fixtures: {0}")]
+    Invalid(String),
+    #[error("account {account}: {source}")]
+    Account { account: String, source: shared::accounts::AccountError },
+    #[error("enterprise {0}: {1}")]
+    Enterprise(String, shared::enterprises::EnterpriseError),
+    #[error("hold {kind} on {account}: {source}")]
+    Hold { account: String, kind: String, source: shared::holds::HoldError },
+}
+
+fn id(s: &str) -> Result<AccountId, FixtureError> {
+    AccountId::parse(s).ok_or_else(|| FixtureError::Invalid(format!("{s:?} is not an account id")))
+}
+
+fn invalid(e: impl std::fmt::Display) -> FixtureError {
+    FixtureError::Invalid(e.to_string())
+}
+
+impl AccountFixture {
+    pub fn to_new_account(&self) -> Result<NewAccount, FixtureError> {
+        let role = match self.role.as_deref() {
+            Some(r) => Role::parse(r).ok_or_else(|| FixtureError::Invalid(format!("account {}: unknown role {r:?}", self.id)))?,
+            None if self.enterprise_id.is_some() => Role::Member,
+            None => Role::Individual,
+        };
+        if (role == Role::Individual) != self.enterprise_id.is_none() {
+            return Err(FixtureError::Invalid(format!("account {}: role {} does not fit enterprise_id", self.id, role.as_str())));
+        }
+        Ok(NewAccount {
+            id: id(&self.id)?,
+            username: self.username.as_deref().map(Username::parse).transpose().map_err(invalid)?,
+            email: self.email.as_deref().map(EmailAddress::parse).transpose().map_err(invalid)?,
+            phone: self.phone.as_deref().map(PhoneNumber::parse).transpose().map_err(invalid)?,
+            name: self.name.clone(),
+            enterprise_id: self.enterprise_id.clone(),
+            role,
+        })
+    }
+}
+
+impl Fixtures {
+    pub fn parse(json: &str) -> Result<Self, FixtureError> {
+        serde_json::from_str(json).map_err(invalid)
+    }
+
+    /// Loads everything; stops at the first refusal and names it.
+    pub async fn load(&self, app: &App) -> Result<(), FixtureError> {
+        for e in &self.enterprises {
+            let admin = e.default_admin.as_deref().map(id).transpose()?;
+            app.register_enterprise(&e.id, e.name.as_deref().unwrap_or(&e.id), admin.as_ref())
+                .await
+                .map_err(|err| FixtureError::Enterprise(e.id.clone(), err))?;
+        }
+        for a in &self.accounts {
+            let account = a.to_new_account()?;
+            app.register_account(&account).await.map_err(|source| FixtureError::Account { account: a.id.clone(), source })?;
+        }
+        for h in &self.holds {
+            let reference = h.reference.clone().unwrap_or_else(|| "default".into());
+            let hold = Hold::new(&h.kind, &reference, h.detail.as_deref().unwrap_or_default()).map_err(invalid)?;
+            app.register_hold(&id(&h.account_id)?, &hold)
+                .await
+                .map_err(|source| FixtureError::Hold { account: h.account_id.clone(), kind: h.kind.clone(), source })?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,367 @@
+//! A test stack: a fresh table on the moto server, an [`App`] over it with the
+//! real SDK clients, and the functions' own handlers called in-process with
+//! API Gateway HTTP API events, as Lambda would call them.
+
+use crate::fixtures::Fixtures;
+use crate::localstack::{self, Mail};
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde_json::{json, Value};
+use shared::config::Config;
+use shared::App;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+pub type Item = HashMap<String, AttributeValue>;
+
+pub const SENDER: &str = "no-reply@example.com";
+pub const SECRET: &str = "test-only-secret-0123456789abcdef0123456789";
+
+/// The HTTP functions of contract §1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Function {
+    SendCode,
+    VerifyCode,
+    CheckPrerequisites,
+    DismissEnterprise,
+    DeleteAccount,
+}
+
+impl Function {
+    pub const ALL: [Function; 5] = [Self::SendCode, Self::VerifyCode, Self::CheckPrerequisites, Self::DismissEnterprise, Self::DeleteAccount];
+
+    pub fn route(self) -> (&'static str, &'static str) {
+        match self {
+            Self::SendCode => ("POST", "/v1/verification-codes"),
+            Self::VerifyCode => ("POST", "/v1/verification-codes/verify"),
+            Self::CheckPrerequisites => ("GET", "/v1/account/deletion-prerequisites"),
+            Self::DismissEnterprise => ("POST", "/v1/enterprise/dismissal"),
+            Self::DeleteAccount => ("POST", "/v1/account/deletion"),
+        }
+    }
+}
+
+/// An API Gateway HTTP API (payload 2.0) event, as the JWT authorizer passes it.
+pub fn event(function: Function, sub: Option<&str>, client_id: &str, body: Option<&str>) -> Value {
+    let (method, path) = function.route();
+    let mut claims = json!({"client_id": client_id, "iss": "https://issuer.example.com", "token_use": "access"});
+    if let Some(sub) = sub {
+        claims["sub"] = json!(sub);
+    }
+    json!({
+        "version": "2.0",
+        "routeKey": format!("{method} {path}"),
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": {"content-type": "application/json", "user-agent": "journeys"},
+        "requestContext": {
+            "accountId": "123456789012", "apiId": "local", "domainName": "localhost", "domainPrefix": "localhost",
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "journeys"},
+            "requestId": "journeys", "routeKey": format!("{method} {path}"), "stage": "$default",
+            "time": "23/Nov/2026:01:00:00 +0000", "timeEpoch": 0,
+            "authorizer": {"jwt": {"claims": claims, "scopes": null}}
+        },
+        "body": body,
+        "isBase64Encoded": false
+    })
+}
+
+/// A function's answer, as the client sees it.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: HashMap<String, String>,
+    pub body: Value,
+}
+
+impl Reply {
+    /// The problem's `code` member, or "" for a success.
+    pub fn code(&self) -> &str {
+        self.body.get("code").and_then(Value::as_str).unwrap_or("")
+    }
+
+    pub fn str(&self, member: &str) -> &str {
+        self.body.get(member).and_then(Value::as_str).unwrap_or("")
+    }
+
+    #[track_caller]
+    pub fn expect(&self, status: u16, code: &str) -> &Self {
+        assert_eq!((self.status, self.code()), (status, code), "unexpected answer: {}", self.body);
+        if status >= 400 {
+            assert_eq!(self.headers.get("content-type").map(String::as_str), Some("application/problem+json"));
+            assert_eq!(self.body["status"], json!(status));
+            assert!(self.body["title"].is_string() && self.body["detail"].is_string(), "{}", self.body);
+        }
+        self
+    }
+}
+
+pub struct TestStack {
+    pub app: Arc<App>,
+    pub dynamo: aws_sdk_dynamodb::Client,
+    pub table: String,
+    suffix: String,
+}
+
+fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    getrandom_fill(&mut buf);
+    shared::crypto::hex(&buf)
+}
+
+fn getrandom_fill(buf: &mut [u8]) {
+    for chunk in buf.chunks_mut(16) {
+        let bytes = shared::crypto::random_bytes::<16>().expect("random source");
+        chunk.copy_from_slice(&bytes[..chunk.len()]);
+    }
+}
+
+impl TestStack {
+    pub async fn start() -> Self {
+        Self::with(|_| {}).await
+    }
+
+    /// A stack whose configuration the test adjusts (limits, grace period, mobile clients).
+    pub async fn with(adjust: impl FnOnce(&mut Config)) -> Self {
+        let sdk = localstack::sdk_config().await;
+        let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
+        let table = format!("journeys-{}", random_hex(6));
+        localstack::create_table(&dynamo, &table).await.expect("moto must be running (scripts/test starts it)");
+        localstack::verify_sender(&aws_sdk_sesv2::Client::new(&sdk), SENDER).await.expect("verify sender");
+        let env = HashMap::from([("TABLE_NAME", table.clone()), ("SENDER_EMAIL", SENDER.to_string()), ("CODE_SECRET", SECRET.to_string())]);
+        let mut config = Config::from_lookup(|k| env.get(k).cloned()).expect("test config");
+        adjust(&mut config);
+        Self { app: Arc::new(App::new(config, &sdk)), dynamo, table, suffix: random_hex(4) }
+    }
+
+    /// A name unique to this test run, so tests sharing moto's mailbox never see each other's mail.
+    pub fn id(&self, base: &str) -> String {
+        format!("{base}-{}", self.suffix)
+    }
+
+    pub fn email(&self, base: &str) -> String {
+        format!("{}@example.com", self.id(base))
+    }
+
+    /// Loads fixtures written with `{id}` placeholders standing for this run's suffix.
+    pub async fn seed(&self, fixtures: Value) {
+        let text = fixtures.to_string().replace("{id}", &self.suffix);
+        Fixtures::parse(&text).expect("fixtures parse").load(&self.app).await.expect("fixtures load");
+    }
+
+    pub async fn invoke(&self, function: Function, sub: Option<&str>, client_id: &str, body: Option<&str>) -> Reply {
+        let event = event(function, sub, client_id, body);
+        let request = shared::lambda_http::request::from_str(&event.to_string()).expect("a valid API Gateway event");
+        let response = match function {
+            Function::SendCode => send_code::handle(&self.app, request).await,
+            Function::VerifyCode => verify_code::handle(&self.app, request).await,
+            Function::CheckPrerequisites => check_prerequisites::handle(&self.app, request).await,
+            Function::DismissEnterprise => dismiss_enterprise::handle(&self.app, request).await,
+            Function::DeleteAccount => delete_account::handle(&self.app, request).await,
+        };
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str().to_ascii_lowercase(), v.to_str().unwrap_or_default().to_string()))
+            .collect();
+        let body = match response.body() {
+            shared::lambda_http::Body::Text(t) => serde_json::from_str(t).expect("every answer is JSON"),
+            shared::lambda_http::Body::Binary(b) => serde_json::from_slice(b).expect("every answer is JSON"),
+            _ => Value::Null,
+        };
+        Reply { status, headers, body }
+    }
+
+    /// A user of this stack, by the base of their id (see [`TestStack::id`]).
+    pub fn user(&self, base: &str) -> User<'_> {
+        User { stack: self, id: self.id(base), email: self.email(base), client_id: "web-console".into() }
+    }
+
+    /// Every mail moto accepted for `address`, oldest first.
+    pub async fn mails_to(&self, address: &str) -> Vec<Mail> {
+        localstack::mails().await.expect("moto mail").into_iter().filter(|m| m.to.iter().any(|t| t == address)).collect()
+    }
+
+    pub async fn item(&self, pk: &str, sk: &str) -> Option<Item> {
+        self.dynamo
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(pk.into()))
+            .key("sk", AttributeValue::S(sk.into()))
+            .consistent_read(true)
+            .send()
+            .await
+            .expect("get item")
+            .item
+    }
+
+    /// Every item of the table (a test may scan; the functions never do).
+    pub async fn all_items(&self) -> Vec<Item> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self.dynamo.scan().table_name(&self.table).set_exclusive_start_key(start).send().await.expect("scan");
+            items.extend(out.items.unwrap_or_default());
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return items;
+            }
+        }
+    }
+
+    /// The keys of every item whose pk starts with `prefix`, sorted.
+    pub async fn keys_with_prefix(&self, prefix: &str) -> Vec<(String, String)> {
+        let mut keys: Vec<(String, String)> = self
+            .all_items()
+            .await
+            .iter()
+            .filter_map(|i| Some((i.get("pk")?.as_s().ok()?.clone(), i.get("sk")?.as_s().ok()?.clone())))
+            .filter(|(pk, _)| pk.starts_with(prefix))
+            .collect();
+        keys.sort();
+        keys
+    }
+
+    /// Writes `count` data items under an account, as other services' data would be.
+    pub async fn attach_items(&self, account: &str, count: usize) {
+        use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+        let requests: Vec<WriteRequest> = (0..count)
+            .map(|i| {
+                let item = HashMap::from([
+                    ("pk".to_string(), AttributeValue::S(format!("ACCOUNT#{account}"))),
+                    ("sk".to_string(), AttributeValue::S(format!("DATA#{i:06}"))),
+                    ("payload".to_string(), AttributeValue::S("x".repeat(64))),
+                ]);
+                WriteRequest::builder().put_request(PutRequest::builder().set_item(Some(item)).build().expect("put")).build()
+            })
+            .collect();
+        for chunk in requests.chunks(25) {
+            let mut pending = chunk.to_vec();
+            while !pending.is_empty() {
+                let out = self.dynamo.batch_write_item().request_items(&self.table, pending).send().await.expect("batch write");
+                pending = out.unprocessed_items.and_then(|mut m| m.remove(&self.table)).unwrap_or_default();
+            }
+        }
+    }
+}
+
+/// A person using the platform, with the requests the journeys make.
+pub struct User<'a> {
+    pub stack: &'a TestStack,
+    pub id: String,
+    pub email: String,
+    pub client_id: String,
+}
+
+impl User<'_> {
+    /// The same person, signed in through another OAuth client (e.g. the mobile app).
+    pub fn on_client(mut self, client_id: &str) -> Self {
+        self.client_id = client_id.into();
+        self
+    }
+
+    pub async fn call(&self, function: Function, body: Value) -> Reply {
+        let body = (!body.is_null()).then(|| body.to_string());
+        self.stack.invoke(function, Some(&self.id), &self.client_id, body.as_deref()).await
+    }
+
+    pub async fn send_code(&self, purpose: &str) -> Reply {
+        self.call(Function::SendCode, json!({"purpose": purpose})).await
+    }
+
+    pub async fn verify(&self, purpose: &str, code: &str) -> Reply {
+        self.call(Function::VerifyCode, json!({"purpose": purpose, "code": code})).await
+    }
+
+    pub async fn check(&self) -> Reply {
+        self.call(Function::CheckPrerequisites, Value::Null).await
+    }
+
+    pub async fn dismiss(&self, token: &str) -> Reply {
+        self.call(Function::DismissEnterprise, json!({"verification_token": token})).await
+    }
+
+    pub async fn delete(&self, token: &str) -> Reply {
+        self.call(Function::DeleteAccount, json!({"verification_token": token})).await
+    }
+
+    pub async fn mails(&self) -> Vec<Mail> {
+        self.stack.mails_to(&self.email).await
+    }
+
+    /// The code in the newest mail to this user.
+    pub async fn code_from_mail(&self) -> String {
+        let mails = self.mails().await;
+        let body = &mails.last().expect("a code mail").body;
+        code_in(body).expect("a 6-digit code in the mail")
+    }
+
+    /// Send, read the mail, verify: the token the journeys start from.
+    pub async fn token_for(&self, purpose: &str) -> String {
+        self.send_code(purpose).await.expect(202, "");
+        let code = self.code_from_mail().await;
+        let reply = self.verify(purpose, &code).await;
+        reply.expect(200, "");
+        reply.str("verification_token").to_string()
+    }
+}
+
+/// The six digits after "code is" in a mail body.
+pub fn code_in(body: &str) -> Option<String> {
+    let at = body.find("code is ")? + "code is ".len();
+    let digits: String = body[at..].chars().take(6).collect();
+    (digits.len() == 6 && digits.chars().all(|c| c.is_ascii_digit())).then_some(digits)
+}
+
+impl TestStack {
+    /// A second app on the same table with other settings (another sender, other limits).
+    pub async fn app_with(&self, adjust: impl FnOnce(&mut Config)) -> App {
+        let sdk = localstack::sdk_config().await;
+        let mut config = self.app.config.clone();
+        adjust(&mut config);
+        let app = App::new(config, &sdk);
+        app.clock.advance(self.offset());
+        app
+    }
+
+    fn offset(&self) -> i64 {
+        self.app.clock.now() - shared::clock::Clock::default().now()
+    }
+
+    /// Every item of the table, rendered so two snapshots compare: "nothing changed".
+    pub async fn snapshot(&self) -> Vec<String> {
+        let mut items: Vec<String> = self
+            .all_items()
+            .await
+            .iter()
+            .map(canonical)
+            .collect();
+        items.sort();
+        items
+    }
+
+    pub async fn profile(&self, account: &str) -> Option<Item> {
+        self.item(&format!("ACCOUNT#{account}"), "PROFILE").await
+    }
+}
+
+/// An item as text with its attributes (and those of nested maps) in key order.
+fn canonical(item: &Item) -> String {
+    fn value(v: &AttributeValue) -> String {
+        match v {
+            AttributeValue::M(m) => format!("{{{}}}", canonical(m)),
+            other => format!("{other:?}"),
+        }
+    }
+    let mut pairs: Vec<String> = item.iter().map(|(k, v)| format!("{k}={}", value(v))).collect();
+    pairs.sort();
+    pairs.join(",")
+}
+
+/// A number attribute of an item, or of a map inside it (`"code_delete_account.attempts_left"`).
+pub fn number(item: &Item, path: &str) -> Option<i64> {
+    let mut parts = path.split('.');
+    let first = item.get(parts.next()?)?;
+    let value = parts.try_fold(first, |v, p| v.as_m().ok()?.get(p))?;
+    value.as_n().ok()?.parse().ok()
+}
