@@ -6,6 +6,11 @@ racing requests can both pass one condition (seen here: 7 of 50 concurrent
 guesses passed a "5 attempts left" condition). Serialising the backend's
 operations restores the guarantee the bundle relies on, without replacing
 moto: requests still arrive in parallel over HTTP and are answered by moto.
+It also stops moto from keeping every DynamoDB object it ever made for its
+debug dump (/moto-api/data.json): the dump is where the local stack reads
+mail, and with tens of thousands of items it took minutes and the memory grew
+without end. The DynamoDB API itself is untouched.
+
 Usage: python moto_server.py -H 127.0.0.1 -p 5000 (the same flags as moto_server).
 """
 
@@ -34,6 +39,20 @@ def _serialised(method):
 for _name in _OPERATIONS:
     if hasattr(DynamoDBBackend, _name):
         setattr(DynamoDBBackend, _name, _serialised(getattr(DynamoDBBackend, _name)))
+
+
+class _Untracked(list):
+    """An instance list that keeps nothing."""
+
+    def append(self, _instance):
+        pass
+
+
+from moto.core.model_instances import model_data  # noqa: E402
+
+for _service in ("dynamodb", "dynamodbstreams"):
+    for _cls in model_data.pop(_service, {}).values():
+        _cls.instances_tracked = _Untracked()
 
 if __name__ == "__main__":
     from moto.server import main
