@@ -122,11 +122,13 @@ async fn resends_wait_for_the_cooldown_and_the_daily_limit() {
         alice.send_code("delete_account").await.expect(202, "");
     }
     stack.app.clock.advance(60);
+    let before = stack.snapshot().await;
     let limited = alice.send_code("delete_account").await;
     limited.expect(429, "daily_limit_reached");
     let retry: i64 = limited.headers["retry-after"].parse().unwrap();
     assert!((86_400 - 200..=86_400 - 170).contains(&retry), "retry after the window: {retry}");
     assert_eq!(alice.mails().await.len(), 3);
+    assert_eq!(stack.snapshot().await, before, "a refused send changes nothing");
     // Another purpose has its own count.
     alice.send_code("dismiss_enterprise").await.expect(202, "");
     // The window moves on after 24 h.
@@ -213,8 +215,11 @@ async fn a_deleted_account_gets_account_deleted() {
     let alice = stack.user("alice");
     let token = alice.token_for("delete_account").await;
     alice.delete(&token).await.expect(200, "");
+    let before = stack.snapshot().await;
     alice.send_code("delete_account").await.expect(410, "account_deleted");
     alice.verify("delete_account", "123456").await.expect(410, "account_deleted");
+    assert_eq!(stack.snapshot().await, before, "nothing is written for a deleted account");
+    assert_eq!(alice.mails().await.len(), 2, "the code and the deletion notice, nothing more");
 }
 
 #[tokio::test]
