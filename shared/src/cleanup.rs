@@ -44,7 +44,19 @@ impl App {
             }
         }
         summary.duration_ms = started.elapsed().as_millis();
-        tracing::info!(summary = %serde_json::to_string(&summary).unwrap_or_default(), "cleanup run");
+        tracing::info!(
+            due_entries_read = summary.due_entries_read,
+            deletions_finished = summary.deletions_finished,
+            dismissals_finished = summary.dismissals_finished,
+            handovers_finished = summary.handovers_finished,
+            jobs_paused = summary.jobs_paused,
+            claims_freed = summary.claims_freed,
+            tokens_removed = summary.tokens_removed,
+            failures = summary.failures,
+            stopped_early = summary.stopped_early,
+            duration_ms = summary.duration_ms as u64,
+            "cleanup run"
+        );
         summary
     }
 
@@ -96,7 +108,7 @@ impl App {
                 let progress = match kind {
                     JobKind::Deletion => self.resume_deletion(&job, &owner, budget).await.map_err(|e| e.to_string())?,
                     JobKind::Dismissal => self.resume_dismissal(&job, &owner, budget).await.map_err(|e| e.to_string())?,
-                    JobKind::Handover => return Err("handover jobs are not resumed by cleanup yet".into()),
+                    JobKind::Handover => self.resume_handover(&job, &owner, budget).await.map_err(|e| e.to_string())?,
                 };
                 match (progress, kind) {
                     (Progress::Finished, JobKind::Deletion) => summary.deletions_finished += 1,

@@ -1,7 +1,7 @@
 //! Verification codes: six digits mailed to the bound address, traded once for
 //! a verification token (seeds 000 and 002: "Send Code, enter the verification code").
 
-use crate::accounts::{AccountError, AccountId, AccountStatus};
+use crate::accounts::{AccountError, AccountId, AccountStatus, EmailAddress};
 use crate::crypto::{self, RandomError};
 use crate::purpose::Purpose;
 use crate::store::codes::{CodeSlot, PlaceGuard, Profile, TokenRecord};
@@ -91,6 +91,11 @@ impl App {
     /// conditional write and one send in the common case. If the mail fails,
     /// the previous state is put back, so the caller loses nothing.
     pub async fn send_code(&self, account: &AccountId, purpose: Purpose) -> Result<SentCode, CodeError> {
+        self.send_code_to(account, purpose, None).await
+    }
+
+    /// As `send_code`, but to `destination` when given (a handover's new address) instead of the bound email.
+    pub(crate) async fn send_code_to(&self, account: &AccountId, purpose: Purpose, destination: Option<&EmailAddress>) -> Result<SentCode, CodeError> {
         let cfg = &self.config;
         let now = self.clock.now();
         let code = VerificationCode::generate()?;
@@ -137,7 +142,7 @@ impl App {
         let Some(before) = before else {
             return Err(CodeError::ResendTooSoon { retry_after: cfg.resend_cooldown_seconds.max(1) });
         };
-        let Some(email) = before.account.email else {
+        let Some(email) = destination.cloned().or(before.account.email) else {
             return Err(AccountError::EmailNotBound.into());
         };
         if let Err(error) = self.mailer.send_code(&email, purpose, &code, cfg.code_ttl_seconds).await {

@@ -309,3 +309,38 @@ impl From<DismissalError> for Problem {
         }
     }
 }
+
+impl From<crate::handover::HandoverError> for Problem {
+    fn from(e: crate::handover::HandoverError) -> Self {
+        use crate::handover::HandoverError;
+        match e {
+            HandoverError::Invalid(detail) => Problem::invalid_request(detail),
+            HandoverError::Account(a) => a.into(),
+            HandoverError::Code(c) => c.into(),
+            HandoverError::TokenInvalid => token_invalid(),
+            HandoverError::NotAuthorized => Problem::new(
+                StatusCode::FORBIDDEN,
+                "not_authorized",
+                "Not allowed to hand over this account",
+                "Only the account itself, or an administrator of its enterprise above it, can hand it over.",
+            ),
+            HandoverError::InProgress => Problem::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "resend_too_soon",
+                "A handover of this account is under way",
+                "Wait until the handover under way has finished, then try again.",
+            )
+            .retry_after(crate::store::jobs::LEASE_SECONDS),
+            HandoverError::Contended => Problem::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "resend_too_soon",
+                "The account is being changed by another request",
+                "Another request changed the account at the same time; try again.",
+            )
+            .retry_after(1),
+            HandoverError::Store(e) => internal(&e),
+            HandoverError::Random(e) => internal(&e),
+            HandoverError::Interrupted(e) => internal(&e),
+        }
+    }
+}

@@ -12,6 +12,7 @@ pub mod crypto;
 pub mod deletion;
 pub mod enterprises;
 pub mod failpoints;
+pub mod handover;
 pub mod holds;
 pub mod http;
 pub mod mail;

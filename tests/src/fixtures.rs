@@ -1,10 +1,15 @@
-//! Fixtures (`scripts/dev seed FILE`, contract §6), loaded the way sign-up and
-//! other services would: accounts through registration (identifier claims
-//! included), holds through the hold registration every service uses.
+//! Fixtures (`scripts/dev seed FILE`, contract §6; the format is in
+//! `docs/fixtures.md`), loaded the way sign-up and other services would:
+//! accounts through registration (identifier claims included), holds through
+//! the hold registration every service uses, contacts and credentials (MFA
+//! devices, third-party logins, access keys, IAM users) through the linking
+//! the services that own them use.
 
 use serde::Deserialize;
 use shared::accounts::{AccountId, EmailAddress, NewAccount, PhoneNumber, Role, Username};
+use shared::handover::{ContactSlot, Credential};
 use shared::holds::Hold;
+use std::collections::BTreeMap;
 use shared::App;
 
 #[derive(Debug, Default, Deserialize)]
@@ -16,6 +21,14 @@ pub struct Fixtures {
     pub accounts: Vec<AccountFixture>,
     #[serde(default)]
     pub holds: Vec<HoldFixture>,
+    #[serde(default)]
+    pub mfa_devices: Vec<MfaDeviceFixture>,
+    #[serde(default)]
+    pub third_party_logins: Vec<ThirdPartyLoginFixture>,
+    #[serde(default)]
+    pub access_keys: Vec<AccessKeyFixture>,
+    #[serde(default)]
+    pub iam_users: Vec<IamUserFixture>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -36,6 +49,9 @@ pub struct AccountFixture {
     pub name: Option<String>,
     pub enterprise_id: Option<String>,
     pub role: Option<String>,
+    /// Contacts kept apart from `email` and `phone`, e.g. `{"security_email": "..."}`.
+    #[serde(default)]
+    pub contacts: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -45,6 +61,38 @@ pub struct HoldFixture {
     pub kind: String,
     pub detail: Option<String>,
     pub reference: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MfaDeviceFixture {
+    pub account_id: String,
+    pub id: String,
+    pub label: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThirdPartyLoginFixture {
+    pub account_id: String,
+    pub provider: String,
+    pub subject: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessKeyFixture {
+    pub account_id: String,
+    pub id: String,
+    /// `Active` (the default) or `Inactive`.
+    pub state: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IamUserFixture {
+    pub account_id: String,
+    pub name: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -57,6 +105,8 @@ pub enum FixtureError {
     Enterprise(String, shared::enterprises::EnterpriseError),
     #[error("hold {kind} on {account}: {source}")]
     Hold { account: String, kind: String, source: shared::holds::HoldError },
+    #[error("{what} on {account}: {source}")]
+    Link { account: String, what: String, source: shared::handover::LinkError },
 }
 
 fn id(s: &str) -> Result<AccountId, FixtureError> {
@@ -104,7 +154,11 @@ impl Fixtures {
         }
         for a in &self.accounts {
             let account = a.to_new_account()?;
+            let contacts = a.contacts()?;
             app.register_account(&account).await.map_err(|source| FixtureError::Account { account: a.id.clone(), source })?;
+            app.set_contacts(&account.id, &contacts)
+                .await
+                .map_err(|source| FixtureError::Link { account: a.id.clone(), what: "contacts".into(), source })?;
         }
         for h in &self.holds {
             let reference = h.reference.clone().unwrap_or_else(|| "default".into());
@@ -113,6 +167,49 @@ impl Fixtures {
                 .await
                 .map_err(|source| FixtureError::Hold { account: h.account_id.clone(), kind: h.kind.clone(), source })?;
         }
+        for (account, credential) in self.credentials()? {
+            app.link_credential(&id(&account)?, &credential)
+                .await
+                .map_err(|source| FixtureError::Link { account: account.clone(), what: format!("{credential:?}"), source })?;
+        }
         Ok(())
+    }
+
+    /// Every credential of the four lists, with the account it belongs to.
+    fn credentials(&self) -> Result<Vec<(String, Credential)>, FixtureError> {
+        let mut all = Vec::new();
+        for m in &self.mfa_devices {
+            all.push((m.account_id.clone(), Credential::Mfa { id: m.id.clone(), label: m.label.clone() }));
+        }
+        for l in &self.third_party_logins {
+            all.push((l.account_id.clone(), Credential::ThirdPartyLogin { provider: l.provider.clone(), subject: l.subject.clone() }));
+        }
+        for k in &self.access_keys {
+            let active = match k.state.as_deref().map(str::to_ascii_lowercase).as_deref() {
+                None | Some("active") => true,
+                Some("inactive") => false,
+                Some(other) => return Err(FixtureError::Invalid(format!("access key {}: state {other:?} is not Active or Inactive", k.id))),
+            };
+            all.push((k.account_id.clone(), Credential::AccessKey { id: k.id.clone(), active }));
+        }
+        for u in &self.iam_users {
+            all.push((u.account_id.clone(), Credential::IamUser { name: u.name.clone() }));
+        }
+        Ok(all)
+    }
+}
+
+impl AccountFixture {
+    /// The separately kept contacts, by the names the profile stores them under.
+    pub fn contacts(&self) -> Result<Vec<(ContactSlot, String)>, FixtureError> {
+        self.contacts
+            .iter()
+            .map(|(name, value)| {
+                let slot = ContactSlot::parse(name).ok_or_else(|| {
+                    FixtureError::Invalid(format!("account {}: unknown contact {name:?} (login, security, service or admin, _email or _phone)", self.id))
+                })?;
+                Ok((slot, value.clone()))
+            })
+            .collect()
     }
 }

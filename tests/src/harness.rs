@@ -24,10 +24,21 @@ pub enum Function {
     CheckPrerequisites,
     DismissEnterprise,
     DeleteAccount,
+    HandoverAccount,
+    /// The handover function's second route.
+    ConfirmHandover,
 }
 
 impl Function {
-    pub const ALL: [Function; 5] = [Self::SendCode, Self::VerifyCode, Self::CheckPrerequisites, Self::DismissEnterprise, Self::DeleteAccount];
+    pub const ALL: [Function; 7] = [
+        Self::SendCode,
+        Self::VerifyCode,
+        Self::CheckPrerequisites,
+        Self::DismissEnterprise,
+        Self::DeleteAccount,
+        Self::HandoverAccount,
+        Self::ConfirmHandover,
+    ];
 
     pub fn route(self) -> (&'static str, &'static str) {
         match self {
@@ -36,6 +47,8 @@ impl Function {
             Self::CheckPrerequisites => ("GET", "/v1/account/deletion-prerequisites"),
             Self::DismissEnterprise => ("POST", "/v1/enterprise/dismissal"),
             Self::DeleteAccount => ("POST", "/v1/account/deletion"),
+            Self::HandoverAccount => ("POST", "/v1/account/handover"),
+            Self::ConfirmHandover => ("POST", "/v1/account/handover/confirm"),
         }
     }
 }
@@ -157,6 +170,7 @@ impl TestStack {
             Function::CheckPrerequisites => check_prerequisites::handle(&self.app, request).await,
             Function::DismissEnterprise => dismiss_enterprise::handle(&self.app, request).await,
             Function::DeleteAccount => delete_account::handle(&self.app, request).await,
+            Function::HandoverAccount | Function::ConfirmHandover => handover_account::handle(&self.app, request).await,
         };
         let status = response.status().as_u16();
         let headers = response
@@ -283,6 +297,20 @@ impl User<'_> {
 
     pub async fn delete(&self, token: &str) -> Reply {
         self.call(Function::DeleteAccount, json!({"verification_token": token})).await
+    }
+
+    /// Starts handing over an account: `body` as the route takes it.
+    pub async fn hand_over(&self, body: Value) -> Reply {
+        self.call(Function::HandoverAccount, body).await
+    }
+
+    /// Confirms a pending handover of `account` (`None`: the user's own) with `code`.
+    pub async fn confirm_handover(&self, account: Option<&str>, code: &str) -> Reply {
+        let body = match account {
+            Some(a) => json!({"code": code, "account_id": a}),
+            None => json!({"code": code}),
+        };
+        self.call(Function::ConfirmHandover, body).await
     }
 
     pub async fn mails(&self) -> Vec<Mail> {

@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod codes;
 pub mod enterprises;
+pub mod handover;
 pub mod jobs;
 pub mod sweep;
 

@@ -1,0 +1,241 @@
+//! Each function's main path, as events the bench hands to the release binary
+//! (or to the function's handler in-process, for the round-trip counts). The
+//! state an event needs (an account, a code, a token, something due) is made
+//! beforehand by the bench's own [`App`] on the function's table, untimed.
+
+use crate::probe::{self, Recorder};
+use serde_json::{json, Value};
+use shared::accounts::{AccountId, EmailAddress, NewAccount, PhoneNumber, Role, Username};
+use shared::purpose::Purpose;
+use shared::App;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+pub type Error = Box<dyn std::error::Error + Send + Sync>;
+
+/// The functions of contract section 1, in the order the table lists them.
+pub const FUNCTIONS: [&str; 7] = ["send-code", "verify-code", "check-prerequisites", "dismiss-enterprise", "delete-account", "handover-account", "cleanup"];
+
+/// What the main path is, in words, for the report.
+pub fn main_path(function: &str) -> &'static str {
+    match function {
+        "send-code" => "202: a code mailed to an account (its first of the day)",
+        "verify-code" => "200: the right code traded for a token",
+        "check-prerequisites" => "200: an individual account with no blockers",
+        "dismiss-enterprise" => "200: an enterprise of a default admin and two members dismissed",
+        "delete-account" => "200: an individual account (username, email, phone) deleted at once",
+        "handover-account" => "202: a handover started (a confirmation code mailed to the new email)",
+        "cleanup" => "a run with one expired token due, which it removes",
+        _ => "",
+    }
+}
+
+/// The route of an HTTP function; `None` for the scheduled one.
+pub fn route(function: &str) -> Option<(&'static str, &'static str)> {
+    match function {
+        "send-code" => Some(("POST", "/v1/verification-codes")),
+        "verify-code" => Some(("POST", "/v1/verification-codes/verify")),
+        "check-prerequisites" => Some(("GET", "/v1/account/deletion-prerequisites")),
+        "dismiss-enterprise" => Some(("POST", "/v1/enterprise/dismissal")),
+        "delete-account" => Some(("POST", "/v1/account/deletion")),
+        "handover-account" => Some(("POST", "/v1/account/handover")),
+        _ => None,
+    }
+}
+
+/// An API Gateway HTTP API (payload 2.0) event as the JWT authorizer passes it on.
+pub fn http_event(function: &str, sub: &str, body: Option<&Value>) -> Value {
+    let (method, path) = route(function).unwrap_or(("POST", "/"));
+    json!({
+        "version": "2.0",
+        "routeKey": format!("{method} {path}"),
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": {"content-type": "application/json", "user-agent": "bench", "host": "localhost"},
+        "requestContext": {
+            "accountId": "123456789012", "apiId": "local", "domainName": "localhost", "domainPrefix": "localhost",
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "bench"},
+            "requestId": "bench", "routeKey": format!("{method} {path}"), "stage": "$default",
+            "time": "23/Nov/2026:01:00:00 +0000", "timeEpoch": 0,
+            "authorizer": {"jwt": {"claims": {"sub": sub, "client_id": "web-console", "iss": "https://issuer.example.com", "token_use": "access"}, "scopes": null}}
+        },
+        "body": body.map(|b| b.to_string()),
+        "isBase64Encoded": false
+    })
+}
+
+/// The event an EventBridge schedule rule sends.
+pub fn scheduled_event() -> Value {
+    json!({
+        "version": "0", "id": "bench", "detail-type": "Scheduled Event", "source": "aws.events",
+        "account": "123456789012", "time": "2026-11-23T01:00:00Z", "region": "us-east-1",
+        "resources": ["arn:aws:events:us-east-1:123456789012:rule/cleanup"], "detail": {}
+    })
+}
+
+/// One event of a function's main path and what its answer must be.
+pub struct Prepared {
+    pub event: Value,
+    /// The HTTP status the main path answers; `None` for the schedule (any success).
+    pub status: Option<u16>,
+}
+
+/// The status of a function's answer: the `statusCode` of an API Gateway
+/// response; for a scheduled run 200 when it removed what was due, 204 when
+/// it removed nothing; 0 for an error.
+pub fn answer_status(ok: bool, body: &[u8], http: bool) -> u16 {
+    let Some(answer) = serde_json::from_slice::<Value>(body).ok().filter(|_| ok) else { return 0 };
+    if !http {
+        let removed = answer.get("tokens_removed").and_then(Value::as_u64).unwrap_or(0);
+        return if removed > 0 { 200 } else { 204 };
+    }
+    answer.get("statusCode").and_then(Value::as_u64).map_or(0, |s| s as u16)
+}
+
+/// A function's table, with the bench's own app over it.
+pub struct Bed {
+    pub function: &'static str,
+    pub table: String,
+    pub app: App,
+    pub recorder: Recorder,
+    counter: AtomicU64,
+}
+
+/// The account the main paths of send-code, verify-code and check-prerequisites use.
+const STEADY: &str = "steady";
+
+impl Bed {
+    pub async fn new(sdk: &aws_config::SdkConfig, function: &'static str, table: String) -> Result<Self, Error> {
+        let recorder = Recorder::default();
+        let app = probe::app(sdk, &table, &recorder);
+        let bed = Self { function, table, app, recorder, counter: AtomicU64::new(0) };
+        journeys::localstack::create_table(bed.app.store.client(), &bed.table).await?;
+        Ok(bed)
+    }
+
+    /// Drops the table and makes it again from the template. moto copies a
+    /// whole table, with every stream record it ever wrote, once per operation
+    /// of each TransactWriteItems (for its rollback), so on moto a transaction
+    /// slows down with the table's history; DynamoDB's does not. A fresh table
+    /// per event keeps what the bench times the function's, not moto's copy.
+    pub async fn fresh_table(&self) -> Result<(), Error> {
+        let client = self.app.store.client();
+        let _ = client.delete_table().table_name(&self.table).send().await;
+        journeys::localstack::create_table(client, &self.table).await?;
+        Ok(())
+    }
+
+    fn next(&self) -> u64 {
+        self.counter.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Registers an account with a username, an email and a phone, as sign-up would.
+    async fn register(&self, id: &str, role: Role, enterprise: Option<&str>) -> Result<AccountId, Error> {
+        let n = self.next();
+        let account = NewAccount {
+            id: AccountId::parse(id).ok_or("account id")?,
+            username: Some(Username::parse(id)?),
+            email: Some(EmailAddress::parse(&format!("{id}@example.com"))?),
+            phone: Some(PhoneNumber::parse(&format!("+86{:011}", 13_900_000_000u64 + n))?),
+            name: None,
+            enterprise_id: enterprise.map(String::from),
+            role,
+        };
+        self.app.register_account(&account).await?;
+        Ok(account.id)
+    }
+
+    /// A new account, `base-N`.
+    pub async fn account(&self, base: &str, role: Role, enterprise: Option<&str>) -> Result<AccountId, Error> {
+        let id = format!("{base}-{}", self.next());
+        self.register(&id, role, enterprise).await
+    }
+
+    /// Sends a code in-process and reads it back from the mail the SDK sent.
+    pub async fn code(&self, account: &AccountId, purpose: Purpose) -> Result<String, Error> {
+        self.app.send_code(account, purpose).await.map_err(|e| format!("send_code: {e}"))?;
+        self.recorder.code_for(&format!("{account}@example.com")).ok_or_else(|| "no code in the mail".into())
+    }
+
+    /// Send and verify in-process: a token the function can spend.
+    pub async fn token(&self, account: &AccountId, purpose: Purpose) -> Result<String, Error> {
+        let code = self.code(account, purpose).await?;
+        let code = shared::codes::VerificationCode::parse(&code)?;
+        let token = self.app.verify_code(account, purpose, &code).await.map_err(|e| format!("verify_code: {e}"))?;
+        Ok(token.verification_token)
+    }
+
+    /// An enterprise of a default admin and two members; returns the admin.
+    pub async fn enterprise(&self) -> Result<AccountId, Error> {
+        let ent = format!("ent-{}", self.next());
+        let admin = format!("{ent}-admin");
+        self.app.register_enterprise(&ent, &format!("Enterprise {ent}"), Some(&AccountId::parse(&admin).ok_or("admin id")?)).await?;
+        let admin = self.register(&admin, Role::DefaultAdmin, Some(&ent)).await?;
+        for _ in 0..2 {
+            self.account(&format!("{ent}-member"), Role::Member, Some(&ent)).await?;
+        }
+        Ok(admin)
+    }
+
+    /// An expired verification token, as `redeem_code` writes one, due in the cleanup index.
+    pub async fn expired_token(&self) -> Result<(), Error> {
+        use aws_sdk_dynamodb::types::AttributeValue::{N, S};
+        let n = self.next();
+        let past = (self.app.clock.now() - 60).to_string();
+        self.app
+            .store
+            .client()
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", S(format!("TOKEN#expired-{n:08}")))
+            .item("sk", S("TOKEN".into()))
+            .item("account_id", S(format!("gone-{n}")))
+            .item("purpose", S("delete_account".into()))
+            .item("expires_at", N(past.clone()))
+            .item("ttl", N(past.clone()))
+            .item("due_bucket", S("token".into()))
+            .item("due_at", N(past))
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    /// The next event of the main path, on a fresh table with whatever it needs made beforehand.
+    pub async fn prepare(&self) -> Result<Prepared, Error> {
+        self.fresh_table().await?;
+        if matches!(self.function, "send-code" | "check-prerequisites" | "verify-code") {
+            self.register(STEADY, Role::Individual, None).await?;
+        }
+        let http = |sub: &str, body: Option<Value>, status: u16| Prepared { event: http_event(self.function, sub, body.as_ref()), status: Some(status) };
+        Ok(match self.function {
+            "send-code" => http(STEADY, Some(json!({"purpose": "delete_account"})), 202),
+            "check-prerequisites" => http(STEADY, None, 200),
+            "verify-code" => {
+                let account = AccountId::parse(STEADY).ok_or("id")?;
+                let code = self.code(&account, Purpose::DeleteAccount).await?;
+                http(account.as_str(), Some(json!({"purpose": "delete_account", "code": code})), 200)
+            }
+            "delete-account" => {
+                let account = self.account("gone", Role::Individual, None).await?;
+                let token = self.token(&account, Purpose::DeleteAccount).await?;
+                http(account.as_str(), Some(json!({"verification_token": token})), 200)
+            }
+            "dismiss-enterprise" => {
+                let admin = self.enterprise().await?;
+                let token = self.token(&admin, Purpose::DismissEnterprise).await?;
+                http(admin.as_str(), Some(json!({"verification_token": token})), 200)
+            }
+            "handover-account" => {
+                let account = self.account("handing", Role::Individual, None).await?;
+                let token = self.token(&account, Purpose::HandoverAccount).await?;
+                let n = self.next();
+                let body = json!({"verification_token": token, "new_email": format!("heir-{n}@example.com"), "new_phone": format!("+86{:011}", 13_700_000_000u64 + n)});
+                http(account.as_str(), Some(body), 202)
+            }
+            "cleanup" => {
+                self.expired_token().await?;
+                Prepared { event: scheduled_event(), status: None }
+            }
+            other => return Err(format!("no main path for {other}").into()),
+        })
+    }
+}
