@@ -185,9 +185,10 @@ impl Fixtures {
             all.push((l.account_id.clone(), Credential::ThirdPartyLogin { provider: l.provider.clone(), subject: l.subject.clone() }));
         }
         for k in &self.access_keys {
-            let active = match k.state.as_deref().map(str::to_ascii_lowercase).as_deref() {
-                None | Some("active") => true,
-                Some("inactive") => false,
+            let active = match k.state.as_deref() {
+                None => true,
+                Some(s) if s.eq_ignore_ascii_case("active") => true,
+                Some(s) if s.eq_ignore_ascii_case("inactive") => false,
                 Some(other) => return Err(FixtureError::Invalid(format!("access key {}: state {other:?} is not Active or Inactive", k.id))),
             };
             all.push((k.account_id.clone(), Credential::AccessKey { id: k.id.clone(), active }));

@@ -531,7 +531,8 @@ async fn assert_deleted(stack: &TestStack) {
 #[tokio::test]
 async fn a_handover_racing_a_deletion_of_the_account_leaves_one_outcome() {
     let mut seen = std::collections::HashSet::new();
-    for round in 0..4u64 {
+    // The deletion starts before, during and after the confirmation's round trips.
+    for (round, delay_ms) in [0u64, 4, 8, 15, 30, 120].into_iter().enumerate() {
         let stack = Arc::new(seeded().await);
         let erin = stack.user("erin");
         let delete_token = erin.token_for("delete_account").await;
@@ -540,7 +541,7 @@ async fn a_handover_racing_a_deletion_of_the_account_leaves_one_outcome() {
         let deleter = {
             let stack = stack.clone();
             tokio::spawn(async move {
-                tokio::time::sleep(Duration::from_millis(round * 4)).await;
+                tokio::time::sleep(Duration::from_millis(delay_ms)).await;
                 stack.user("erin").delete(&delete_token).await
             })
         };
@@ -614,4 +615,28 @@ async fn fixtures_hold_contacts_and_credentials_in_the_documented_format() {
         };
         assert!(error.contains(names), "{error}");
     }
+}
+
+#[tokio::test]
+async fn when_the_code_cannot_be_mailed_nothing_is_consumed() {
+    let stack = seeded().await;
+    let erin = stack.user("erin");
+    let code = start(&stack, &erin, json!({"new_phone": FRANK_PHONE})).await;
+    stack.app.clock.advance(61);
+    let token = erin.token_for("handover_account").await;
+    let before = stack.snapshot().await;
+
+    // A sender SES has not verified: moto refuses the mail, as SES would.
+    let broken = stack.app_with(|c| c.sender_email = "unverified@elsewhere.example".into()).await;
+    let body = json!({"verification_token": token, "new_email": stack.email("zoe")}).to_string();
+    let event = journeys::harness::event(journeys::harness::Function::HandoverAccount, Some(&erin.id), "web-console", Some(&body));
+    let response = handover_account::handle(&broken, shared::lambda_http::request::from_str(&event.to_string()).unwrap()).await;
+    assert_eq!(response.status().as_u16(), 503);
+    assert!(format!("{:?}", response.body()).contains("mail_unavailable"));
+    assert_eq!(stack.snapshot().await, before, "the token, the earlier pending handover and its code put back");
+    assert!(stack.mails_to(&stack.email("zoe")).await.is_empty());
+
+    // The earlier handover still completes with its code.
+    erin.confirm_handover(None, &code).await.expect(200, "");
+    assert_handed_over(&stack, Some(FRANK_PHONE), "reset_password").await;
 }
