@@ -289,3 +289,24 @@ async fn a_member_deleting_during_the_dismissal_leaves_a_consistent_state() {
         assert_eq!(stack.profile(&alice.id).await.unwrap()["role"].as_s().unwrap(), "individual");
     }
 }
+
+#[tokio::test]
+async fn refused_dismissals_and_checks_change_nothing() {
+    let stack = TestStack::start().await;
+    seeded(&stack).await;
+    let (alice, bob) = (stack.user("alice"), stack.user("bob"));
+    let bob_token = bob.token_for("dismiss_enterprise").await;
+    let alice_delete_token = alice.token_for("delete_account").await;
+    let before = stack.snapshot().await;
+    // A member is not the default administrator; the default administrator needs a dismissal token of her own.
+    bob.dismiss(&bob_token).await.expect(403, "not_default_admin");
+    alice.dismiss(&bob_token).await.expect(403, "token_invalid");
+    alice.dismiss(&alice_delete_token).await.expect(403, "token_invalid");
+    alice.dismiss(&"f".repeat(64)).await.expect(403, "token_invalid");
+    stack.user("dave").dismiss(&bob_token).await.expect(409, "enterprise_not_active");
+    stack.user("nobody").dismiss(&bob_token).await.expect(404, "account_not_found");
+    stack.user("nobody").check().await.expect(404, "account_not_found");
+    assert_eq!(stack.snapshot().await, before, "no token spent, no enterprise touched");
+    let meta = stack.item(&format!("ENTERPRISE#{}", stack.id("acme")), "META").await.unwrap();
+    assert_eq!(meta["status"].as_s().unwrap(), "active");
+}
