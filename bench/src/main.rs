@@ -78,7 +78,9 @@ fn options() -> Result<Options, String> {
         }
     }
     let number = |name: &str, default: usize| -> Result<usize, String> {
-        named.get(name).map_or(Ok(default), |v| v.parse().map_err(|_| format!("--{name} takes a number")))
+        named
+            .get(name)
+            .map_or(Ok(default), |v| v.parse().map_err(|_| format!("--{name} takes a number")))
     };
     let target = PathBuf::from(std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into()));
     let path = |name: &str, default: PathBuf| named.get(name).map(PathBuf::from).unwrap_or(default);
@@ -86,13 +88,22 @@ fn options() -> Result<Options, String> {
         None => FUNCTIONS.to_vec(),
         Some(list) => list
             .split(',')
-            .map(|f| FUNCTIONS.iter().find(|known| **known == f.trim()).copied().ok_or_else(|| format!("unknown function {f:?}")))
+            .map(|f| {
+                FUNCTIONS
+                    .iter()
+                    .find(|known| **known == f.trim())
+                    .copied()
+                    .ok_or_else(|| format!("unknown function {f:?}"))
+            })
             .collect::<Result<_, _>>()?,
     };
     let cleanup_sizes = match named.get("cleanup-sizes") {
         None if short => vec![1_000, 2_000],
         None => vec![1_000, 10_000, 100_000],
-        Some(list) => list.split(',').map(|n| n.trim().parse().map_err(|_| format!("bad size {n:?}"))).collect::<Result<_, _>>()?,
+        Some(list) => list
+            .split(',')
+            .map(|n| n.trim().parse().map_err(|_| format!("bad size {n:?}")))
+            .collect::<Result<_, _>>()?,
     };
     let bench_dir = target.join("bench");
     Ok(Options {
@@ -140,6 +151,7 @@ async fn main() {
 async fn run(options: Options) -> Result<bool, Error> {
     let started = Instant::now();
     let started_at = shared::clock::rfc3339(shared::clock::Clock::default().now());
+    let machine = report::Machine::here();
     std::fs::create_dir_all(&options.log_dir)?;
     let sdk = journeys::localstack::sdk_config().await;
     journeys::localstack::verify_sender(&aws_sdk_sesv2::Client::new(&sdk), probe::SENDER).await?;
@@ -149,7 +161,11 @@ async fn run(options: Options) -> Result<bool, Error> {
     let table_of = |f: &str| format!("bench-{run_id}-{f}");
     note(format!("moto at {endpoint}; mode {}", if options.short { "short" } else { "full" }));
 
-    let mut functions: Vec<FunctionReport> = options.functions.iter().map(|f| FunctionReport::new(f, &options.bin_dir, &options.zip_dir)).collect();
+    let mut functions: Vec<FunctionReport> = options
+        .functions
+        .iter()
+        .map(|f| FunctionReport::new(f, &options.bin_dir, &options.zip_dir))
+        .collect();
     let mut hello = FunctionReport::new("hello", &options.bin_dir, &options.zip_dir);
     hello.name = "lambda_http hello world".into();
 
@@ -158,7 +174,7 @@ async fn run(options: Options) -> Result<bool, Error> {
     for f in &options.functions {
         beds.insert(*f, Bed::new(&sdk, f, table_of(f)).await?);
     }
-    let env_of = |f: &str| -> Vec<(String, String)> {
+    let env_of = |f: &str| -> Env {
         let mut env = probe::settings(&table_of(f));
         env.extend(
             [
@@ -177,14 +193,17 @@ async fn run(options: Options) -> Result<bool, Error> {
 
     // 1. Cold init, the functions and the hello world interleaved so a busy
     //    moment of the machine falls on all of them alike.
-    note(format!("cold starts: {} per function (after one untimed start that loads the binary into the page cache)", options.cold_starts));
+    note(format!(
+        "cold starts: {} per function (after one untimed start that loads the binary into the page cache)",
+        options.cold_starts
+    ));
     let mut cold: BTreeMap<String, ColdSamples> = BTreeMap::new();
     let runnable: Vec<&str> = options.functions.iter().copied().filter(|f| binary(&options.bin_dir, f).is_file()).collect();
     // (key, binary, extra environment): every function, the hello world, and
     // one what-if: the first function with SSL_CERT_FILE set, which makes the
     // SDK's TLS set-up read that one CA bundle instead of the bundle and every
     // file of the certificate directory.
-    let mut subjects: Vec<(String, &str, Vec<(String, String)>)> = runnable.iter().map(|f| (f.to_string(), *f, vec![])).collect();
+    let mut subjects: Vec<(String, &str, Env)> = runnable.iter().map(|f| (f.to_string(), *f, vec![])).collect();
     subjects.push(("hello".into(), "hello", vec![]));
     let bundle = CA_BUNDLES.iter().find(|p| Path::new(p).is_file());
     let what_if_of = runnable.iter().copied().find(|f| *f == "check-prerequisites").or(runnable.first().copied());
@@ -198,11 +217,11 @@ async fn run(options: Options) -> Result<bool, Error> {
             if samples.error.is_some() {
                 continue;
             }
-            let (event, http) = if *f == "hello" {
-                (scenarios::http_event("hello", "bench", None), true)
+            let (event, http, expected) = if *f == "hello" {
+                (scenarios::http_event("hello", "bench", None), true, 200)
             } else {
                 match beds[f].prepare().await {
-                    Ok(p) => (p.event, p.status.is_some()),
+                    Ok(p) => (p.event, p.status.is_some(), p.status.unwrap_or(200)),
                     Err(e) => {
                         samples.error = Some(format!("preparing the event: {e}"));
                         continue;
@@ -216,6 +235,7 @@ async fn run(options: Options) -> Result<bool, Error> {
                     samples.poll.push(poll);
                     samples.response.push(response);
                     *samples.statuses.entry(status.to_string()).or_default() += 1;
+                    samples.off_main_path += usize::from(status != expected);
                 }
                 Ok(_) => {}
                 Err(e) => samples.error = Some(e),
@@ -261,7 +281,13 @@ async fn run(options: Options) -> Result<bool, Error> {
         let started_warm = Instant::now();
         match warm_run(&binary(&options.bin_dir, f), f, &env_of(f), &beds[f], options.warm, &options.log_dir).await {
             Ok(w) => {
-                note(format!("  {f}: p50 {:.1} ms, p99 {:.1} ms, peak RSS {} kB ({:.0} s)", w.latency.p50_ms, w.latency.p99_ms, w.peak_rss_kb, started_warm.elapsed().as_secs_f64()));
+                note(format!(
+                    "  {f}: p50 {:.1} ms, p99 {:.1} ms, peak RSS {} kB ({:.0} s)",
+                    w.latency.p50_ms,
+                    w.latency.p99_ms,
+                    w.peak_rss_kb,
+                    started_warm.elapsed().as_secs_f64()
+                ));
                 report.warm = Some(w);
             }
             Err(e) => report.warm_error = Some(e.to_string()),
@@ -293,6 +319,7 @@ async fn run(options: Options) -> Result<bool, Error> {
     }
 
     let report = Report::new(
+        machine,
         if options.short { "short" } else { "full" },
         options.command.clone(),
         started_at,
@@ -311,9 +338,17 @@ async fn run(options: Options) -> Result<bool, Error> {
     std::fs::write(&options.out, serde_json::to_vec_pretty(&report)?)?;
     std::fs::write(&options.markdown, &markdown)?;
     println!("{markdown}");
-    note(format!("wrote {} and {} in {:.0} s", options.out.display(), options.markdown.display(), started.elapsed().as_secs_f64()));
+    note(format!(
+        "wrote {} and {} in {:.0} s",
+        options.out.display(),
+        options.markdown.display(),
+        started.elapsed().as_secs_f64()
+    ));
     Ok(report.main_paths_ok())
 }
+
+/// Environment variables for a function process.
+type Env = Vec<(String, String)>;
 
 /// The CA bundles the SDK's TLS set-up (rustls-native-certs, via openssl-probe) finds first.
 const CA_BUNDLES: [&str; 2] = ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt"];
@@ -338,7 +373,10 @@ impl Prepare for Bed {
 
 impl Prepare for HelloBed {
     async fn prepare(&self) -> Result<scenarios::Prepared, Error> {
-        Ok(scenarios::Prepared { event: scenarios::http_event("hello", "bench", None), status: Some(200) })
+        Ok(scenarios::Prepared {
+            event: scenarios::http_event("hello", "bench", None),
+            status: Some(200),
+        })
     }
 }
 
@@ -347,6 +385,7 @@ struct ColdSamples {
     poll: Vec<Duration>,
     response: Vec<Duration>,
     statuses: BTreeMap<String, usize>,
+    off_main_path: usize,
     error: Option<String>,
 }
 
@@ -361,6 +400,7 @@ impl ColdSamples {
             to_first_poll: poll,
             to_first_response: response,
             statuses: self.statuses.clone(),
+            off_main_path: self.off_main_path,
         })
     }
 }
@@ -399,8 +439,12 @@ fn cold_start(bin: &Path, function: &str, env: &[(String, String)], event: Vec<u
     let exec = Instant::now();
     let mut child = spawn(bin, function, &api, env, log_dir)?;
     let result = (|| {
-        let polled = api.wait_first_poll(&mut child, Duration::from_secs(30)).map_err(|e| format!("before its first poll: {e}"))?;
-        let answer = api.invoke(&mut child, event, Duration::from_secs(60)).map_err(|e| format!("on its first event: {e}"))?;
+        let polled = api
+            .wait_first_poll(&mut child, Duration::from_secs(30))
+            .map_err(|e| format!("before its first poll: {e}"))?;
+        let answer = api
+            .invoke(&mut child, event, Duration::from_secs(60))
+            .map_err(|e| format!("on its first event: {e}"))?;
         Ok((polled - exec, answer.answered_at - exec, answer_status(answer.ok, &answer.body, http)))
     })();
     stop(child);
@@ -418,7 +462,8 @@ async fn warm_run(bin: &Path, function: &str, env: &[(String, String)], bed: &im
     let api = RuntimeApi::start(function)?;
     let mut child = spawn(bin, function, &api, env, log_dir)?;
     let result: Result<Warm, Error> = async {
-        api.wait_first_poll(&mut child, Duration::from_secs(30)).map_err(|e| format!("before its first poll: {e}"))?;
+        api.wait_first_poll(&mut child, Duration::from_secs(30))
+            .map_err(|e| format!("before its first poll: {e}"))?;
         let rss_after_init_kb = peak_rss_kb(child.id()).unwrap_or(0);
         let mut latencies = Vec::with_capacity(invocations);
         let mut statuses: BTreeMap<String, usize> = BTreeMap::new();
@@ -429,7 +474,9 @@ async fn warm_run(bin: &Path, function: &str, env: &[(String, String)], bed: &im
             let t = Instant::now();
             let prepared = bed.prepare().await?;
             prepare_time += t.elapsed();
-            let answer = api.invoke(&mut child, serde_json::to_vec(&prepared.event)?, Duration::from_secs(60)).map_err(|e| format!("invocation: {e}"))?;
+            let answer = api
+                .invoke(&mut child, serde_json::to_vec(&prepared.event)?, Duration::from_secs(60))
+                .map_err(|e| format!("invocation: {e}"))?;
             let status = answer_status(answer.ok, &answer.body, prepared.status.is_some());
             if prepared.status.unwrap_or(200) != status {
                 unexpected += 1;
@@ -458,70 +505,149 @@ async fn warm_run(bin: &Path, function: &str, env: &[(String, String)], bed: &im
 /// The requests each operation makes, counted in-process by the SDK
 /// interceptors around the functions' own handlers.
 async fn round_trips(sdk: &aws_config::SdkConfig, table: &str) -> Result<Vec<Trip>, Error> {
+    use serde_json::json;
     use shared::accounts::Role;
-    use shared::lambda_http::{request::from_str, Body, Response};
+    use shared::lambda_http::{request::from_str, Body, Request, Response};
     use shared::purpose::Purpose;
     use std::future::Future;
 
     let bed = Bed::new(sdk, "round-trips", table.to_string()).await?;
     let mut trips = Vec::new();
-    async fn count<F: Future<Output = Response<Body>>>(bed: &Bed, call: F) -> (probe::Seen, u16, Duration) {
+    let request = |f: &str, sub: &str, body: serde_json::Value| -> Result<Request, Error> {
+        let body = (!body.is_null()).then_some(body);
+        Ok(from_str(&scenarios::http_event(f, sub, body.as_ref()).to_string())?)
+    };
+    /// One operation: what it sent, what it answered against what the contract says, and its floor.
+    async fn measure<F: Future<Output = Response<Body>>>(
+        bed: &Bed,
+        trips: &mut Vec<Trip>,
+        what: (&str, &str),
+        expected: u16,
+        floor: Option<(u64, u64)>,
+        call: F,
+    ) {
         bed.recorder.take();
         let started = Instant::now();
-        let response = call.await;
+        let status = call.await.status().as_u16();
         let took = started.elapsed();
-        (bed.recorder.take(), response.status().as_u16(), took)
+        trips.push(Trip::new(what.0, what.1, &bed.recorder.take(), status, floor, took).expecting(expected));
     }
-    let request = |f: &str, sub: &str, body: Option<serde_json::Value>| from_str(&scenarios::http_event(f, sub, body.as_ref()).to_string()).expect("a valid event");
-    let purpose = Some(serde_json::json!({"purpose": "delete_account"}));
+    let app = &bed.app;
+    let purpose = json!({"purpose": "delete_account"});
 
     let account = bed.account("trips", Role::Individual, None).await?;
-    let (seen, status, took) = count(&bed, send_code::handle(&bed.app, request("send-code", account.as_str(), purpose.clone()))).await;
-    trips.push(Trip::new("send-code", "first code of the day", &seen, status, Some((1, 1)), took));
-    let (seen, status, took) = count(&bed, send_code::handle(&bed.app, request("send-code", account.as_str(), purpose.clone()))).await;
-    trips.push(Trip::new("send-code", "another code the same day (the main path)", &seen, status, Some((1, 1)), took));
+    let me = account.as_str();
+    let send = ("send-code", "first code of the day");
+    measure(
+        &bed,
+        &mut trips,
+        send,
+        202,
+        Some((1, 1)),
+        send_code::handle(app, request("send-code", me, purpose.clone())?),
+    )
+    .await;
+    let send = ("send-code", "another code the same day");
+    measure(
+        &bed,
+        &mut trips,
+        send,
+        202,
+        Some((1, 1)),
+        send_code::handle(app, request("send-code", me, purpose.clone())?),
+    )
+    .await;
 
     let code = bed.recorder.code_for(&format!("{account}@example.com")).ok_or("no code mailed")?;
     let wrong = format!("{:06}", (code.parse::<u32>()? + 1) % 1_000_000);
-    let (seen, status, took) = count(&bed, verify_code::handle(&bed.app, request("verify-code", account.as_str(), Some(serde_json::json!({"purpose": "delete_account", "code": wrong}))))).await;
-    trips.push(Trip::new("verify-code", "wrong code", &seen, status, Some((2, 0)), took));
-    let (seen, status, took) = count(&bed, verify_code::handle(&bed.app, request("verify-code", account.as_str(), Some(serde_json::json!({"purpose": "delete_account", "code": code}))))).await;
-    trips.push(Trip::new("verify-code", "right code (the main path)", &seen, status, Some((2, 0)), took));
+    let body = json!({"purpose": "delete_account", "code": wrong});
+    measure(
+        &bed,
+        &mut trips,
+        ("verify-code", "wrong code"),
+        422,
+        Some((2, 0)),
+        verify_code::handle(app, request("verify-code", me, body)?),
+    )
+    .await;
+    let body = json!({"purpose": "delete_account", "code": code});
+    let what = ("verify-code", "right code (the main path)");
+    measure(
+        &bed,
+        &mut trips,
+        what,
+        200,
+        Some((2, 0)),
+        verify_code::handle(app, request("verify-code", me, body)?),
+    )
+    .await;
 
-    let (seen, status, took) = count(&bed, check_prerequisites::handle(&bed.app, request("check-prerequisites", account.as_str(), None))).await;
-    trips.push(Trip::new("check-prerequisites", "individual account (the main path)", &seen, status, Some((1, 0)), took));
+    let what = ("check-prerequisites", "individual account (the main path)");
+    let call = check_prerequisites::handle(app, request("check-prerequisites", me, json!(null))?);
+    measure(&bed, &mut trips, what, 200, Some((1, 0)), call).await;
     let admin = bed.enterprise().await?;
-    let (seen, status, took) = count(&bed, check_prerequisites::handle(&bed.app, request("check-prerequisites", admin.as_str(), None))).await;
-    trips.push(Trip::new("check-prerequisites", "default admin of an active enterprise", &seen, status, Some((1, 0)), took));
+    let what = ("check-prerequisites", "default admin of an active enterprise");
+    let call = check_prerequisites::handle(app, request("check-prerequisites", admin.as_str(), json!(null))?);
+    measure(&bed, &mut trips, what, 200, Some((1, 0)), call).await;
 
     let token = bed.token(&admin, Purpose::DismissEnterprise).await?;
-    let (seen, status, took) = count(&bed, dismiss_enterprise::handle(&bed.app, request("dismiss-enterprise", admin.as_str(), Some(serde_json::json!({"verification_token": token}))))).await;
-    trips.push(Trip::new("dismiss-enterprise", "admin and two members (the main path)", &seen, status, None, took));
+    let what = ("dismiss-enterprise", "admin and two members (the main path)");
+    let call = dismiss_enterprise::handle(app, request("dismiss-enterprise", admin.as_str(), json!({"verification_token": token}))?);
+    measure(&bed, &mut trips, what, 200, None, call).await;
 
     let heir = bed.account("trips-handing", Role::Individual, None).await?;
     let token = bed.token(&heir, Purpose::HandoverAccount).await?;
-    let body = serde_json::json!({"verification_token": token, "new_email": "trips-heir@example.com", "new_phone": "+8613700000001"});
-    let (seen, status, took) = count(&bed, handover_account::handle(&bed.app, request("handover-account", heir.as_str(), Some(body)))).await;
-    trips.push(Trip::new("handover-account", "start a handover (the main path)", &seen, status, None, took));
+    let body = json!({"verification_token": token, "new_email": "trips-heir@example.com", "new_phone": "+8613700000001"});
+    let what = ("handover-account", "start a handover (the main path)");
+    measure(
+        &bed,
+        &mut trips,
+        what,
+        202,
+        None,
+        handover_account::handle(app, request("handover-account", heir.as_str(), body)?),
+    )
+    .await;
+    let code = bed.recorder.code_for("trips-heir@example.com").ok_or("no handover code mailed")?;
+    let confirm = scenarios::http_event_at("POST", "/v1/account/handover/confirm", heir.as_str(), Some(&json!({"code": code})));
+    let what = ("handover-account", "confirm it (a small account)");
+    measure(
+        &bed,
+        &mut trips,
+        what,
+        200,
+        None,
+        handover_account::handle(app, from_str(&confirm.to_string())?),
+    )
+    .await;
 
     let gone = bed.account("trips-gone", Role::Individual, None).await?;
     let token = bed.token(&gone, Purpose::DeleteAccount).await?;
-    let (seen, status, took) = count(&bed, delete_account::handle(&bed.app, request("delete-account", gone.as_str(), Some(serde_json::json!({"verification_token": token}))))).await;
-    trips.push(Trip::new("delete-account", "small individual account (the main path)", &seen, status, Some((3, 1)), took));
+    let what = ("delete-account", "small individual account (the main path)");
+    let call = delete_account::handle(app, request("delete-account", gone.as_str(), json!({"verification_token": token}))?);
+    measure(&bed, &mut trips, what, 200, Some((3, 1)), call).await;
 
-    // Cleanup on this table: first whatever the deletion left due, then one expired token.
+    // Cleanup on this table: first whatever the runs above left due, then one expired token, then nothing.
     let deadline_ms = || (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default() + Duration::from_secs(300)).as_millis() as u64;
-    cleanup::handle(&bed.app, deadline_ms()).await;
+    cleanup::handle(app, deadline_ms()).await;
     bed.expired_token().await?;
-    bed.recorder.take();
-    let started = Instant::now();
-    let summary = cleanup::handle(&bed.app, deadline_ms()).await;
-    let seen = bed.recorder.take();
-    trips.push(Trip::new("cleanup", &format!("one expired token due ({} removed)", summary.tokens_removed), &seen, 200, None, started.elapsed()));
-    let started = Instant::now();
-    let summary = cleanup::handle(&bed.app, deadline_ms()).await;
-    let seen = bed.recorder.take();
-    trips.push(Trip::new("cleanup", &format!("nothing due ({} entries read)", summary.due_entries_read), &seen, 200, None, started.elapsed()));
+    for expect_removed in [1, 0] {
+        bed.recorder.take();
+        let started = Instant::now();
+        let summary = cleanup::handle(app, deadline_ms()).await;
+        let took = started.elapsed();
+        let operation = match expect_removed {
+            1 => format!("one expired token due ({} removed)", summary.tokens_removed),
+            _ => format!("nothing due ({} entries read)", summary.due_entries_read),
+        };
+        // A run that removed what was due answers 200 here, one that did not 204, as in the warm run.
+        let status = if summary.tokens_removed == expect_removed && summary.failures == 0 {
+            200
+        } else {
+            204
+        };
+        trips.push(Trip::new("cleanup", &operation, &bed.recorder.take(), status, None, took).expecting(200));
+    }
     Ok(trips)
 }
 
@@ -561,7 +687,11 @@ async fn cleanup_scale(sdk: &aws_config::SdkConfig, table: &str, live: usize, du
     };
     let load_started = Instant::now();
     let batches: Vec<Vec<WriteRequest>> = (0..live + due)
-        .map(|i| WriteRequest::builder().put_request(PutRequest::builder().set_item(Some(item(i))).build().expect("item")).build())
+        .map(|i| {
+            WriteRequest::builder()
+                .put_request(PutRequest::builder().set_item(Some(item(i))).build().expect("item"))
+                .build()
+        })
         .collect::<Vec<_>>()
         .chunks(25)
         .map(<[_]>::to_vec)
@@ -625,8 +755,17 @@ async fn init_work(times: usize, table: &str) -> Result<InitWork, Error> {
         let client = aws_sdk_dynamodb::Client::new(&sdk);
         load.push(t.elapsed());
         let t = Instant::now();
-        let _ = client.get_item().table_name(table).key("pk", S("WARMUP".into())).key("sk", S("WARMUP".into())).send().await;
+        let _ = client
+            .get_item()
+            .table_name(table)
+            .key("pk", S("WARMUP".into()))
+            .key("sk", S("WARMUP".into()))
+            .send()
+            .await;
         get.push(t.elapsed());
     }
-    Ok(InitWork { sdk_config: Stats::of(&load).ok_or("no samples")?, first_get_item: Stats::of(&get).ok_or("no samples")? })
+    Ok(InitWork {
+        sdk_config: Stats::of(&load).ok_or("no samples")?,
+        first_get_item: Stats::of(&get).ok_or("no samples")?,
+    })
 }

@@ -3,8 +3,8 @@
 //! included), the items DynamoDB read for each Query or Scan are added up, and
 //! the text of each mail is kept so the bench can read the codes it sends.
 
-use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::config::interceptors::{AfterDeserializationInterceptorContextRef, BeforeTransmitInterceptorContextRef};
+use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::error::BoxError;
 use shared::config::Config;
 use shared::App;
@@ -31,12 +31,20 @@ impl Seen {
     }
 
     pub fn count(&self, service: &str) -> u64 {
-        self.requests.iter().filter(|(k, _)| k.starts_with(&format!("{service}:"))).map(|(_, v)| v).sum()
+        self.requests
+            .iter()
+            .filter(|(k, _)| k.starts_with(&format!("{service}:")))
+            .map(|(_, v)| v)
+            .sum()
     }
 
     /// `PutItem 1, SendEmail 1`.
     pub fn describe(&self) -> String {
-        self.requests.iter().map(|(k, v)| format!("{} {v}", k.split_once(':').map_or(k.as_str(), |x| x.1))).collect::<Vec<_>>().join(", ")
+        self.requests
+            .iter()
+            .map(|(k, v)| format!("{} {v}", k.split_once(':').map_or(k.as_str(), |x| x.1)))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
@@ -71,7 +79,12 @@ impl Recorder {
     /// The code in the newest mail to `address`, and forgets the mails.
     pub fn code_for(&self, address: &str) -> Option<String> {
         let mut log = self.lock();
-        let code = log.mails.iter().rev().find(|(to, _)| to == address).and_then(|(_, text)| journeys::harness::code_in(text));
+        let code = log
+            .mails
+            .iter()
+            .rev()
+            .find(|(to, _)| to == address)
+            .and_then(|(_, text)| journeys::harness::code_in(text));
         log.mails.clear();
         code
     }
@@ -95,12 +108,22 @@ impl Intercept for DynamoDb {
         Ok(())
     }
 
-    fn read_after_transmit(&self, _: &aws_sdk_dynamodb::config::interceptors::BeforeDeserializationInterceptorContextRef<'_>, _: &RuntimeComponents, _: &mut ConfigBag) -> Result<(), BoxError> {
+    fn read_after_transmit(
+        &self,
+        _: &aws_sdk_dynamodb::config::interceptors::BeforeDeserializationInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
         self.0.landed();
         Ok(())
     }
 
-    fn read_after_deserialization(&self, ctx: &AfterDeserializationInterceptorContextRef<'_>, _: &RuntimeComponents, _: &mut ConfigBag) -> Result<(), BoxError> {
+    fn read_after_deserialization(
+        &self,
+        ctx: &AfterDeserializationInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
         use aws_sdk_dynamodb::operation::{batch_get_item::BatchGetItemOutput, get_item::GetItemOutput, query::QueryOutput, scan::ScanOutput};
         let Ok(output) = ctx.output_or_error() else { return Ok(()) };
         let (scanned, fetched) = if let Some(q) = output.downcast_ref::<QueryOutput>() {
@@ -129,7 +152,12 @@ impl Intercept for Ses {
         "bench-ses-counter"
     }
 
-    fn read_before_transmit(&self, ctx: &aws_sdk_sesv2::config::interceptors::BeforeTransmitInterceptorContextRef<'_>, _: &aws_sdk_sesv2::config::RuntimeComponents, _: &mut aws_sdk_sesv2::config::ConfigBag) -> Result<(), aws_sdk_sesv2::error::BoxError> {
+    fn read_before_transmit(
+        &self,
+        ctx: &aws_sdk_sesv2::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
+        _: &aws_sdk_sesv2::config::RuntimeComponents,
+        _: &mut aws_sdk_sesv2::config::ConfigBag,
+    ) -> Result<(), aws_sdk_sesv2::error::BoxError> {
         // SES v2 is REST: the operation is in the path.
         let request = ctx.request();
         let path = request.uri().split('?').next().unwrap_or_default();
@@ -145,15 +173,28 @@ impl Intercept for Ses {
         log.in_flight = Some((format!("sesv2:{op}"), std::time::Instant::now()));
         if op == "SendEmail" {
             if let Some(mail) = request.body().bytes().and_then(|b| serde_json::from_slice::<serde_json::Value>(b).ok()) {
-                let to = mail.pointer("/Destination/ToAddresses/0").and_then(|v| v.as_str()).unwrap_or_default().to_string();
-                let text = mail.pointer("/Content/Simple/Body/Text/Data").and_then(|v| v.as_str()).unwrap_or_default().to_string();
+                let to = mail
+                    .pointer("/Destination/ToAddresses/0")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+                    .to_string();
+                let text = mail
+                    .pointer("/Content/Simple/Body/Text/Data")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+                    .to_string();
                 log.mails.push((to, text));
             }
         }
         Ok(())
     }
 
-    fn read_after_transmit(&self, _: &aws_sdk_sesv2::config::interceptors::BeforeDeserializationInterceptorContextRef<'_>, _: &aws_sdk_sesv2::config::RuntimeComponents, _: &mut aws_sdk_sesv2::config::ConfigBag) -> Result<(), aws_sdk_sesv2::error::BoxError> {
+    fn read_after_transmit(
+        &self,
+        _: &aws_sdk_sesv2::config::interceptors::BeforeDeserializationInterceptorContextRef<'_>,
+        _: &aws_sdk_sesv2::config::RuntimeComponents,
+        _: &mut aws_sdk_sesv2::config::ConfigBag,
+    ) -> Result<(), aws_sdk_sesv2::error::BoxError> {
         self.0.landed();
         Ok(())
     }

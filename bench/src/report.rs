@@ -24,6 +24,8 @@ pub struct Cold {
     pub poll_ratio_vs_hello: Option<f64>,
     pub response_ratio_vs_hello: Option<f64>,
     pub statuses: BTreeMap<String, usize>,
+    /// First answers that were not the main path's.
+    pub off_main_path: usize,
 }
 
 #[derive(Debug, Serialize)]
@@ -80,6 +82,8 @@ pub struct Trip {
     pub function: String,
     pub operation: String,
     pub status: u16,
+    /// What the contract answers to this operation.
+    pub expected_status: u16,
     pub dynamodb: u64,
     pub ses: u64,
     pub requests: BTreeMap<String, u64>,
@@ -99,6 +103,7 @@ impl Trip {
             function: function.into(),
             operation: operation.into(),
             status,
+            expected_status: status,
             dynamodb,
             ses,
             requests: seen.requests.clone(),
@@ -110,10 +115,24 @@ impl Trip {
         }
     }
 
+    pub fn expecting(mut self, status: u16) -> Self {
+        self.expected_status = status;
+        self
+    }
+
     fn cell(&self) -> String {
-        let ops = self.requests.iter().map(|(k, v)| format!("{} {v}", k.split_once(':').map_or(k.as_str(), |x| x.1))).collect::<Vec<_>>().join(" + ");
+        let ops = self
+            .requests
+            .iter()
+            .map(|(k, v)| format!("{} {v}", k.split_once(':').map_or(k.as_str(), |x| x.1)))
+            .collect::<Vec<_>>()
+            .join(" + ");
         let verdict = match (self.floor, self.at_floor) {
-            (Some((d, s)), Some(ok)) => format!(" (floor {d}{}) {}", if s > 0 { format!(" + {s} mail") } else { String::new() }, if ok { "✓" } else { "✗" }),
+            (Some((d, s)), Some(ok)) => format!(
+                " (floor {d}{}) {}",
+                if s > 0 { format!(" + {s} mail") } else { String::new() },
+                if ok { "✓" } else { "✗" }
+            ),
             _ => String::new(),
         };
         format!("{}: {ops}{verdict}", self.operation.trim_end_matches(" (the main path)"))
@@ -145,13 +164,28 @@ pub struct Machine {
     pub memory_mib: u64,
     pub kernel: String,
     pub load_average_at_start: String,
+    pub load_average_at_end: String,
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 impl Machine {
     pub fn here() -> Self {
         let read = |p: &str| std::fs::read_to_string(p).unwrap_or_default();
         let cpuinfo = read("/proc/cpuinfo");
-        let cpu = cpuinfo.lines().find(|l| l.starts_with("model name")).and_then(|l| l.split_once(':')).map(|x| x.1.trim().to_string()).unwrap_or_default();
+        let cpu = cpuinfo
+            .lines()
+            .find(|l| l.starts_with("model name"))
+            .and_then(|l| l.split_once(':'))
+            .map(|x| x.1.trim().to_string())
+            .unwrap_or_default();
         let memory_kb: u64 = read("/proc/meminfo")
             .lines()
             .find(|l| l.starts_with("MemTotal:"))
@@ -163,7 +197,8 @@ impl Machine {
             cpu,
             memory_mib: memory_kb / 1024,
             kernel: read("/proc/sys/kernel/osrelease").trim().to_string(),
-            load_average_at_start: read("/proc/loadavg").split_whitespace().take(3).collect::<Vec<_>>().join(" "),
+            load_average_at_start: load_average(),
+            load_average_at_end: String::new(),
         }
     }
 }
@@ -218,6 +253,7 @@ fn mark(ok: bool) -> &'static str {
 impl Report {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
+        mut machine: Machine,
         mode: &'static str,
         command: String,
         started_at: String,
@@ -234,7 +270,10 @@ impl Report {
             command,
             started_at,
             duration_s: took.as_secs_f64(),
-            machine: Machine::here(),
+            machine: {
+                machine.load_average_at_end = load_average();
+                machine
+            },
             targets: Targets {
                 binary_max_bytes: BINARY_TARGET_BYTES,
                 peak_rss_max_kb: RSS_TARGET_KB,
@@ -253,8 +292,28 @@ impl Report {
 
     /// Every function that ran answered its main path as the contract says.
     pub fn main_paths_ok(&self) -> bool {
-        self.functions.iter().filter_map(|f| f.warm.as_ref()).all(|w| w.off_main_path == 0)
-            && self.round_trips.iter().all(|t| t.status < 500)
+        let functions = self.functions.iter().chain([&self.hello]).chain(self.cold_what_if.as_ref());
+        let mut ok = true;
+        for f in functions {
+            let broken = [f.cold_error.as_ref(), f.warm_error.as_ref()].into_iter().flatten();
+            let off_path = f.cold.as_ref().map_or(0, |c| c.off_main_path) + f.warm.as_ref().map_or(0, |w| w.off_main_path);
+            for error in broken {
+                eprintln!("bench: {}: {error}", f.name);
+                ok = false;
+            }
+            if off_path > 0 {
+                eprintln!("bench: {}: {off_path} answers off the main path (see the JSON report)", f.name);
+                ok = false;
+            }
+        }
+        for t in self.round_trips.iter().filter(|t| t.status != t.expected_status) {
+            eprintln!(
+                "bench: {} {}: answered {} where the contract says {}",
+                t.function, t.operation, t.status, t.expected_status
+            );
+            ok = false;
+        }
+        ok
     }
 
     fn row(&self, f: &FunctionReport) -> String {
@@ -278,12 +337,25 @@ impl Report {
         };
         let (warm, rss) = match &f.warm {
             Some(w) => {
-                let off = if w.off_main_path > 0 { format!(" ({} of {} off the main path)", w.off_main_path, w.invocations) } else { String::new() };
-                (format!("{:.1} / {:.1}{off}", w.latency.p50_ms, w.latency.p99_ms), format!("{:.1} {}", w.peak_rss_kb as f64 / 1024.0, mark(w.peak_rss_kb <= RSS_TARGET_KB)))
+                let off = if w.off_main_path > 0 {
+                    format!(" ({} of {} off the main path)", w.off_main_path, w.invocations)
+                } else {
+                    String::new()
+                };
+                (
+                    format!("{:.1} / {:.1}{off}", w.latency.p50_ms, w.latency.p99_ms),
+                    format!("{:.1} {}", w.peak_rss_kb as f64 / 1024.0, mark(w.peak_rss_kb <= RSS_TARGET_KB)),
+                )
             }
             None => ("–".into(), "–".into()),
         };
-        let trips = self.round_trips.iter().filter(|t| t.function == f.function).map(Trip::cell).collect::<Vec<_>>().join("; ");
+        let trips = self
+            .round_trips
+            .iter()
+            .filter(|t| t.function == f.function)
+            .map(Trip::cell)
+            .collect::<Vec<_>>()
+            .join("; ");
         let trips = if trips.is_empty() || f.variant.is_some() { "–".to_string() } else { trips };
         let cleanup = if f.function == "cleanup" && !self.cleanup.is_empty() {
             let sizes = self.cleanup.iter().map(|c| short_count(c.live_items)).collect::<Vec<_>>().join(" / ");
@@ -293,7 +365,10 @@ impl Report {
         } else {
             "–".into()
         };
-        format!("| {} | {binary} | {zip} | {poll} | {response} | {ratio} | {warm} | {rss} | {trips} | {cleanup} |", f.name)
+        format!(
+            "| {} | {binary} | {zip} | {poll} | {response} | {ratio} | {warm} | {rss} | {trips} | {cleanup} |",
+            f.name
+        )
     }
 
     pub fn markdown(&self) -> String {
@@ -319,9 +394,8 @@ impl Report {
 }
 
 fn short_count(n: usize) -> String {
-    if n >= 1000 && n % 1000 == 0 {
-        format!("{}k", n / 1000)
-    } else {
-        n.to_string()
+    match (n / 1000, n % 1000) {
+        (k, 0) if k > 0 => format!("{k}k"),
+        _ => n.to_string(),
     }
 }

@@ -85,7 +85,11 @@ impl RuntimeApi {
     pub fn start(function_name: &str) -> io::Result<Self> {
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let addr = listener.local_addr()?;
-        let shared = Arc::new(Shared { state: Mutex::default(), changed: Condvar::new(), function_name: function_name.to_string() });
+        let shared = Arc::new(Shared {
+            state: Mutex::default(),
+            changed: Condvar::new(),
+            function_name: function_name.to_string(),
+        });
         let accept_shared = shared.clone();
         std::thread::Builder::new().name("runtime-api-accept".into()).spawn(move || {
             for stream in listener.incoming() {
@@ -279,7 +283,12 @@ fn serve(stream: TcpStream, shared: &Shared) -> io::Result<()> {
                 let mut state = shared.lock();
                 match state.handed.remove(id) {
                     Some(handed_at) if kind == "response" || kind == "error" => {
-                        let answer = Answer { ok: kind == "response", body: request.body, handed_at, answered_at: arrived };
+                        let answer = Answer {
+                            ok: kind == "response",
+                            body: request.body,
+                            handed_at,
+                            answered_at: arrived,
+                        };
                         state.answers.insert(id.to_string(), answer);
                         drop(state);
                         shared.changed.notify_all();

@@ -13,7 +13,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
 
 /// The functions of contract section 1, in the order the table lists them.
-pub const FUNCTIONS: [&str; 7] = ["send-code", "verify-code", "check-prerequisites", "dismiss-enterprise", "delete-account", "handover-account", "cleanup"];
+pub const FUNCTIONS: [&str; 7] = [
+    "send-code",
+    "verify-code",
+    "check-prerequisites",
+    "dismiss-enterprise",
+    "delete-account",
+    "handover-account",
+    "cleanup",
+];
 
 /// What the main path is, in words, for the report.
 pub fn main_path(function: &str) -> &'static str {
@@ -45,6 +53,11 @@ pub fn route(function: &str) -> Option<(&'static str, &'static str)> {
 /// An API Gateway HTTP API (payload 2.0) event as the JWT authorizer passes it on.
 pub fn http_event(function: &str, sub: &str, body: Option<&Value>) -> Value {
     let (method, path) = route(function).unwrap_or(("POST", "/"));
+    http_event_at(method, path, sub, body)
+}
+
+/// The same, for any method and path.
+pub fn http_event_at(method: &str, path: &str, sub: &str, body: Option<&Value>) -> Value {
     json!({
         "version": "2.0",
         "routeKey": format!("{method} {path}"),
@@ -83,7 +96,9 @@ pub struct Prepared {
 /// response; for a scheduled run 200 when it removed what was due, 204 when
 /// it removed nothing; 0 for an error.
 pub fn answer_status(ok: bool, body: &[u8], http: bool) -> u16 {
-    let Some(answer) = serde_json::from_slice::<Value>(body).ok().filter(|_| ok) else { return 0 };
+    let Some(answer) = serde_json::from_slice::<Value>(body).ok().filter(|_| ok) else {
+        return 0;
+    };
     if !http {
         let removed = answer.get("tokens_removed").and_then(Value::as_u64).unwrap_or(0);
         return if removed > 0 { 200 } else { 204 };
@@ -107,7 +122,13 @@ impl Bed {
     pub async fn new(sdk: &aws_config::SdkConfig, function: &'static str, table: String) -> Result<Self, Error> {
         let recorder = Recorder::default();
         let app = probe::app(sdk, &table, &recorder);
-        let bed = Self { function, table, app, recorder, counter: AtomicU64::new(0) };
+        let bed = Self {
+            function,
+            table,
+            app,
+            recorder,
+            counter: AtomicU64::new(0),
+        };
         journeys::localstack::create_table(bed.app.store.client(), &bed.table).await?;
         Ok(bed)
     }
@@ -153,7 +174,9 @@ impl Bed {
     /// Sends a code in-process and reads it back from the mail the SDK sent.
     pub async fn code(&self, account: &AccountId, purpose: Purpose) -> Result<String, Error> {
         self.app.send_code(account, purpose).await.map_err(|e| format!("send_code: {e}"))?;
-        self.recorder.code_for(&format!("{account}@example.com")).ok_or_else(|| "no code in the mail".into())
+        self.recorder
+            .code_for(&format!("{account}@example.com"))
+            .ok_or_else(|| "no code in the mail".into())
     }
 
     /// Send and verify in-process: a token the function can spend.
@@ -168,7 +191,9 @@ impl Bed {
     pub async fn enterprise(&self) -> Result<AccountId, Error> {
         let ent = format!("ent-{}", self.next());
         let admin = format!("{ent}-admin");
-        self.app.register_enterprise(&ent, &format!("Enterprise {ent}"), Some(&AccountId::parse(&admin).ok_or("admin id")?)).await?;
+        self.app
+            .register_enterprise(&ent, &format!("Enterprise {ent}"), Some(&AccountId::parse(&admin).ok_or("admin id")?))
+            .await?;
         let admin = self.register(&admin, Role::DefaultAdmin, Some(&ent)).await?;
         for _ in 0..2 {
             self.account(&format!("{ent}-member"), Role::Member, Some(&ent)).await?;
@@ -205,7 +230,10 @@ impl Bed {
         if matches!(self.function, "send-code" | "check-prerequisites" | "verify-code") {
             self.register(STEADY, Role::Individual, None).await?;
         }
-        let http = |sub: &str, body: Option<Value>, status: u16| Prepared { event: http_event(self.function, sub, body.as_ref()), status: Some(status) };
+        let http = |sub: &str, body: Option<Value>, status: u16| Prepared {
+            event: http_event(self.function, sub, body.as_ref()),
+            status: Some(status),
+        };
         Ok(match self.function {
             "send-code" => http(STEADY, Some(json!({"purpose": "delete_account"})), 202),
             "check-prerequisites" => http(STEADY, None, 200),
@@ -233,7 +261,10 @@ impl Bed {
             }
             "cleanup" => {
                 self.expired_token().await?;
-                Prepared { event: scheduled_event(), status: None }
+                Prepared {
+                    event: scheduled_event(),
+                    status: None,
+                }
             }
             other => return Err(format!("no main path for {other}").into()),
         })

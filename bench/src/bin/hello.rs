@@ -4,7 +4,11 @@
 use lambda_http::{run, service_fn, tracing, Body, Error, Request, Response};
 
 async fn function_handler(_event: Request) -> Result<Response<Body>, Error> {
-    let resp = Response::builder().status(200).header("content-type", "text/html").body("Hello world".into()).map_err(Box::new)?;
+    let resp = Response::builder()
+        .status(200)
+        .header("content-type", "text/html")
+        .body("Hello world".into())
+        .map_err(Box::new)?;
     Ok(resp)
 }
 
