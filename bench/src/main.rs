@@ -78,9 +78,7 @@ fn options() -> Result<Options, String> {
         }
     }
     let number = |name: &str, default: usize| -> Result<usize, String> {
-        named
-            .get(name)
-            .map_or(Ok(default), |v| v.parse().map_err(|_| format!("--{name} takes a number")))
+        named.get(name).map_or(Ok(default), |v| v.parse().map_err(|_| format!("--{name} takes a number")))
     };
     let target = PathBuf::from(std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into()));
     let path = |name: &str, default: PathBuf| named.get(name).map(PathBuf::from).unwrap_or(default);
@@ -161,11 +159,8 @@ async fn run(options: Options) -> Result<bool, Error> {
     let table_of = |f: &str| format!("bench-{run_id}-{f}");
     note(format!("moto at {endpoint}; mode {}", if options.short { "short" } else { "full" }));
 
-    let mut functions: Vec<FunctionReport> = options
-        .functions
-        .iter()
-        .map(|f| FunctionReport::new(f, &options.bin_dir, &options.zip_dir))
-        .collect();
+    let mut functions: Vec<FunctionReport> =
+        options.functions.iter().map(|f| FunctionReport::new(f, &options.bin_dir, &options.zip_dir)).collect();
     let mut hello = FunctionReport::new("hello", &options.bin_dir, &options.zip_dir);
     hello.name = "lambda_http hello world".into();
 
@@ -198,7 +193,8 @@ async fn run(options: Options) -> Result<bool, Error> {
         options.cold_starts
     ));
     let mut cold: BTreeMap<String, ColdSamples> = BTreeMap::new();
-    let runnable: Vec<&str> = options.functions.iter().copied().filter(|f| binary(&options.bin_dir, f).is_file()).collect();
+    let runnable: Vec<&str> =
+        options.functions.iter().copied().filter(|f| binary(&options.bin_dir, f).is_file()).collect();
     // (key, binary, extra environment): every function, the hello world, and
     // one what-if: the first function with SSL_CERT_FILE set, which makes the
     // SDK's TLS set-up read that one CA bundle instead of the bundle and every
@@ -230,7 +226,8 @@ async fn run(options: Options) -> Result<bool, Error> {
             };
             let mut env = if *f == "hello" { vec![] } else { env_of(f) };
             env.extend(extra.iter().cloned());
-            match cold_start(&binary(&options.bin_dir, f), f, &env, serde_json::to_vec(&event)?, http, &options.log_dir) {
+            match cold_start(&binary(&options.bin_dir, f), f, &env, serde_json::to_vec(&event)?, http, &options.log_dir)
+            {
                 Ok((poll, response, status)) if round > 0 => {
                     samples.poll.push(poll);
                     samples.response.push(response);
@@ -265,7 +262,9 @@ async fn run(options: Options) -> Result<bool, Error> {
                 report.cold = samples.summary(hello_poll.as_ref(), hello_response.as_ref());
                 report.cold_error = samples.error;
             }
-            None if !binary(&options.bin_dir, f).is_file() => report.cold_error = Some(format!("no binary at {}", binary(&options.bin_dir, f).display())),
+            None if !binary(&options.bin_dir, f).is_file() => {
+                report.cold_error = Some(format!("no binary at {}", binary(&options.bin_dir, f).display()))
+            }
             None => {}
         }
     }
@@ -294,7 +293,9 @@ async fn run(options: Options) -> Result<bool, Error> {
         }
     }
     if options.runs("warm") {
-        match warm_run(&binary(&options.bin_dir, "hello"), "hello", &[], &HelloBed, options.warm, &options.log_dir).await {
+        match warm_run(&binary(&options.bin_dir, "hello"), "hello", &[], &HelloBed, options.warm, &options.log_dir)
+            .await
+        {
             Ok(w) => hello.warm = Some(w),
             Err(e) => hello.warm_error = Some(e.to_string()),
         }
@@ -373,10 +374,7 @@ impl Prepare for Bed {
 
 impl Prepare for HelloBed {
     async fn prepare(&self) -> Result<scenarios::Prepared, Error> {
-        Ok(scenarios::Prepared {
-            event: scenarios::http_event("hello", "bench", None),
-            status: Some(200),
-        })
+        Ok(scenarios::Prepared { event: scenarios::http_event("hello", "bench", None), status: Some(200) })
     }
 }
 
@@ -405,7 +403,13 @@ impl ColdSamples {
     }
 }
 
-fn spawn(bin: &Path, function: &str, api: &RuntimeApi, env: &[(String, String)], log_dir: &Path) -> Result<Child, String> {
+fn spawn(
+    bin: &Path,
+    function: &str,
+    api: &RuntimeApi,
+    env: &[(String, String)],
+    log_dir: &Path,
+) -> Result<Child, String> {
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -434,7 +438,14 @@ fn stop(mut child: Child) {
 }
 
 /// exec → first `/next`, exec → first answer, and the answer's status.
-fn cold_start(bin: &Path, function: &str, env: &[(String, String)], event: Vec<u8>, http: bool, log_dir: &Path) -> Result<(Duration, Duration, u16), String> {
+fn cold_start(
+    bin: &Path,
+    function: &str,
+    env: &[(String, String)],
+    event: Vec<u8>,
+    http: bool,
+    log_dir: &Path,
+) -> Result<(Duration, Duration, u16), String> {
     let api = RuntimeApi::start(function).map_err(|e| e.to_string())?;
     let exec = Instant::now();
     let mut child = spawn(bin, function, &api, env, log_dir)?;
@@ -442,9 +453,8 @@ fn cold_start(bin: &Path, function: &str, env: &[(String, String)], event: Vec<u
         let polled = api
             .wait_first_poll(&mut child, Duration::from_secs(30))
             .map_err(|e| format!("before its first poll: {e}"))?;
-        let answer = api
-            .invoke(&mut child, event, Duration::from_secs(60))
-            .map_err(|e| format!("on its first event: {e}"))?;
+        let answer =
+            api.invoke(&mut child, event, Duration::from_secs(60)).map_err(|e| format!("on its first event: {e}"))?;
         Ok((polled - exec, answer.answered_at - exec, answer_status(answer.ok, &answer.body, http)))
     })();
     stop(child);
@@ -458,12 +468,18 @@ fn peak_rss_kb(pid: u32) -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-async fn warm_run(bin: &Path, function: &str, env: &[(String, String)], bed: &impl Prepare, invocations: usize, log_dir: &Path) -> Result<Warm, Error> {
+async fn warm_run(
+    bin: &Path,
+    function: &str,
+    env: &[(String, String)],
+    bed: &impl Prepare,
+    invocations: usize,
+    log_dir: &Path,
+) -> Result<Warm, Error> {
     let api = RuntimeApi::start(function)?;
     let mut child = spawn(bin, function, &api, env, log_dir)?;
     let result: Result<Warm, Error> = async {
-        api.wait_first_poll(&mut child, Duration::from_secs(30))
-            .map_err(|e| format!("before its first poll: {e}"))?;
+        api.wait_first_poll(&mut child, Duration::from_secs(30)).map_err(|e| format!("before its first poll: {e}"))?;
         let rss_after_init_kb = peak_rss_kb(child.id()).unwrap_or(0);
         let mut latencies = Vec::with_capacity(invocations);
         let mut statuses: BTreeMap<String, usize> = BTreeMap::new();
@@ -480,7 +496,8 @@ async fn warm_run(bin: &Path, function: &str, env: &[(String, String)], bed: &im
             let status = answer_status(answer.ok, &answer.body, prepared.status.is_some());
             if prepared.status.unwrap_or(200) != status {
                 unexpected += 1;
-                example.get_or_insert_with(|| String::from_utf8_lossy(&answer.body).chars().take(400).collect::<String>());
+                example
+                    .get_or_insert_with(|| String::from_utf8_lossy(&answer.body).chars().take(400).collect::<String>());
             }
             *statuses.entry(status.to_string()).or_default() += 1;
             latencies.push(answer.latency());
@@ -572,15 +589,8 @@ async fn round_trips(sdk: &aws_config::SdkConfig, table: &str) -> Result<Vec<Tri
     .await;
     let body = json!({"purpose": "delete_account", "code": code});
     let what = ("verify-code", "right code (the main path)");
-    measure(
-        &bed,
-        &mut trips,
-        what,
-        200,
-        Some((2, 0)),
-        verify_code::handle(app, request("verify-code", me, body)?),
-    )
-    .await;
+    measure(&bed, &mut trips, what, 200, Some((2, 0)), verify_code::handle(app, request("verify-code", me, body)?))
+        .await;
 
     let what = ("check-prerequisites", "individual account (the main path)");
     let call = check_prerequisites::handle(app, request("check-prerequisites", me, json!(null))?);
@@ -592,12 +602,16 @@ async fn round_trips(sdk: &aws_config::SdkConfig, table: &str) -> Result<Vec<Tri
 
     let token = bed.token(&admin, Purpose::DismissEnterprise).await?;
     let what = ("dismiss-enterprise", "admin and two members (the main path)");
-    let call = dismiss_enterprise::handle(app, request("dismiss-enterprise", admin.as_str(), json!({"verification_token": token}))?);
+    let call = dismiss_enterprise::handle(
+        app,
+        request("dismiss-enterprise", admin.as_str(), json!({"verification_token": token}))?,
+    );
     measure(&bed, &mut trips, what, 200, None, call).await;
 
     let heir = bed.account("trips-handing", Role::Individual, None).await?;
     let token = bed.token(&heir, Purpose::HandoverAccount).await?;
-    let body = json!({"verification_token": token, "new_email": "trips-heir@example.com", "new_phone": "+8613700000001"});
+    let body =
+        json!({"verification_token": token, "new_email": "trips-heir@example.com", "new_phone": "+8613700000001"});
     let what = ("handover-account", "start a handover (the main path)");
     measure(
         &bed,
@@ -609,26 +623,24 @@ async fn round_trips(sdk: &aws_config::SdkConfig, table: &str) -> Result<Vec<Tri
     )
     .await;
     let code = bed.recorder.code_for("trips-heir@example.com").ok_or("no handover code mailed")?;
-    let confirm = scenarios::http_event_at("POST", "/v1/account/handover/confirm", heir.as_str(), Some(&json!({"code": code})));
+    let confirm =
+        scenarios::http_event_at("POST", "/v1/account/handover/confirm", heir.as_str(), Some(&json!({"code": code})));
     let what = ("handover-account", "confirm it (a small account)");
-    measure(
-        &bed,
-        &mut trips,
-        what,
-        200,
-        None,
-        handover_account::handle(app, from_str(&confirm.to_string())?),
-    )
-    .await;
+    measure(&bed, &mut trips, what, 200, None, handover_account::handle(app, from_str(&confirm.to_string())?)).await;
 
     let gone = bed.account("trips-gone", Role::Individual, None).await?;
     let token = bed.token(&gone, Purpose::DeleteAccount).await?;
     let what = ("delete-account", "small individual account (the main path)");
-    let call = delete_account::handle(app, request("delete-account", gone.as_str(), json!({"verification_token": token}))?);
+    let call =
+        delete_account::handle(app, request("delete-account", gone.as_str(), json!({"verification_token": token}))?);
     measure(&bed, &mut trips, what, 200, Some((3, 1)), call).await;
 
     // Cleanup on this table: first whatever the runs above left due, then one expired token, then nothing.
-    let deadline_ms = || (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default() + Duration::from_secs(300)).as_millis() as u64;
+    let deadline_ms = || {
+        (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default()
+            + Duration::from_secs(300))
+        .as_millis() as u64
+    };
     cleanup::handle(app, deadline_ms()).await;
     bed.expired_token().await?;
     for expect_removed in [1, 0] {
@@ -641,11 +653,7 @@ async fn round_trips(sdk: &aws_config::SdkConfig, table: &str) -> Result<Vec<Tri
             _ => format!("nothing due ({} entries read)", summary.due_entries_read),
         };
         // A run that removed what was due answers 200 here, one that did not 204, as in the warm run.
-        let status = if summary.tokens_removed == expect_removed && summary.failures == 0 {
-            200
-        } else {
-            204
-        };
+        let status = if summary.tokens_removed == expect_removed && summary.failures == 0 { 200 } else { 204 };
         trips.push(Trip::new("cleanup", &operation, &bed.recorder.take(), status, None, took).expecting(200));
     }
     Ok(trips)

@@ -3,7 +3,9 @@
 //! included), the items DynamoDB read for each Query or Scan are added up, and
 //! the text of each mail is kept so the bench can read the codes it sends.
 
-use aws_sdk_dynamodb::config::interceptors::{AfterDeserializationInterceptorContextRef, BeforeTransmitInterceptorContextRef};
+use aws_sdk_dynamodb::config::interceptors::{
+    AfterDeserializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
+};
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::error::BoxError;
 use shared::config::Config;
@@ -31,11 +33,7 @@ impl Seen {
     }
 
     pub fn count(&self, service: &str) -> u64 {
-        self.requests
-            .iter()
-            .filter(|(k, _)| k.starts_with(&format!("{service}:")))
-            .map(|(_, v)| v)
-            .sum()
+        self.requests.iter().filter(|(k, _)| k.starts_with(&format!("{service}:"))).map(|(_, v)| v).sum()
     }
 
     /// `PutItem 1, SendEmail 1`.
@@ -79,12 +77,8 @@ impl Recorder {
     /// The code in the newest mail to `address`, and forgets the mails.
     pub fn code_for(&self, address: &str) -> Option<String> {
         let mut log = self.lock();
-        let code = log
-            .mails
-            .iter()
-            .rev()
-            .find(|(to, _)| to == address)
-            .and_then(|(_, text)| journeys::harness::code_in(text));
+        let code =
+            log.mails.iter().rev().find(|(to, _)| to == address).and_then(|(_, text)| journeys::harness::code_in(text));
         log.mails.clear();
         code
     }
@@ -98,7 +92,12 @@ impl Intercept for DynamoDb {
         "bench-dynamodb-counter"
     }
 
-    fn read_before_transmit(&self, ctx: &BeforeTransmitInterceptorContextRef<'_>, _: &RuntimeComponents, _: &mut ConfigBag) -> Result<(), BoxError> {
+    fn read_before_transmit(
+        &self,
+        ctx: &BeforeTransmitInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
         // The JSON protocol names the operation in X-Amz-Target: `DynamoDB_20120810.PutItem`.
         let target = ctx.request().headers().get("x-amz-target").unwrap_or("unknown");
         let op = format!("dynamodb:{}", target.rsplit('.').next().unwrap_or(target));
@@ -124,7 +123,9 @@ impl Intercept for DynamoDb {
         _: &RuntimeComponents,
         _: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        use aws_sdk_dynamodb::operation::{batch_get_item::BatchGetItemOutput, get_item::GetItemOutput, query::QueryOutput, scan::ScanOutput};
+        use aws_sdk_dynamodb::operation::{
+            batch_get_item::BatchGetItemOutput, get_item::GetItemOutput, query::QueryOutput, scan::ScanOutput,
+        };
         let Ok(output) = ctx.output_or_error() else { return Ok(()) };
         let (scanned, fetched) = if let Some(q) = output.downcast_ref::<QueryOutput>() {
             (q.scanned_count as u64, 0)
@@ -172,12 +173,10 @@ impl Intercept for Ses {
         *log.seen.requests.entry(format!("sesv2:{op}")).or_default() += 1;
         log.in_flight = Some((format!("sesv2:{op}"), std::time::Instant::now()));
         if op == "SendEmail" {
-            if let Some(mail) = request.body().bytes().and_then(|b| serde_json::from_slice::<serde_json::Value>(b).ok()) {
-                let to = mail
-                    .pointer("/Destination/ToAddresses/0")
-                    .and_then(|v| v.as_str())
-                    .unwrap_or_default()
-                    .to_string();
+            if let Some(mail) = request.body().bytes().and_then(|b| serde_json::from_slice::<serde_json::Value>(b).ok())
+            {
+                let to =
+                    mail.pointer("/Destination/ToAddresses/0").and_then(|v| v.as_str()).unwrap_or_default().to_string();
                 let text = mail
                     .pointer("/Content/Simple/Body/Text/Data")
                     .and_then(|v| v.as_str())
@@ -223,8 +222,12 @@ pub const SECRET: &str = "bench-only-secret-0123456789abcdef0123456789";
 pub fn app(sdk: &aws_config::SdkConfig, table: &str, recorder: &Recorder) -> App {
     let env: std::collections::HashMap<String, String> = settings(table).into_iter().collect();
     let config = Config::from_lookup(|k| env.get(k).cloned()).expect("the bench's settings are valid");
-    let dynamo = aws_sdk_dynamodb::Client::from_conf(aws_sdk_dynamodb::config::Builder::from(sdk).interceptor(DynamoDb(recorder.clone())).build());
-    let ses = aws_sdk_sesv2::Client::from_conf(aws_sdk_sesv2::config::Builder::from(sdk).interceptor(Ses(recorder.clone())).build());
+    let dynamo = aws_sdk_dynamodb::Client::from_conf(
+        aws_sdk_dynamodb::config::Builder::from(sdk).interceptor(DynamoDb(recorder.clone())).build(),
+    );
+    let ses = aws_sdk_sesv2::Client::from_conf(
+        aws_sdk_sesv2::config::Builder::from(sdk).interceptor(Ses(recorder.clone())).build(),
+    );
     App {
         store: shared::store::Store::new(dynamo, config.table_name.clone()),
         mailer: shared::mail::Mailer::new(ses, config.sender_email.clone()),

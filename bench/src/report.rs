@@ -97,7 +97,14 @@ pub struct Trip {
 }
 
 impl Trip {
-    pub fn new(function: &str, operation: &str, seen: &Seen, status: u16, floor: Option<(u64, u64)>, took: Duration) -> Self {
+    pub fn new(
+        function: &str,
+        operation: &str,
+        seen: &Seen,
+        status: u16,
+        floor: Option<(u64, u64)>,
+        took: Duration,
+    ) -> Self {
         let (dynamodb, ses) = (seen.count("dynamodb"), seen.count("sesv2"));
         Self {
             function: function.into(),
@@ -296,7 +303,8 @@ impl Report {
         let mut ok = true;
         for f in functions {
             let broken = [f.cold_error.as_ref(), f.warm_error.as_ref()].into_iter().flatten();
-            let off_path = f.cold.as_ref().map_or(0, |c| c.off_main_path) + f.warm.as_ref().map_or(0, |w| w.off_main_path);
+            let off_path =
+                f.cold.as_ref().map_or(0, |c| c.off_main_path) + f.warm.as_ref().map_or(0, |w| w.off_main_path);
             for error in broken {
                 eprintln!("bench: {}: {error}", f.name);
                 ok = false;
@@ -318,7 +326,8 @@ impl Report {
 
     fn row(&self, f: &FunctionReport) -> String {
         let same = |cell: String| if f.variant.is_some() { "″".to_string() } else { cell };
-        let binary = same(f.binary_bytes.map_or("–".into(), |b| format!("{} {}", mb(b), mark(b <= BINARY_TARGET_BYTES))));
+        let binary =
+            same(f.binary_bytes.map_or("–".into(), |b| format!("{} {}", mb(b), mark(b <= BINARY_TARGET_BYTES))));
         let zip = same(f.zip_bytes.map_or("–".into(), mb));
         let (poll, response, ratio) = match &f.cold {
             Some(c) => (
@@ -349,13 +358,8 @@ impl Report {
             }
             None => ("–".into(), "–".into()),
         };
-        let trips = self
-            .round_trips
-            .iter()
-            .filter(|t| t.function == f.function)
-            .map(Trip::cell)
-            .collect::<Vec<_>>()
-            .join("; ");
+        let trips =
+            self.round_trips.iter().filter(|t| t.function == f.function).map(Trip::cell).collect::<Vec<_>>().join("; ");
         let trips = if trips.is_empty() || f.variant.is_some() { "–".to_string() } else { trips };
         let cleanup = if f.function == "cleanup" && !self.cleanup.is_empty() {
             let sizes = self.cleanup.iter().map(|c| short_count(c.live_items)).collect::<Vec<_>>().join(" / ");

@@ -124,7 +124,12 @@ impl RuntimeApi {
         self.wait(child, timeout, |s| s.answers.remove(&id))
     }
 
-    fn wait<T>(&self, child: &mut Child, timeout: Duration, mut ready: impl FnMut(&mut State) -> Option<T>) -> Result<T, WaitError> {
+    fn wait<T>(
+        &self,
+        child: &mut Child,
+        timeout: Duration,
+        mut ready: impl FnMut(&mut State) -> Option<T>,
+    ) -> Result<T, WaitError> {
         let deadline = Instant::now() + timeout;
         let mut state = self.shared.lock();
         loop {
@@ -199,7 +204,8 @@ fn read_request(reader: &mut impl BufRead) -> io::Result<Option<HttpRequest>> {
             line.clear();
             reader.read_line(&mut line)?;
             let size_text = line.trim().split(';').next().unwrap_or("0");
-            let size = usize::from_str_radix(size_text, 16).map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "bad chunk size"))?;
+            let size = usize::from_str_radix(size_text, 16)
+                .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "bad chunk size"))?;
             if size == 0 {
                 // Trailers (the streaming client may send error trailers), then the blank line.
                 loop {
@@ -259,7 +265,8 @@ fn serve(stream: TcpStream, shared: &Shared) -> io::Result<()> {
                 };
                 state.handed.insert(id.clone(), Instant::now());
                 drop(state);
-                let deadline_ms = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_millis() + 900_000;
+                let deadline_ms =
+                    SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_millis() + 900_000;
                 let arn = format!("arn:aws:lambda:us-east-1:123456789012:function:{}", shared.function_name);
                 write_response(
                     &mut writer,
@@ -283,12 +290,8 @@ fn serve(stream: TcpStream, shared: &Shared) -> io::Result<()> {
                 let mut state = shared.lock();
                 match state.handed.remove(id) {
                     Some(handed_at) if kind == "response" || kind == "error" => {
-                        let answer = Answer {
-                            ok: kind == "response",
-                            body: request.body,
-                            handed_at,
-                            answered_at: arrived,
-                        };
+                        let answer =
+                            Answer { ok: kind == "response", body: request.body, handed_at, answered_at: arrived };
                         state.answers.insert(id.to_string(), answer);
                         drop(state);
                         shared.changed.notify_all();
@@ -296,7 +299,12 @@ fn serve(stream: TcpStream, shared: &Shared) -> io::Result<()> {
                     }
                     _ => {
                         drop(state);
-                        write_response(&mut writer, "400 Bad Request", &[], br#"{"errorMessage":"unknown invocation"}"#)?;
+                        write_response(
+                            &mut writer,
+                            "400 Bad Request",
+                            &[],
+                            br#"{"errorMessage":"unknown invocation"}"#,
+                        )?;
                     }
                 }
             }
@@ -315,7 +323,8 @@ mod tests {
         let plain = b"POST /x HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello";
         let r = read_request(&mut &plain[..]).unwrap().unwrap();
         assert_eq!((r.method.as_str(), r.path.as_str(), r.body.as_slice()), ("POST", "/x", &b"hello"[..]));
-        let chunked = b"POST /y HTTP/1.1\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\nx-trailer: 1\r\n\r\n";
+        let chunked =
+            b"POST /y HTTP/1.1\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\nx-trailer: 1\r\n\r\n";
         let r = read_request(&mut &chunked[..]).unwrap().unwrap();
         assert_eq!(r.body, b"abcde");
         assert!(read_request(&mut &b""[..]).unwrap().is_none());

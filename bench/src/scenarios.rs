@@ -122,13 +122,7 @@ impl Bed {
     pub async fn new(sdk: &aws_config::SdkConfig, function: &'static str, table: String) -> Result<Self, Error> {
         let recorder = Recorder::default();
         let app = probe::app(sdk, &table, &recorder);
-        let bed = Self {
-            function,
-            table,
-            app,
-            recorder,
-            counter: AtomicU64::new(0),
-        };
+        let bed = Self { function, table, app, recorder, counter: AtomicU64::new(0) };
         journeys::localstack::create_table(bed.app.store.client(), &bed.table).await?;
         Ok(bed)
     }
@@ -174,9 +168,7 @@ impl Bed {
     /// Sends a code in-process and reads it back from the mail the SDK sent.
     pub async fn code(&self, account: &AccountId, purpose: Purpose) -> Result<String, Error> {
         self.app.send_code(account, purpose).await.map_err(|e| format!("send_code: {e}"))?;
-        self.recorder
-            .code_for(&format!("{account}@example.com"))
-            .ok_or_else(|| "no code in the mail".into())
+        self.recorder.code_for(&format!("{account}@example.com")).ok_or_else(|| "no code in the mail".into())
     }
 
     /// Send and verify in-process: a token the function can spend.
@@ -261,10 +253,7 @@ impl Bed {
             }
             "cleanup" => {
                 self.expired_token().await?;
-                Prepared {
-                    event: scheduled_event(),
-                    status: None,
-                }
+                Prepared { event: scheduled_event(), status: None }
             }
             other => return Err(format!("no main path for {other}").into()),
         })

@@ -44,7 +44,12 @@ impl EmailAddress {
             return Err(bad("longer than 254 characters"));
         }
         let (local, domain) = s.split_once('@').ok_or(bad("no @"))?;
-        if local.is_empty() || domain.len() < 3 || !domain.contains('.') || domain.starts_with('.') || domain.ends_with('.') {
+        if local.is_empty()
+            || domain.len() < 3
+            || !domain.contains('.')
+            || domain.starts_with('.')
+            || domain.ends_with('.')
+        {
             return Err(bad("not of the form name@domain.tld"));
         }
         if s.chars().any(|c| c.is_whitespace() || c.is_control()) || domain.contains('@') {

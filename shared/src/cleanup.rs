@@ -86,14 +86,21 @@ impl App {
         }
     }
 
-    async fn handle_due(&self, bucket: &str, entry: &DueEntry, deadline: Instant, summary: &mut CleanupSummary) -> Result<(), String> {
+    async fn handle_due(
+        &self,
+        bucket: &str,
+        entry: &DueEntry,
+        deadline: Instant,
+        summary: &mut CleanupSummary,
+    ) -> Result<(), String> {
         let now = self.clock.now();
         match bucket {
             CLAIM_BUCKET => {
                 summary.claims_freed += self.store.free_claim(entry, now).await.map_err(|e| e.to_string())? as usize;
             }
             TOKEN_BUCKET => {
-                summary.tokens_removed += self.store.remove_expired_token(entry, now).await.map_err(|e| e.to_string())? as usize;
+                summary.tokens_removed +=
+                    self.store.remove_expired_token(entry, now).await.map_err(|e| e.to_string())? as usize;
             }
             _ => {
                 let mut parts = entry.pk.splitn(3, '#').skip(1);
@@ -101,13 +108,16 @@ impl App {
                     return Err(format!("unknown job key {}", entry.pk));
                 };
                 let owner = random_id("cleanup").map_err(|e| e.to_string())?;
-                let Some(job) = self.store.take_job(kind, subject, &owner, now).await.map_err(|e| e.to_string())? else {
+                let Some(job) = self.store.take_job(kind, subject, &owner, now).await.map_err(|e| e.to_string())?
+                else {
                     return Ok(()); // another worker has it
                 };
                 let budget = Budget::until(deadline);
                 let progress = match kind {
                     JobKind::Deletion => self.resume_deletion(&job, &owner, budget).await.map_err(|e| e.to_string())?,
-                    JobKind::Dismissal => self.resume_dismissal(&job, &owner, budget).await.map_err(|e| e.to_string())?,
+                    JobKind::Dismissal => {
+                        self.resume_dismissal(&job, &owner, budget).await.map_err(|e| e.to_string())?
+                    }
                     JobKind::Handover => self.resume_handover(&job, &owner, budget).await.map_err(|e| e.to_string())?,
                 };
                 match (progress, kind) {

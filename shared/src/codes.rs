@@ -40,7 +40,11 @@ impl VerificationCode {
     }
 
     fn matches(&self, app: &App, account: &AccountId, purpose: Purpose, hash: &str) -> bool {
-        crypto::keyed_hash_matches(&app.config.code_secret, &["code", account.as_str(), purpose.as_str(), &self.0], hash)
+        crypto::keyed_hash_matches(
+            &app.config.code_secret,
+            &["code", account.as_str(), purpose.as_str(), &self.0],
+            hash,
+        )
     }
 
     /// Only for the mail body: a code never goes into a response or a log.
@@ -95,7 +99,12 @@ impl App {
     }
 
     /// As `send_code`, but to `destination` when given (a handover's new address) instead of the bound email.
-    pub(crate) async fn send_code_to(&self, account: &AccountId, purpose: Purpose, destination: Option<&EmailAddress>) -> Result<SentCode, CodeError> {
+    pub(crate) async fn send_code_to(
+        &self,
+        account: &AccountId,
+        purpose: Purpose,
+        destination: Option<&EmailAddress>,
+    ) -> Result<SentCode, CodeError> {
         let cfg = &self.config;
         let now = self.clock.now();
         let code = VerificationCode::generate()?;
@@ -128,7 +137,9 @@ impl App {
             placing = match state.slot {
                 Some(seen) if seen.window_start > now - DAY => {
                     if now < seen.sent_at + cfg.resend_cooldown_seconds {
-                        return Err(CodeError::ResendTooSoon { retry_after: seen.sent_at + cfg.resend_cooldown_seconds - now });
+                        return Err(CodeError::ResendTooSoon {
+                            retry_after: seen.sent_at + cfg.resend_cooldown_seconds - now,
+                        });
                     }
                     if seen.window_sends >= cfg.daily_code_limit {
                         return Err(CodeError::DailyLimitReached { retry_after: seen.window_start + DAY - now });
@@ -161,7 +172,12 @@ impl App {
     /// Trades a code for a verification token: at most two DynamoDB requests.
     /// The attempt is spent (and a failure counted) before the comparison, so
     /// racing guesses cannot exceed the limit; a match burns the code and clears the count.
-    pub async fn verify_code(&self, account: &AccountId, purpose: Purpose, code: &VerificationCode) -> Result<VerificationToken, CodeError> {
+    pub async fn verify_code(
+        &self,
+        account: &AccountId,
+        purpose: Purpose,
+        code: &VerificationCode,
+    ) -> Result<VerificationToken, CodeError> {
         let cfg = &self.config;
         let now = self.clock.now();
         for _ in 0..MAX_RACES {

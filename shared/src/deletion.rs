@@ -120,14 +120,22 @@ impl App {
     }
 
     /// `deleted_at` receives the time of the final transaction when this run makes it.
-    async fn run_deletion(&self, job: &Job, owner: &str, mut budget: Budget, deleted_at: &mut Option<i64>) -> Result<Progress, DeletionError> {
-        let account_id = AccountId::parse(&job.subject).ok_or_else(|| StoreError::Malformed("deletion job subject".into()))?;
+    async fn run_deletion(
+        &self,
+        job: &Job,
+        owner: &str,
+        mut budget: Budget,
+        deleted_at: &mut Option<i64>,
+    ) -> Result<Progress, DeletionError> {
+        let account_id =
+            AccountId::parse(&job.subject).ok_or_else(|| StoreError::Malformed("deletion job subject".into()))?;
         let mut job = job.clone();
         loop {
             let page = self.store.account_items_page(&account_id, ITEMS_PER_PAGE).await?;
             if !page.item_keys.is_empty() {
                 // Count only keys past the last counted one: a page re-read after a crash is not counted twice.
-                let fresh = page.item_keys.iter().filter(|k| job.cursor.as_deref().is_none_or(|c| k.as_str() > c)).count();
+                let fresh =
+                    page.item_keys.iter().filter(|k| job.cursor.as_deref().is_none_or(|c| k.as_str() > c)).count();
                 let last = page.item_keys.last().cloned().unwrap_or_default();
                 let progress = self
                     .store

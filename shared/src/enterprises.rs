@@ -149,7 +149,11 @@ impl App {
         Ok(Dismissal {
             enterprise_id: enterprise.id,
             status: if dismissed { "dismissed" } else { "dismissing" },
-            members_released: if dismissed { enterprise.members_released } else { self.store.get_job(JobKind::Dismissal, &job.subject).await?.map_or(0, |j| j.done) },
+            members_released: if dismissed {
+                enterprise.members_released
+            } else {
+                self.store.get_job(JobKind::Dismissal, &job.subject).await?.map_or(0, |j| j.done)
+            },
             dismissed_at: enterprise.dismissed_at.map(rfc3339),
         })
     }
@@ -164,7 +168,8 @@ impl App {
     async fn run_dismissal(&self, job: &Job, owner: &str, mut budget: Budget) -> Result<Progress, DismissalError> {
         let enterprise = job.subject.as_str();
         let enterprise_name = job.payload.clone().unwrap_or_else(|| enterprise.to_string());
-        let admin = AccountId::parse(&job.requested_by).ok_or_else(|| StoreError::Malformed("dismissal job requester".into()))?;
+        let admin = AccountId::parse(&job.requested_by)
+            .ok_or_else(|| StoreError::Malformed("dismissal job requester".into()))?;
         let mut job = job.clone();
         loop {
             let (members, _) = self.store.members_page(enterprise, MEMBERS_PER_PAGE).await?;
@@ -179,11 +184,14 @@ impl App {
                 };
             }
             let ids: Vec<AccountId> = others.iter().map(|m| m.account.clone()).collect();
-            let profiles: HashMap<AccountId, _> = self.store.get_accounts(&ids).await?.into_iter().map(|a| (a.id.clone(), a)).collect();
+            let profiles: HashMap<AccountId, _> =
+                self.store.get_accounts(&ids).await?.into_iter().map(|a| (a.id.clone(), a)).collect();
             let mut plan = ReleasePlan::default();
             for member in others.iter().filter(|m| !m.notice_pending) {
                 match profiles.get(&member.account) {
-                    Some(a) if a.status == AccountStatus::Active && a.enterprise_id.as_deref() == Some(enterprise) => plan.release.push(member.account.clone()),
+                    Some(a) if a.status == AccountStatus::Active && a.enterprise_id.as_deref() == Some(enterprise) => {
+                        plan.release.push(member.account.clone())
+                    }
                     _ => plan.drop.push(member.account.clone()),
                 }
             }
@@ -225,7 +233,12 @@ pub enum EnterpriseError {
 
 impl App {
     /// Registers an active enterprise (its members register with its id and their role).
-    pub async fn register_enterprise(&self, id: &str, name: &str, default_admin: Option<&AccountId>) -> Result<(), EnterpriseError> {
+    pub async fn register_enterprise(
+        &self,
+        id: &str,
+        name: &str,
+        default_admin: Option<&AccountId>,
+    ) -> Result<(), EnterpriseError> {
         let enterprise = Enterprise {
             id: id.to_string(),
             name: name.to_string(),

@@ -96,18 +96,32 @@ impl HandoverRequest {
         let invalid = |e: &dyn std::fmt::Display| HandoverError::Invalid(e.to_string());
         let token = TokenString::parse(token).map_err(|e| invalid(&e))?;
         let email = EmailAddress::parse(new_email).map_err(|e| HandoverError::Invalid(format!("new_email: {e}")))?;
-        let phone = new_phone.map(PhoneNumber::parse).transpose().map_err(|e| HandoverError::Invalid(format!("new_phone: {e}")))?;
+        let phone = new_phone
+            .map(PhoneNumber::parse)
+            .transpose()
+            .map_err(|e| HandoverError::Invalid(format!("new_phone: {e}")))?;
         let name = new_name.map(str::trim).map(String::from);
-        if name.as_deref().is_some_and(|n| n.is_empty() || n.chars().count() > NAME_MAX_CHARS || n.chars().any(char::is_control)) {
-            return Err(HandoverError::Invalid(format!("new_name must be 1 to {NAME_MAX_CHARS} characters without control characters")));
+        if name
+            .as_deref()
+            .is_some_and(|n| n.is_empty() || n.chars().count() > NAME_MAX_CHARS || n.chars().any(char::is_control))
+        {
+            return Err(HandoverError::Invalid(format!(
+                "new_name must be 1 to {NAME_MAX_CHARS} characters without control characters"
+            )));
         }
-        Ok(Self { token, owner: NewOwner { email, phone, name }, iam_users, account: account_id.map(parse_account_id).transpose()? })
+        Ok(Self {
+            token,
+            owner: NewOwner { email, phone, name },
+            iam_users,
+            account: account_id.map(parse_account_id).transpose()?,
+        })
     }
 }
 
 /// An `account_id` from a body: malformed is the client's error, never a 500.
 pub fn parse_account_id(s: &str) -> Result<AccountId, HandoverError> {
-    AccountId::parse(s).ok_or_else(|| HandoverError::Invalid("account_id must be 1 to 128 printable ASCII characters".into()))
+    AccountId::parse(s)
+        .ok_or_else(|| HandoverError::Invalid("account_id must be 1 to 128 printable ASCII characters".into()))
 }
 
 /// A handover waiting for its confirmation code, as kept on the target's profile.
@@ -238,11 +252,17 @@ impl Credential {
         // `#` separates the parts of a sort key; only a login's subject comes last and may hold one.
         let part = |what: &'static str, v: &str, tail: bool| {
             let ok = !v.is_empty() && v.len() <= 256 && !v.chars().any(char::is_control) && (tail || !v.contains('#'));
-            if ok { Ok(()) } else { Err(LinkError::Invalid(what)) }
+            if ok {
+                Ok(())
+            } else {
+                Err(LinkError::Invalid(what))
+            }
         };
         match self {
             Self::Mfa { id, .. } => part("MFA device id", id, false),
-            Self::ThirdPartyLogin { provider, subject } => part("login provider", provider, false).and(part("login subject", subject, true)),
+            Self::ThirdPartyLogin { provider, subject } => {
+                part("login provider", provider, false).and(part("login subject", subject, true))
+            }
             Self::AccessKey { id, .. } => part("access key id", id, false),
             Self::IamUser { name } => part("IAM user name", name, false),
         }
@@ -487,7 +507,8 @@ impl JobState {
     }
 
     fn from_job(job: &Job) -> Result<Self, StoreError> {
-        serde_json::from_str(job.payload.as_deref().unwrap_or_default()).map_err(|_| StoreError::Malformed("handover job payload".into()))
+        serde_json::from_str(job.payload.as_deref().unwrap_or_default())
+            .map_err(|_| StoreError::Malformed("handover job payload".into()))
     }
 
     fn checklist(&self) -> Vec<ChecklistItem> {
@@ -521,10 +542,20 @@ impl JobState {
                 "password change required at next sign-in; every session revoked".into(),
                 1,
             ),
-            item(5, "Unlink the leaving employee's authenticators (virtual MFA)", "unlinked; the designated person links their own".into(), c.mfa_unlinked),
+            item(
+                5,
+                "Unlink the leaving employee's authenticators (virtual MFA)",
+                "unlinked; the designated person links their own".into(),
+                c.mfa_unlinked,
+            ),
             item(6, "Unlink the leaving employee's third-party accounts", "unlinked".into(), c.logins_unlinked),
             item(7, "Delete the IAM users or change their passwords", iam.into(), c.iam_users),
-            item(8, "Change the access keys (AK/SK)", format!("deactivated ({} already inactive)", c.keys_already_inactive), c.keys_deactivated),
+            item(
+                8,
+                "Change the access keys (AK/SK)",
+                format!("deactivated ({} already inactive)", c.keys_already_inactive),
+                c.keys_deactivated,
+            ),
             item(
                 9,
                 "Change the credentials of other cloud services",
@@ -616,7 +647,13 @@ struct Run {
 impl App {
     /// Who may hand over `target_id`, from what was read: 404/410 for a missing
     /// or deleted account, 403 for anyone but the holder or an administrator above it.
-    async fn handover_authority(&self, caller: &AccountId, me: Option<&Account>, target_id: &AccountId, target: Option<&Account>) -> Result<Authority, HandoverError> {
+    async fn handover_authority(
+        &self,
+        caller: &AccountId,
+        me: Option<&Account>,
+        target_id: &AccountId,
+        target: Option<&Account>,
+    ) -> Result<Authority, HandoverError> {
         let Some(me) = me else { return Err(self.missing_account(caller).await.into()) };
         if me.status != AccountStatus::Active {
             return Err(AccountError::Deleted.into());
@@ -635,7 +672,11 @@ impl App {
     /// Starts a handover: one BatchGetItem, one transaction, then the code's
     /// conditional write and its mail. Nothing is spent for a caller without the
     /// right, a taken identifier, or a code that cannot be sent.
-    pub async fn start_handover(&self, caller: &Caller, request: &HandoverRequest) -> Result<HandoverStarted, HandoverError> {
+    pub async fn start_handover(
+        &self,
+        caller: &Caller,
+        request: &HandoverRequest,
+    ) -> Result<HandoverStarted, HandoverError> {
         let target = request.account.clone().unwrap_or_else(|| caller.account.clone());
         let token_hash = request.token.hash(self);
         let wanted = request.owner.identifiers();
@@ -643,7 +684,14 @@ impl App {
         for _ in 0..MAX_RACES {
             let now = self.clock.now();
             let read = self.store.handover_start_read(&caller.account, &target, &wanted, &token_hash).await?;
-            let authority = self.handover_authority(&caller.account, read.caller.as_ref(), &target, read.target.as_ref().map(|v| &v.account)).await?;
+            let authority = self
+                .handover_authority(
+                    &caller.account,
+                    read.caller.as_ref(),
+                    &target,
+                    read.target.as_ref().map(|v| &v.account),
+                )
+                .await?;
             let Some(view) = read.target else { return Err(AccountError::NotFound.into()) };
             if view.in_progress.is_some() {
                 return Err(HandoverError::InProgress);
@@ -651,10 +699,13 @@ impl App {
             if view.account.email.is_none() {
                 return Err(AccountError::EmailNotBound.into());
             }
-            let Some(token) = read.token.filter(|t| t.record.account == caller.account && t.record.expires_at > now) else {
+            let Some(token) = read.token.filter(|t| t.record.account == caller.account && t.record.expires_at > now)
+            else {
                 return Err(HandoverError::TokenInvalid);
             };
-            if let Some(held) = read.claims.iter().find(|c| c.owner.as_ref() != Some(&target) && c.free_at.is_none_or(|at| at > now)) {
+            if let Some(held) =
+                read.claims.iter().find(|c| c.owner.as_ref() != Some(&target) && c.free_at.is_none_or(|at| at > now))
+            {
                 return Err(taken(held.id.clone()));
             }
             let pending = PendingHandover {
@@ -666,7 +717,11 @@ impl App {
                 expires_at: now + self.config.code_ttl_seconds,
             };
             let seen = view.pending.as_ref().map(|p| p.id.as_str());
-            match self.store.store_pending_handover(&caller.account, &target, &authority, &token_hash, &pending, seen, &wanted, now).await? {
+            match self
+                .store
+                .store_pending_handover(&caller.account, &target, &authority, &token_hash, &pending, seen, &wanted, now)
+                .await?
+            {
                 Ok(()) => {
                     stored = Some((pending, token, view.pending));
                     break;
@@ -689,7 +744,10 @@ impl App {
             }),
             Err(error) => {
                 // No code went out: put the token and the previous pending handover back.
-                let (t, p) = tokio::join!(self.store.restore_token(&token), self.store.restore_pending_handover(&target, &pending.id, previous.as_ref()));
+                let (t, p) = tokio::join!(
+                    self.store.restore_token(&token),
+                    self.store.restore_pending_handover(&target, &pending.id, previous.as_ref())
+                );
                 t?;
                 p?;
                 Err(error.into())
@@ -700,7 +758,12 @@ impl App {
     /// Confirms a pending handover with the code sent to the new address and
     /// carries it out. Rights are checked before the code is tried, so a
     /// caller without them cannot spend the account's attempts.
-    pub async fn confirm_handover(&self, caller: &Caller, account: Option<&AccountId>, code: &VerificationCode) -> Result<HandoverOutcome, HandoverError> {
+    pub async fn confirm_handover(
+        &self,
+        caller: &Caller,
+        account: Option<&AccountId>,
+        code: &VerificationCode,
+    ) -> Result<HandoverOutcome, HandoverError> {
         let target = account.cloned().unwrap_or_else(|| caller.account.clone());
         let mut me = None;
         if target != caller.account {
@@ -718,7 +781,8 @@ impl App {
             }
             Err(e) => return Err(e.into()),
         };
-        let token_hash = TokenString::parse(&token.verification_token).map_err(|e| StoreError::Malformed(e.to_string()))?.hash(self);
+        let token_hash =
+            TokenString::parse(&token.verification_token).map_err(|e| StoreError::Malformed(e.to_string()))?.hash(self);
         self.failpoints.check("handover.verified")?;
         let owner = random_id("worker")?;
         let mut accepted = None;
@@ -818,7 +882,8 @@ impl App {
     }
 
     async fn run_handover(&self, job: &Job, owner: &str, mut budget: Budget) -> Result<Run, HandoverError> {
-        let target = AccountId::parse(&job.subject).ok_or_else(|| StoreError::Malformed("handover job subject".into()))?;
+        let target =
+            AccountId::parse(&job.subject).ok_or_else(|| StoreError::Malformed("handover job subject".into()))?;
         let mut job = job.clone();
         let mut state = JobState::from_job(&job)?;
         let mut races = 0;
@@ -838,9 +903,20 @@ impl App {
                     let (revocations, counts) = revocations(&page, state.iam_users);
                     let mut next = state.clone();
                     next.counts.add(&counts);
-                    let progress = self.store.handover_progress(&job, owner, now, next_step.as_str(), &next_cursor, &next.payload()?);
+                    let progress = self.store.handover_progress(
+                        &job,
+                        owner,
+                        now,
+                        next_step.as_str(),
+                        &next_cursor,
+                        &next.payload()?,
+                    );
                     let outcome = if revocations.is_empty() {
-                        if self.store.save_progress(progress).await? { Ok(()) } else { Err(HandoverConflict::Lease) }
+                        if self.store.save_progress(progress).await? {
+                            Ok(())
+                        } else {
+                            Err(HandoverConflict::Lease)
+                        }
                     } else {
                         self.store.revoke_credentials_page(&target, &job.reference, &revocations, progress, now).await?
                     };
@@ -851,7 +927,9 @@ impl App {
                             job.cursor = Some(next_cursor);
                         }
                         Err(HandoverConflict::Lease) => return end(Progress::LeaseLost, state),
-                        Err(HandoverConflict::Profile) => return self.abandon_if_overtaken(&target, &job, owner, state).await,
+                        Err(HandoverConflict::Profile) => {
+                            return self.abandon_if_overtaken(&target, &job, owner, state).await
+                        }
                         Err(_) if races < MAX_RACES => {
                             races += 1;
                             continue;
@@ -874,15 +952,22 @@ impl App {
                     next.counts.contacts_changed = contacts_changed;
                     next.counts.identifiers_released = release.len() as u64;
                     let record = next.record(&job.reference, now)?;
-                    let progress = self.store.handover_progress(&job, owner, now, Step::NotifyOld.as_str(), "", &next.payload()?);
-                    match self.store.finish_handover(&target, &job.reference, &rebinding, &release, &record, progress, now).await? {
+                    let progress =
+                        self.store.handover_progress(&job, owner, now, Step::NotifyOld.as_str(), "", &next.payload()?);
+                    match self
+                        .store
+                        .finish_handover(&target, &job.reference, &rebinding, &release, &record, progress, now)
+                        .await?
+                    {
                         Ok(()) => {
                             tracing::info!(account = %target, handover = %job.reference, "handover rebound");
                             state = next;
                             job.step = Step::NotifyOld.as_str().into();
                         }
                         Err(HandoverConflict::Lease) => return end(Progress::LeaseLost, state),
-                        Err(HandoverConflict::Profile) => return self.abandon_if_overtaken(&target, &job, owner, state).await,
+                        Err(HandoverConflict::Profile) => {
+                            return self.abandon_if_overtaken(&target, &job, owner, state).await
+                        }
                         Err(_) if races < MAX_RACES => {
                             races += 1;
                             continue;
@@ -899,7 +984,8 @@ impl App {
                             return end(Progress::Paused, state);
                         }
                     }
-                    let progress = self.store.handover_progress(&job, owner, now, Step::NotifyNew.as_str(), "", &state.payload()?);
+                    let progress =
+                        self.store.handover_progress(&job, owner, now, Step::NotifyNew.as_str(), "", &state.payload()?);
                     if !self.store.save_progress(progress).await? {
                         return end(Progress::LeaseLost, state);
                     }
@@ -925,9 +1011,17 @@ impl App {
 
     /// A large handover's transaction found the profile changed: if the account
     /// is gone or being deleted, release what the handover took and end it.
-    async fn abandon_if_overtaken(&self, target: &AccountId, job: &Job, owner: &str, state: JobState) -> Result<Run, HandoverError> {
+    async fn abandon_if_overtaken(
+        &self,
+        target: &AccountId,
+        job: &Job,
+        owner: &str,
+        state: JobState,
+    ) -> Result<Run, HandoverError> {
         let view = self.store.handover_view(target, 0).await?;
-        let overtaken = view.as_ref().is_none_or(|v| v.account.status != AccountStatus::Active || v.in_progress.as_deref() != Some(job.reference.as_str()));
+        let overtaken = view.as_ref().is_none_or(|v| {
+            v.account.status != AccountStatus::Active || v.in_progress.as_deref() != Some(job.reference.as_str())
+        });
         if !overtaken {
             return Ok(Run { progress: Progress::Paused, state, handed_over: false, abandoned: false });
         }
@@ -941,7 +1035,12 @@ impl App {
         }
     }
 
-    async fn mail_old_holder(&self, to: &EmailAddress, account: &AccountId, new: &EmailAddress) -> Result<(), crate::mail::MailError> {
+    async fn mail_old_holder(
+        &self,
+        to: &EmailAddress,
+        account: &AccountId,
+        new: &EmailAddress,
+    ) -> Result<(), crate::mail::MailError> {
         let text = format!(
             "The account {account} that used this address was handed over to a designated person ({new}).\n\n\
              This address and your phone number are no longer linked to it, and you can register them again. \
@@ -953,8 +1052,14 @@ impl App {
         self.mailer.send_plain(to, "Your account was handed over", &text).await
     }
 
-    async fn mail_new_holder(&self, to: &EmailAddress, account: &AccountId, checklist: &[ChecklistItem]) -> Result<(), crate::mail::MailError> {
-        let steps: Vec<String> = checklist.iter().map(|c| format!("{}. {}: {} ({})", c.step, c.item, c.done, c.count)).collect();
+    async fn mail_new_holder(
+        &self,
+        to: &EmailAddress,
+        account: &AccountId,
+        checklist: &[ChecklistItem],
+    ) -> Result<(), crate::mail::MailError> {
+        let steps: Vec<String> =
+            checklist.iter().map(|c| format!("{}. {}: {} ({})", c.step, c.item, c.done, c.count)).collect();
         let text = format!(
             "The account {account} was handed over to you and now uses this address.\n\n\
              Sign in and change the password: it must be changed at the next sign-in. Then link your own \
@@ -1052,7 +1157,15 @@ mod tests {
     #[test]
     fn requests_are_parsed_strictly() {
         let token = "a".repeat(64);
-        let ok = HandoverRequest::parse(&token, " Frank@Example.com ", Some("+86 138 0000 0009"), Some(" Frank "), IamUsers::Delete, Some("erin")).unwrap();
+        let ok = HandoverRequest::parse(
+            &token,
+            " Frank@Example.com ",
+            Some("+86 138 0000 0009"),
+            Some(" Frank "),
+            IamUsers::Delete,
+            Some("erin"),
+        )
+        .unwrap();
         assert_eq!(ok.owner.email.as_str(), "frank@example.com");
         assert_eq!(ok.owner.phone.as_ref().unwrap().as_str(), "+8613800000009");
         assert_eq!(ok.owner.name.as_deref(), Some("Frank"));
@@ -1064,7 +1177,10 @@ mod tests {
             (token.as_str(), "f@example.com", None, None, Some("")),
             (token.as_str(), "f@example.com", None, None, Some("with space")),
         ] {
-            assert!(matches!(HandoverRequest::parse(t, e, p, n, IamUsers::default(), a), Err(HandoverError::Invalid(_))), "{e} {p:?} {n:?} {a:?}");
+            assert!(
+                matches!(HandoverRequest::parse(t, e, p, n, IamUsers::default(), a), Err(HandoverError::Invalid(_))),
+                "{e} {p:?} {n:?} {a:?}"
+            );
         }
     }
 
@@ -1080,7 +1196,16 @@ mod tests {
         ];
         let (r, counts) = revocations(&creds, IamUsers::ResetPassword);
         assert_eq!((r.delete.len(), r.deactivate, r.reset_password.len()), (2, vec!["ACCESS_KEY#A".to_string()], 1));
-        assert_eq!((counts.mfa_unlinked, counts.logins_unlinked, counts.keys_deactivated, counts.keys_already_inactive, counts.iam_users), (1, 1, 1, 1, 1));
+        assert_eq!(
+            (
+                counts.mfa_unlinked,
+                counts.logins_unlinked,
+                counts.keys_deactivated,
+                counts.keys_already_inactive,
+                counts.iam_users
+            ),
+            (1, 1, 1, 1, 1)
+        );
         let (r, _) = revocations(&creds, IamUsers::Delete);
         assert_eq!((r.delete.len(), r.reset_password.len()), (3, 0));
     }
@@ -1094,13 +1219,27 @@ mod tests {
             assert_eq!(Step::parse(step.as_str()), Some(step));
             seen.push(step.as_str());
         }
-        assert_eq!(seen, ["revoke_mfa", "revoke_logins", "revoke_access_keys", "revoke_iam_users", "rebind", "notify_old", "notify_new"]);
+        assert_eq!(
+            seen,
+            [
+                "revoke_mfa",
+                "revoke_logins",
+                "revoke_access_keys",
+                "revoke_iam_users",
+                "rebind",
+                "notify_old",
+                "notify_new"
+            ]
+        );
     }
 
     #[test]
     fn contact_slots_are_named_as_stored() {
         assert_eq!(ContactSlot::ALL.map(|s| s.name()).len(), 8);
-        assert_eq!(ContactSlot::parse("security_email"), Some(ContactSlot { role: ContactRole::Security, channel: Channel::Email }));
+        assert_eq!(
+            ContactSlot::parse("security_email"),
+            Some(ContactSlot { role: ContactRole::Security, channel: Channel::Email })
+        );
         assert_eq!(ContactSlot::parse("admin_phone").map(|s| s.name()).as_deref(), Some("admin_phone"));
         assert!(ContactSlot::parse("email").is_none());
     }

@@ -44,7 +44,11 @@ pub enum HoldError {
 
 impl Hold {
     pub fn new(kind: &str, reference: &str, detail: &str) -> Result<Self, HoldError> {
-        let valid = |s: &str| !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        let valid = |s: &str| {
+            !s.is_empty()
+                && s.len() <= 64
+                && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        };
         if !valid(kind) || reference.is_empty() || reference.len() > 256 || reference.contains('#') {
             return Err(HoldError::InvalidKind);
         }

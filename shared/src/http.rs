@@ -51,7 +51,12 @@ impl Problem {
     }
 
     fn internal() -> Self {
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error", "Something went wrong on our side; nothing you sent caused it.")
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Internal error",
+            "Something went wrong on our side; nothing you sent caused it.",
+        )
     }
 
     pub fn into_response(self) -> Response<Body> {
@@ -65,7 +70,8 @@ impl Problem {
         if let Value::Object(members) = &mut body {
             members.extend(self.extra);
         }
-        let mut response = Response::builder().status(self.status).header(header::CONTENT_TYPE, "application/problem+json");
+        let mut response =
+            Response::builder().status(self.status).header(header::CONTENT_TYPE, "application/problem+json");
         if let Some(seconds) = self.retry_after {
             response = response.header(header::RETRY_AFTER, seconds.to_string());
         }
@@ -76,10 +82,19 @@ impl Problem {
 /// The caller, from `requestContext.authorizer.jwt.claims`. No `sub`: 401.
 pub fn caller(request: &Request) -> Result<Caller, Problem> {
     let claims = match request.request_context_ref() {
-        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.authorizer.as_ref().and_then(|a| a.jwt.as_ref()).map(|jwt| &jwt.claims),
+        Some(RequestContext::ApiGatewayV2(ctx)) => {
+            ctx.authorizer.as_ref().and_then(|a| a.jwt.as_ref()).map(|jwt| &jwt.claims)
+        }
         _ => None,
     };
-    let unauthenticated = || Problem::new(StatusCode::UNAUTHORIZED, "unauthenticated", "Authentication required", "The request carries no verified identity (sub claim).");
+    let unauthenticated = || {
+        Problem::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "Authentication required",
+            "The request carries no verified identity (sub claim).",
+        )
+    };
     let claims = claims.ok_or_else(unauthenticated)?;
     let account = claims.get("sub").and_then(|s| AccountId::parse(s)).ok_or_else(unauthenticated)?;
     // API Gateway flattens a list-valued `aud` to "[a b]"; the first entry names the client.
@@ -110,7 +125,10 @@ pub fn json_body<T: DeserializeOwned>(request: &Request) -> Result<T, Problem> {
         match e.classify() {
             Category::Syntax | Category::Eof | Category::Io => Problem::invalid_request("The body is not valid JSON."),
             // serde's words name the field at fault; the position adds nothing for a one-line body.
-            Category::Data => Problem::invalid_request(format!("The body does not match the request: {}.", strip_position(&e.to_string()))),
+            Category::Data => Problem::invalid_request(format!(
+                "The body does not match the request: {}.",
+                strip_position(&e.to_string())
+            )),
         }
     })
 }
@@ -194,8 +212,18 @@ impl From<StoreError> for Problem {
 impl From<AccountError> for Problem {
     fn from(e: AccountError) -> Self {
         match e {
-            AccountError::NotFound => Problem::new(StatusCode::NOT_FOUND, "account_not_found", "Account not found", "No account is registered under this identity."),
-            AccountError::Deleted => Problem::new(StatusCode::GONE, "account_deleted", "Account deleted", "This account was deleted and cannot be used or recovered."),
+            AccountError::NotFound => Problem::new(
+                StatusCode::NOT_FOUND,
+                "account_not_found",
+                "Account not found",
+                "No account is registered under this identity.",
+            ),
+            AccountError::Deleted => Problem::new(
+                StatusCode::GONE,
+                "account_deleted",
+                "Account deleted",
+                "This account was deleted and cannot be used or recovered.",
+            ),
             AccountError::EmailNotBound => Problem::new(
                 StatusCode::CONFLICT,
                 "email_not_bound",
@@ -241,7 +269,11 @@ impl From<CodeError> for Problem {
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "code_incorrect",
                 "Verification code is incorrect",
-                if attempts_left == 0 { "0 attempts left: the code is now burned; ask for a new one.".to_string() } else { format!("{attempts_left} attempts left") },
+                if attempts_left == 0 {
+                    "0 attempts left: the code is now burned; ask for a new one.".to_string()
+                } else {
+                    format!("{attempts_left} attempts left")
+                },
             )
             .with("attempts_left", json!(attempts_left)),
             CodeError::Expired => Problem::new(

@@ -2,6 +2,9 @@
 //! an event, call one operation of [`App`] and map its result to a response;
 //! every rule lives here, one module per concern.
 
+// A panic kills the function process: nothing outside tests unwraps.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod accounts;
 pub mod caller;
 pub mod cleanup;

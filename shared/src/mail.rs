@@ -41,7 +41,9 @@ impl Mailer {
     }
 
     async fn send(&self, to: &EmailAddress, letter: Letter) -> Result<(), MailError> {
-        let part = |data: String| Content::builder().data(data).charset("UTF-8").build().map_err(|e| MailError::Build(e.to_string()));
+        let part = |data: String| {
+            Content::builder().data(data).charset("UTF-8").build().map_err(|e| MailError::Build(e.to_string()))
+        };
         let message = Message::builder()
             .subject(part(letter.subject.clone())?)
             .body(Body::builder().text(part(letter.text.clone())?).html(part(letter.html())?).build())
@@ -57,7 +59,13 @@ impl Mailer {
         Ok(())
     }
 
-    pub async fn send_code(&self, to: &EmailAddress, purpose: Purpose, code: &VerificationCode, ttl_seconds: i64) -> Result<(), MailError> {
+    pub async fn send_code(
+        &self,
+        to: &EmailAddress,
+        purpose: Purpose,
+        code: &VerificationCode,
+        ttl_seconds: i64,
+    ) -> Result<(), MailError> {
         let minutes = (ttl_seconds + 59) / 60;
         self.send(
             to,

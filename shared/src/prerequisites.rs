@@ -32,7 +32,12 @@ pub fn desktop_client_required() -> Blocker {
 }
 
 /// The rules of seeds 000 and 002, on what one read of the account returned.
-pub fn blockers(account: &Account, holds: &[Hold], enterprise: Option<&Enterprise>, on_mobile_app: bool) -> Vec<Blocker> {
+pub fn blockers(
+    account: &Account,
+    holds: &[Hold],
+    enterprise: Option<&Enterprise>,
+    on_mobile_app: bool,
+) -> Vec<Blocker> {
     let mut found = Vec::new();
     if account.is_default_admin() {
         let name = match enterprise {
@@ -118,7 +123,10 @@ mod tests {
             Hold::new("quota_review", "q1", "under review").unwrap(),
         ];
         let found = blockers(&carol, &holds, None, false);
-        assert_eq!(found.iter().map(|b| b.kind.as_str()).collect::<Vec<_>>(), ["email_not_bound", "account_balance", "quota_review"]);
+        assert_eq!(
+            found.iter().map(|b| b.kind.as_str()).collect::<Vec<_>>(),
+            ["email_not_bound", "account_balance", "quota_review"]
+        );
         assert_eq!(found[1].detail, "12.30 CNY left");
         assert!(found.iter().all(|b| !b.action.is_empty()));
     }

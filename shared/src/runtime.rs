@@ -13,7 +13,8 @@ pub fn init_logging_to<W>(writer: W)
 where
     W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
 {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
         .json()
         .with_env_filter(filter)
@@ -43,7 +44,10 @@ where
     Fut: Future<Output = Response<Body>> + Send,
 {
     let app = start().await?;
-    lambda_http::run(service_fn(move |request: Request| async move { Ok::<_, std::convert::Infallible>(handler(app, request).await) })).await
+    lambda_http::run(service_fn(move |request: Request| async move {
+        Ok::<_, std::convert::Infallible>(handler(app, request).await)
+    }))
+    .await
 }
 
 /// Runs a handler of other events (the schedule).

@@ -75,7 +75,12 @@ impl App {
     /// Spends a token on its own: one conditional delete, so exactly one of
     /// racing consumers succeeds. Actions that must spend the token together
     /// with their own change use the store's transaction patterns instead.
-    pub async fn consume_token(&self, token: &TokenString, account: &AccountId, purpose: Purpose) -> Result<(), TokenError> {
+    pub async fn consume_token(
+        &self,
+        token: &TokenString,
+        account: &AccountId,
+        purpose: Purpose,
+    ) -> Result<(), TokenError> {
         if self.store.consume_token(&token.hash(self), account, purpose, self.clock.now()).await? {
             Ok(())
         } else {

@@ -9,8 +9,8 @@ use serde::Deserialize;
 use shared::accounts::{AccountId, EmailAddress, NewAccount, PhoneNumber, Role, Username};
 use shared::handover::{ContactSlot, Credential};
 use shared::holds::Hold;
-use std::collections::BTreeMap;
 use shared::App;
+use std::collections::BTreeMap;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -120,12 +120,17 @@ fn invalid(e: impl std::fmt::Display) -> FixtureError {
 impl AccountFixture {
     pub fn to_new_account(&self) -> Result<NewAccount, FixtureError> {
         let role = match self.role.as_deref() {
-            Some(r) => Role::parse(r).ok_or_else(|| FixtureError::Invalid(format!("account {}: unknown role {r:?}", self.id)))?,
+            Some(r) => Role::parse(r)
+                .ok_or_else(|| FixtureError::Invalid(format!("account {}: unknown role {r:?}", self.id)))?,
             None if self.enterprise_id.is_some() => Role::Member,
             None => Role::Individual,
         };
         if (role == Role::Individual) != self.enterprise_id.is_none() {
-            return Err(FixtureError::Invalid(format!("account {}: role {} does not fit enterprise_id", self.id, role.as_str())));
+            return Err(FixtureError::Invalid(format!(
+                "account {}: role {} does not fit enterprise_id",
+                self.id,
+                role.as_str()
+            )));
         }
         Ok(NewAccount {
             id: id(&self.id)?,
@@ -155,22 +160,30 @@ impl Fixtures {
         for a in &self.accounts {
             let account = a.to_new_account()?;
             let contacts = a.contacts()?;
-            app.register_account(&account).await.map_err(|source| FixtureError::Account { account: a.id.clone(), source })?;
-            app.set_contacts(&account.id, &contacts)
+            app.register_account(&account)
                 .await
-                .map_err(|source| FixtureError::Link { account: a.id.clone(), what: "contacts".into(), source })?;
+                .map_err(|source| FixtureError::Account { account: a.id.clone(), source })?;
+            app.set_contacts(&account.id, &contacts).await.map_err(|source| FixtureError::Link {
+                account: a.id.clone(),
+                what: "contacts".into(),
+                source,
+            })?;
         }
         for h in &self.holds {
             let reference = h.reference.clone().unwrap_or_else(|| "default".into());
             let hold = Hold::new(&h.kind, &reference, h.detail.as_deref().unwrap_or_default()).map_err(invalid)?;
-            app.register_hold(&id(&h.account_id)?, &hold)
-                .await
-                .map_err(|source| FixtureError::Hold { account: h.account_id.clone(), kind: h.kind.clone(), source })?;
+            app.register_hold(&id(&h.account_id)?, &hold).await.map_err(|source| FixtureError::Hold {
+                account: h.account_id.clone(),
+                kind: h.kind.clone(),
+                source,
+            })?;
         }
         for (account, credential) in self.credentials()? {
-            app.link_credential(&id(&account)?, &credential)
-                .await
-                .map_err(|source| FixtureError::Link { account: account.clone(), what: format!("{credential:?}"), source })?;
+            app.link_credential(&id(&account)?, &credential).await.map_err(|source| FixtureError::Link {
+                account: account.clone(),
+                what: format!("{credential:?}"),
+                source,
+            })?;
         }
         Ok(())
     }
@@ -182,14 +195,22 @@ impl Fixtures {
             all.push((m.account_id.clone(), Credential::Mfa { id: m.id.clone(), label: m.label.clone() }));
         }
         for l in &self.third_party_logins {
-            all.push((l.account_id.clone(), Credential::ThirdPartyLogin { provider: l.provider.clone(), subject: l.subject.clone() }));
+            all.push((
+                l.account_id.clone(),
+                Credential::ThirdPartyLogin { provider: l.provider.clone(), subject: l.subject.clone() },
+            ));
         }
         for k in &self.access_keys {
             let active = match k.state.as_deref() {
                 None => true,
                 Some(s) if s.eq_ignore_ascii_case("active") => true,
                 Some(s) if s.eq_ignore_ascii_case("inactive") => false,
-                Some(other) => return Err(FixtureError::Invalid(format!("access key {}: state {other:?} is not Active or Inactive", k.id))),
+                Some(other) => {
+                    return Err(FixtureError::Invalid(format!(
+                        "access key {}: state {other:?} is not Active or Inactive",
+                        k.id
+                    )))
+                }
             };
             all.push((k.account_id.clone(), Credential::AccessKey { id: k.id.clone(), active }));
         }
@@ -207,7 +228,10 @@ impl AccountFixture {
             .iter()
             .map(|(name, value)| {
                 let slot = ContactSlot::parse(name).ok_or_else(|| {
-                    FixtureError::Invalid(format!("account {}: unknown contact {name:?} (login, security, service or admin, _email or _phone)", self.id))
+                    FixtureError::Invalid(format!(
+                        "account {}: unknown contact {name:?} (login, security, service or admin, _email or _phone)",
+                        self.id
+                    ))
                 })?;
                 Ok((slot, value.clone()))
             })

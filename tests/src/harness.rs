@@ -140,7 +140,11 @@ impl TestStack {
         let table = format!("journeys-{}", random_hex(6));
         localstack::create_table(&dynamo, &table).await.expect("moto must be running (scripts/test starts it)");
         localstack::verify_sender(&aws_sdk_sesv2::Client::new(&sdk), SENDER).await.expect("verify sender");
-        let env = HashMap::from([("TABLE_NAME", table.clone()), ("SENDER_EMAIL", SENDER.to_string()), ("CODE_SECRET", SECRET.to_string())]);
+        let env = HashMap::from([
+            ("TABLE_NAME", table.clone()),
+            ("SENDER_EMAIL", SENDER.to_string()),
+            ("CODE_SECRET", SECRET.to_string()),
+        ]);
         let mut config = Config::from_lookup(|k| env.get(k).cloned()).expect("test config");
         adjust(&mut config);
         Self { app: Arc::new(App::new(config, &sdk)), dynamo, table, suffix: random_hex(4) }
@@ -193,7 +197,12 @@ impl TestStack {
 
     /// Every mail moto accepted for `address`, oldest first.
     pub async fn mails_to(&self, address: &str) -> Vec<Mail> {
-        localstack::mails().await.expect("moto mail").into_iter().filter(|m| m.to.iter().any(|t| t == address)).collect()
+        localstack::mails()
+            .await
+            .expect("moto mail")
+            .into_iter()
+            .filter(|m| m.to.iter().any(|t| t == address))
+            .collect()
     }
 
     pub async fn item(&self, pk: &str, sk: &str) -> Option<Item> {
@@ -214,7 +223,8 @@ impl TestStack {
         let mut items = Vec::new();
         let mut start = None;
         loop {
-            let out = self.dynamo.scan().table_name(&self.table).set_exclusive_start_key(start).send().await.expect("scan");
+            let out =
+                self.dynamo.scan().table_name(&self.table).set_exclusive_start_key(start).send().await.expect("scan");
             items.extend(out.items.unwrap_or_default());
             start = out.last_evaluated_key;
             if start.is_none() {
@@ -246,13 +256,21 @@ impl TestStack {
                     ("sk".to_string(), AttributeValue::S(format!("DATA#{i:06}"))),
                     ("payload".to_string(), AttributeValue::S("x".repeat(64))),
                 ]);
-                WriteRequest::builder().put_request(PutRequest::builder().set_item(Some(item)).build().expect("put")).build()
+                WriteRequest::builder()
+                    .put_request(PutRequest::builder().set_item(Some(item)).build().expect("put"))
+                    .build()
             })
             .collect();
         for chunk in requests.chunks(25) {
             let mut pending = chunk.to_vec();
             while !pending.is_empty() {
-                let out = self.dynamo.batch_write_item().request_items(&self.table, pending).send().await.expect("batch write");
+                let out = self
+                    .dynamo
+                    .batch_write_item()
+                    .request_items(&self.table, pending)
+                    .send()
+                    .await
+                    .expect("batch write");
                 pending = out.unprocessed_items.and_then(|mut m| m.remove(&self.table)).unwrap_or_default();
             }
         }
@@ -358,12 +376,7 @@ impl TestStack {
 
     /// Every item of the table, rendered so two snapshots compare: "nothing changed".
     pub async fn snapshot(&self) -> Vec<String> {
-        let mut items: Vec<String> = self
-            .all_items()
-            .await
-            .iter()
-            .map(canonical)
-            .collect();
+        let mut items: Vec<String> = self.all_items().await.iter().map(canonical).collect();
         items.sort();
         items
     }

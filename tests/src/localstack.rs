@@ -13,7 +13,9 @@ pub type Error = Box<dyn std::error::Error + Send + Sync>;
 
 /// moto's address: `AWS_ENDPOINT_URL`, else the contract's default port.
 pub fn endpoint() -> String {
-    std::env::var("AWS_ENDPOINT_URL").unwrap_or_else(|_| format!("http://127.0.0.1:{}", std::env::var("MOTO_PORT").unwrap_or_else(|_| "5000".into())))
+    std::env::var("AWS_ENDPOINT_URL").unwrap_or_else(|_| {
+        format!("http://127.0.0.1:{}", std::env::var("MOTO_PORT").unwrap_or_else(|_| "5000".into()))
+    })
 }
 
 pub async fn sdk_config() -> aws_config::SdkConfig {
@@ -27,7 +29,9 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
 }
 
 pub fn template_path() -> PathBuf {
-    std::env::var_os("TEMPLATE").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../infra/template.yaml")))
+    std::env::var_os("TEMPLATE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../infra/template.yaml")))
 }
 
 /// The `Properties` of the one `AWS::DynamoDB::Table` in the template.
@@ -52,7 +56,12 @@ fn key_schema(v: &Value) -> Result<Vec<KeySchemaElement>, Error> {
         .and_then(Value::as_sequence)
         .ok_or("KeySchema missing")?
         .iter()
-        .map(|k| Ok(KeySchemaElement::builder().attribute_name(text(k, "AttributeName")?).key_type(KeyType::from(text(k, "KeyType")?)).build()?))
+        .map(|k| {
+            Ok(KeySchemaElement::builder()
+                .attribute_name(text(k, "AttributeName")?)
+                .key_type(KeyType::from(text(k, "KeyType")?))
+                .build()?)
+        })
         .collect()
 }
 
@@ -77,7 +86,11 @@ pub async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str) -> Resu
             GlobalSecondaryIndex::builder()
                 .index_name(text(g, "IndexName")?)
                 .set_key_schema(Some(key_schema(g)?))
-                .projection(Projection::builder().projection_type(ProjectionType::from(text(projection, "ProjectionType")?)).build())
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::from(text(projection, "ProjectionType")?))
+                        .build(),
+                )
                 .build()?,
         );
     }
@@ -86,7 +99,10 @@ pub async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str) -> Resu
     }
     if let Some(stream) = def.get("StreamSpecification") {
         request = request.stream_specification(
-            StreamSpecification::builder().stream_enabled(true).stream_view_type(StreamViewType::from(text(stream, "StreamViewType")?)).build()?,
+            StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(StreamViewType::from(text(stream, "StreamViewType")?))
+                .build()?,
         );
     }
     request.send().await?;
@@ -125,12 +141,16 @@ pub struct Mail {
 
 /// The mail moto's SES accepted, oldest first.
 pub async fn mails() -> Result<Vec<Mail>, Error> {
-    let data: serde_json::Value = serde_json::from_slice(&http_get(&format!("{}/moto-api/data.json", endpoint())).await?)?;
+    let data: serde_json::Value =
+        serde_json::from_slice(&http_get(&format!("{}/moto-api/data.json", endpoint())).await?)?;
     let messages = data.pointer("/ses/Message").and_then(|m| m.as_array()).cloned().unwrap_or_default();
     Ok(messages
         .iter()
         .map(|m| Mail {
-            to: m.pointer("/destinations/ToAddresses").and_then(|t| serde_json::from_value(t.clone()).ok()).unwrap_or_default(),
+            to: m
+                .pointer("/destinations/ToAddresses")
+                .and_then(|t| serde_json::from_value(t.clone()).ok())
+                .unwrap_or_default(),
             subject: m.get("subject").and_then(|s| s.as_str()).unwrap_or_default().to_string(),
             body: m.get("body").and_then(|s| s.as_str()).unwrap_or_default().to_string(),
         })

@@ -41,11 +41,18 @@ async fn malformed_requests_get_invalid_request_and_change_nothing() {
     for (function, body, code) in cases {
         let reply = stack.invoke(function, Some(&alice), "web-console", body).await;
         let status = if code == "unsupported_purpose" || code == "invalid_request" { 400 } else { 0 };
-        assert_eq!((reply.status, reply.code()), (status, code), "{function:?} {:?}: {}", body.map(|b| &b[..b.len().min(60)]), reply.body);
+        assert_eq!(
+            (reply.status, reply.code()),
+            (status, code),
+            "{function:?} {:?}: {}",
+            body.map(|b| &b[..b.len().min(60)]),
+            reply.body
+        );
     }
     // No identity: 401 on every function, whatever the body says.
     for function in Function::ALL {
-        let reply = stack.invoke(function, None, "web-console", Some(r#"{"purpose":"delete_account","sub":"alice"}"#)).await;
+        let reply =
+            stack.invoke(function, None, "web-console", Some(r#"{"purpose":"delete_account","sub":"alice"}"#)).await;
         reply.expect(401, "unauthenticated");
     }
     assert_eq!(stack.snapshot().await, before);
@@ -70,7 +77,23 @@ impl Gen {
             0 => "null".into(),
             1 => self.pick(&["true", "false"]).into(),
             2 => format!("{}", self.next() as i64 % 10_000_000),
-            3 => format!("{:?}", self.pick(&["delete_account", "dismiss_enterprise", "handover_account", "", "DELETE_ACCOUNT", "123456", "12345", "1234567", "12a456", "\u{0}", "\u{202e}x", "a\"b"])),
+            3 => format!(
+                "{:?}",
+                self.pick(&[
+                    "delete_account",
+                    "dismiss_enterprise",
+                    "handover_account",
+                    "",
+                    "DELETE_ACCOUNT",
+                    "123456",
+                    "12345",
+                    "1234567",
+                    "12a456",
+                    "\u{0}",
+                    "\u{202e}x",
+                    "a\"b"
+                ])
+            ),
             4 => format!("\"{}\"", "9".repeat((self.next() % 80) as usize)),
             5 => format!("{:.3}", (self.next() % 1000) as f64 / 7.0),
             6 => format!("[{}]", (0..self.next() % 3).map(|_| self.value(depth + 1)).collect::<Vec<_>>().join(",")),
@@ -79,7 +102,13 @@ impl Gen {
     }
     fn object(&mut self, depth: u32) -> String {
         let fields = (0..self.next() % 4)
-            .map(|_| format!("{:?}:{}", self.pick(&["purpose", "code", "verification_token", "sub", "account_id", "x"]), self.value(depth)))
+            .map(|_| {
+                format!(
+                    "{:?}:{}",
+                    self.pick(&["purpose", "code", "verification_token", "sub", "account_id", "x"]),
+                    self.value(depth)
+                )
+            })
             .collect::<Vec<_>>();
         format!("{{{}}}", fields.join(","))
     }
@@ -101,13 +130,21 @@ async fn generated_bodies_never_break_a_function() {
     let seed = std::env::var("PROPTEST_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x5eed_1234_u64);
     let mut gen = Gen(seed);
     for i in 0..400 {
-        let function = [Function::SendCode, Function::VerifyCode, Function::DismissEnterprise, Function::DeleteAccount][i % 4];
+        let function =
+            [Function::SendCode, Function::VerifyCode, Function::DismissEnterprise, Function::DeleteAccount][i % 4];
         let body = gen.body();
         let reply = stack.invoke(function, Some(&alice), "web-console", Some(&body)).await;
         assert!(reply.status < 500, "seed {seed} case {i}: {function:?} {body:?} -> {}", reply.body);
         assert!(reply.body.is_object(), "seed {seed} case {i}: not JSON");
         if reply.status >= 400 {
-            let allowed = ["invalid_request", "unsupported_purpose", "code_expired", "token_invalid", "resend_too_soon", "enterprise_not_active"];
+            let allowed = [
+                "invalid_request",
+                "unsupported_purpose",
+                "code_expired",
+                "token_invalid",
+                "resend_too_soon",
+                "enterprise_not_active",
+            ];
             assert!(allowed.contains(&reply.code()), "seed {seed} case {i}: {body:?} -> {}", reply.body);
         }
     }

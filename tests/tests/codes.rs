@@ -26,7 +26,10 @@ async fn a_code_is_mailed_and_traded_once_for_a_token() {
     let sent = alice.send_code("delete_account").await;
     sent.expect(202, "");
     assert_eq!(sent.body["destination"], json!(format!("a***{}@example.com", alice.id.chars().last().unwrap())));
-    assert_eq!((sent.body["expires_in_seconds"].as_i64(), sent.body["resend_after_seconds"].as_i64()), (Some(600), Some(60)));
+    assert_eq!(
+        (sent.body["expires_in_seconds"].as_i64(), sent.body["resend_after_seconds"].as_i64()),
+        (Some(600), Some(60))
+    );
     let mails = alice.mails().await;
     assert_eq!(mails.len(), 1);
     assert!(mails[0].subject.contains("delete your account"));
@@ -53,7 +56,11 @@ async fn a_code_is_mailed_and_traded_once_for_a_token() {
     let account = AccountId::parse(&alice.id).unwrap();
     let parsed = TokenString::parse(&token).unwrap();
     assert!(stack.app.consume_token(&parsed, &account, Purpose::DismissEnterprise).await.is_err());
-    assert!(stack.app.consume_token(&parsed, &AccountId::parse("mallory").unwrap(), Purpose::DeleteAccount).await.is_err());
+    assert!(stack
+        .app
+        .consume_token(&parsed, &AccountId::parse("mallory").unwrap(), Purpose::DeleteAccount)
+        .await
+        .is_err());
     assert!(stack.app.consume_token(&parsed, &account, Purpose::DeleteAccount).await.is_ok());
     assert!(stack.app.consume_token(&parsed, &account, Purpose::DeleteAccount).await.is_err());
     assert!(stack.keys_with_prefix("TOKEN#").await.is_empty());
@@ -148,8 +155,14 @@ async fn when_mail_fails_nothing_is_consumed() {
 
     // A sender SES has not verified: moto refuses the mail, as SES would.
     let broken = stack.app_with(|c| c.sender_email = "unverified@elsewhere.example".into()).await;
-    let request = journeys::harness::event(Function::SendCode, Some(&alice.id), "web-console", Some(r#"{"purpose":"delete_account"}"#));
-    let response = send_code::handle(&broken, shared::lambda_http::request::from_str(&request.to_string()).unwrap()).await;
+    let request = journeys::harness::event(
+        Function::SendCode,
+        Some(&alice.id),
+        "web-console",
+        Some(r#"{"purpose":"delete_account"}"#),
+    );
+    let response =
+        send_code::handle(&broken, shared::lambda_http::request::from_str(&request.to_string()).unwrap()).await;
     assert_eq!(response.status().as_u16(), 503);
     assert!(format!("{:?}", response.body()).contains("mail_unavailable"));
 

@@ -22,7 +22,13 @@ fn acme() -> Value {
 }
 
 async fn seeded(stack: &TestStack) {
-    let phone_digits: String = stack.id("").chars().filter(char::is_ascii_hexdigit).map(|c| char::from(b'0' + (c as u8 % 10))).take(8).collect();
+    let phone_digits: String = stack
+        .id("")
+        .chars()
+        .filter(char::is_ascii_hexdigit)
+        .map(|c| char::from(b'0' + (c as u8 % 10)))
+        .take(8)
+        .collect();
     let fixtures = acme().to_string().replace("{id8}", &phone_digits);
     stack.seed(serde_json::from_str(&fixtures).unwrap()).await;
 }
@@ -79,7 +85,11 @@ async fn a_default_admin_dismisses_the_enterprise_then_deletes_the_account() {
     assert!(!bob_profile.contains_key("enterprise_id"));
     let notices: Vec<_> = bob.mails().await.into_iter().filter(|m| m.subject.contains("dismissed")).collect();
     assert_eq!(notices.len(), 1);
-    assert!(stack.keys_with_prefix(&format!("ENTERPRISE#{}", stack.id("acme"))).await.iter().all(|(_, sk)| sk == "META"));
+    assert!(stack
+        .keys_with_prefix(&format!("ENTERPRISE#{}", stack.id("acme")))
+        .await
+        .iter()
+        .all(|(_, sk)| sk == "META"));
     stack.app.clock.advance(61);
     alice.dismiss(&alice.token_for("dismiss_enterprise").await).await.expect(409, "enterprise_not_active");
 
@@ -106,7 +116,10 @@ async fn a_default_admin_dismisses_the_enterprise_then_deletes_the_account() {
     stack
         .seed(json!({"accounts": [{"id": "alice2-{id}", "username": "alice-{id}", "email": "alice-{id}@example.com"}]}))
         .await;
-    assert_eq!(stack.item(&format!("CLAIM#EMAIL#{}", alice.email), "CLAIM").await.unwrap()["owner"].as_s().unwrap(), &stack.id("alice2"));
+    assert_eq!(
+        stack.item(&format!("CLAIM#EMAIL#{}", alice.email), "CLAIM").await.unwrap()["owner"].as_s().unwrap(),
+        &stack.id("alice2")
+    );
 }
 
 #[tokio::test]
@@ -212,7 +225,10 @@ async fn with_a_quarantine_identifiers_are_held_then_freed_by_cleanup() {
         enterprise_id: None,
         role: shared::accounts::Role::Individual,
     };
-    assert!(matches!(stack.app.register_account(&taken).await, Err(shared::accounts::AccountError::IdentifierTaken { kind: "email", .. })));
+    assert!(matches!(
+        stack.app.register_account(&taken).await,
+        Err(shared::accounts::AccountError::IdentifierTaken { kind: "email", .. })
+    ));
     stack.app.clock.advance(601);
     assert!(cleanup(&stack).await.claims_freed >= 2);
     assert!(stack.keys_with_prefix(&format!("CLAIM#EMAIL#{}", bob.email)).await.is_empty());
@@ -257,7 +273,11 @@ async fn a_hold_racing_a_deletion_either_blocks_it_or_is_refused() {
             let (stack, id) = (stack.clone(), id.clone());
             tokio::spawn(async move {
                 tokio::time::sleep(Duration::from_millis(round * 3)).await;
-                stack.app.register_hold(&id, &Hold::new("active_resources", "ecs-1", "1 server running").unwrap()).await.is_ok()
+                stack
+                    .app
+                    .register_hold(&id, &Hold::new("active_resources", "ecs-1", "1 server running").unwrap())
+                    .await
+                    .is_ok()
             })
         };
         let deleted = bob.delete(&token).await;
@@ -276,7 +296,8 @@ async fn a_member_deleting_during_the_dismissal_leaves_a_consistent_state() {
         let stack = Arc::new(TestStack::start().await);
         seeded(&stack).await;
         let (alice, bob) = (stack.user("alice"), stack.user("bob"));
-        let (dismiss_token, delete_token) = (alice.token_for("dismiss_enterprise").await, bob.token_for("delete_account").await);
+        let (dismiss_token, delete_token) =
+            (alice.token_for("dismiss_enterprise").await, bob.token_for("delete_account").await);
         let s2 = stack.clone();
         let bob_deletes = tokio::spawn(async move { s2.user("bob").delete(&delete_token).await });
         let dismissed = alice.dismiss(&dismiss_token).await;
@@ -284,7 +305,11 @@ async fn a_member_deleting_during_the_dismissal_leaves_a_consistent_state() {
         dismissed.expect(200, "");
         bob_reply.expect(200, "");
         assert_gone(&stack, &bob).await;
-        assert!(stack.keys_with_prefix(&format!("ENTERPRISE#{}", stack.id("acme"))).await.iter().all(|(_, sk)| sk == "META"));
+        assert!(stack
+            .keys_with_prefix(&format!("ENTERPRISE#{}", stack.id("acme")))
+            .await
+            .iter()
+            .all(|(_, sk)| sk == "META"));
         assert!(bob.mails().await.iter().filter(|m| m.subject.contains("dismissed")).count() <= 1);
         assert_eq!(stack.profile(&alice.id).await.unwrap()["role"].as_s().unwrap(), "individual");
     }

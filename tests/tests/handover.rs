@@ -71,7 +71,8 @@ async fn mails_with(user: &User<'_>, subject: &str) -> usize {
 
 /// `by` starts handing over `account` (`None`: their own) to frank; returns the code frank received.
 async fn start(stack: &TestStack, by: &User<'_>, extra: Value) -> String {
-    let mut body = json!({"verification_token": by.token_for("handover_account").await, "new_email": stack.email("frank")});
+    let mut body =
+        json!({"verification_token": by.token_for("handover_account").await, "new_email": stack.email("frank")});
     if let (Value::Object(b), Value::Object(e)) = (&mut body, extra) {
         b.extend(e);
     }
@@ -86,9 +87,13 @@ async fn start(stack: &TestStack, by: &User<'_>, extra: Value) -> String {
 async fn assert_erins_as_before(stack: &TestStack) {
     let erin = stack.user("erin");
     let profile = stack.profile(&erin.id).await.unwrap();
-    assert_eq!((s(&profile, "email"), s(&profile, "phone"), s(&profile, "name")), (Some(erin.email.as_str()), Some(ERIN_PHONE), Some("Erin Example")));
+    assert_eq!(
+        (s(&profile, "email"), s(&profile, "phone"), s(&profile, "name")),
+        (Some(erin.email.as_str()), Some(ERIN_PHONE), Some("Erin Example"))
+    );
     assert!(!profile.contains_key("password_reset_required") && !profile.contains_key("handover_in_progress"));
-    let keys: Vec<String> = stack.keys_with_prefix(&format!("ACCOUNT#{}", erin.id)).await.into_iter().map(|(_, sk)| sk).collect();
+    let keys: Vec<String> =
+        stack.keys_with_prefix(&format!("ACCOUNT#{}", erin.id)).await.into_iter().map(|(_, sk)| sk).collect();
     assert_eq!(
         keys,
         [
@@ -126,7 +131,8 @@ async fn assert_handed_over(stack: &TestStack, new_phone: Option<&str>, iam: &st
     assert!(!profile.contains_key("handover_pending") && !profile.contains_key("handover_in_progress"));
     assert_eq!(s(&profile, "status"), Some("active"));
 
-    let keys: Vec<String> = stack.keys_with_prefix(&format!("ACCOUNT#{}", erin.id)).await.into_iter().map(|(_, sk)| sk).collect();
+    let keys: Vec<String> =
+        stack.keys_with_prefix(&format!("ACCOUNT#{}", erin.id)).await.into_iter().map(|(_, sk)| sk).collect();
     assert!(!keys.iter().any(|k| k.starts_with("MFA#") || k.starts_with("LOGIN#")), "{keys:?}");
     let access_keys: Vec<&String> = keys.iter().filter(|k| k.starts_with("ACCESS_KEY#")).collect();
     assert!(!access_keys.is_empty());
@@ -150,23 +156,36 @@ async fn assert_handed_over(stack: &TestStack, new_phone: Option<&str>, iam: &st
     let record = stack.item(&format!("ACCOUNT#{}", erin.id), records[0]).await.unwrap();
     assert_eq!(record.get("checklist").and_then(|c| c.as_l().ok()).map(Vec::len), Some(9));
     let text = format!("{record:?}");
-    assert!(!text.contains(&frank.email) && !text.contains(&erin.email) && !text.contains("hash"), "no personal data or secrets: {text}");
+    assert!(
+        !text.contains(&frank.email) && !text.contains(&erin.email) && !text.contains("hash"),
+        "no personal data or secrets: {text}"
+    );
 
     assert_eq!(claim_owner(stack, "EMAIL", &erin.email).await, None, "erin's email is free");
     assert_eq!(claim_owner(stack, "PHONE", ERIN_PHONE).await, None, "erin's phone is free");
     assert_eq!(claim_owner(stack, "EMAIL", &frank.email).await.as_deref(), Some(erin.id.as_str()));
     assert_eq!(claim_owner(stack, "PHONE", FRANK_PHONE).await.as_deref(), new_phone.map(|_| erin.id.as_str()));
-    assert_eq!(claim_owner(stack, "USERNAME", &erin.id).await.as_deref(), Some(erin.id.as_str()), "the sign-in name goes with the account");
+    assert_eq!(
+        claim_owner(stack, "USERNAME", &erin.id).await.as_deref(),
+        Some(erin.id.as_str()),
+        "the sign-in name goes with the account"
+    );
     assert!(stack.keys_with_prefix("JOB#").await.is_empty());
 
     assert_eq!(mails_with(&erin, "Your account was handed over").await, 1);
-    let notices: Vec<_> = frank.mails().await.into_iter().filter(|m| m.subject.contains("An account was handed over")).collect();
+    let notices: Vec<_> =
+        frank.mails().await.into_iter().filter(|m| m.subject.contains("An account was handed over")).collect();
     assert!((1..=2).contains(&notices.len()), "at least once, twice only after a crash between send and record");
     assert!(notices[0].body.contains("change the password") && !notices[0].body.contains("code is"));
 }
 
 fn checklist_counts(reply: &Value) -> Vec<(u64, u64)> {
-    reply["checklist"].as_array().unwrap().iter().map(|c| (c["step"].as_u64().unwrap(), c["count"].as_u64().unwrap())).collect()
+    reply["checklist"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["step"].as_u64().unwrap(), c["count"].as_u64().unwrap()))
+        .collect()
 }
 
 #[tokio::test]
@@ -198,7 +217,9 @@ async fn erin_hands_her_own_account_over_to_frank_before_she_leaves() {
 
     // The code worked once; erin's old address can register again (seed 002's rule for released identifiers).
     erin.confirm_handover(None, &code).await.expect(422, "code_expired");
-    stack.seed(json!({"accounts": [{"id": "erin2-{id}", "email": "erin-{id}@example.com", "phone": ERIN_PHONE}]})).await;
+    stack
+        .seed(json!({"accounts": [{"id": "erin2-{id}", "email": "erin-{id}@example.com", "phone": ERIN_PHONE}]}))
+        .await;
 }
 
 #[tokio::test]
@@ -217,20 +238,37 @@ async fn gina_the_default_admin_hands_over_erin_who_has_already_left() {
     assert_eq!(done.body["checklist"][6]["done"], json!("deleted"));
     assert_handed_over(&stack, None, "delete").await;
     assert!(!stack.profile(&erin.id).await.unwrap().contains_key("name"));
-    let record = stack.keys_with_prefix(&format!("ACCOUNT#{}", erin.id)).await.into_iter().find(|(_, sk)| sk.starts_with("HANDOVER#")).unwrap();
+    let record = stack
+        .keys_with_prefix(&format!("ACCOUNT#{}", erin.id))
+        .await
+        .into_iter()
+        .find(|(_, sk)| sk.starts_with("HANDOVER#"))
+        .unwrap();
     let record = stack.item(&record.0, &record.1).await.unwrap();
-    assert_eq!((s(&record, "requested_by"), s(&record, "confirmed_by")), (Some(gina.id.as_str()), Some(gina.id.as_str())));
+    assert_eq!(
+        (s(&record, "requested_by"), s(&record, "confirmed_by")),
+        (Some(gina.id.as_str()), Some(gina.id.as_str()))
+    );
     assert_eq!(frank.mails().await.len(), 2, "the code and the notice");
 }
 
 #[tokio::test]
 async fn only_the_holder_or_an_administrator_above_the_account_may_hand_it_over() {
     let stack = seeded().await;
-    let (gina, harry, ivan, erin, olga, frank) =
-        (stack.user("gina"), stack.user("harry"), stack.user("ivan"), stack.user("erin"), stack.user("olga"), stack.user("frank"));
+    let (gina, harry, ivan, erin, olga, frank) = (
+        stack.user("gina"),
+        stack.user("harry"),
+        stack.user("ivan"),
+        stack.user("erin"),
+        stack.user("olga"),
+        stack.user("frank"),
+    );
     let body = |token: &str, account: &str| json!({"verification_token": token, "new_email": frank.email, "account_id": account});
-    let (ivan_token, olga_token, harry_token) =
-        (ivan.token_for("handover_account").await, olga.token_for("handover_account").await, harry.token_for("handover_account").await);
+    let (ivan_token, olga_token, harry_token) = (
+        ivan.token_for("handover_account").await,
+        olga.token_for("handover_account").await,
+        harry.token_for("handover_account").await,
+    );
     let before = stack.snapshot().await;
 
     // A member, another enterprise's default admin, an admin above his station: 403, nothing done, no token spent.
@@ -282,7 +320,9 @@ async fn an_email_or_phone_held_by_a_live_account_is_refused_and_nothing_changes
     assert!(gina.mails().await.len() == 0 && frank.mails().await.is_empty());
 
     // Taken between the start and the confirmation: refused then, and still nothing changes.
-    erin.hand_over(json!({"verification_token": token, "new_email": frank.email, "new_phone": FRANK_PHONE})).await.expect(202, "");
+    erin.hand_over(json!({"verification_token": token, "new_email": frank.email, "new_phone": FRANK_PHONE}))
+        .await
+        .expect(202, "");
     let code = frank.code_from_mail().await;
     stack.seed(json!({"accounts": [{"id": "frank-real-{id}", "email": "frank-{id}@example.com"}]})).await;
     let refused = erin.confirm_handover(None, &code).await;
@@ -290,7 +330,11 @@ async fn an_email_or_phone_held_by_a_live_account_is_refused_and_nothing_changes
     assert_eq!(claim_owner(&stack, "EMAIL", &frank.email).await, Some(stack.id("frank-real")));
     let profile = stack.profile(&erin.id).await.unwrap();
     assert_eq!((s(&profile, "email"), s(&profile, "phone")), (Some(erin.email.as_str()), Some(ERIN_PHONE)));
-    assert_eq!(stack.keys_with_prefix(&format!("ACCOUNT#{}", erin.id)).await.len(), 8, "every credential still there, no record");
+    assert_eq!(
+        stack.keys_with_prefix(&format!("ACCOUNT#{}", erin.id)).await.len(),
+        8,
+        "every credential still there, no record"
+    );
     assert!(stack.keys_with_prefix("JOB#").await.is_empty());
     assert_eq!(mails_with(&erin, "handed over").await, 0);
 }
@@ -336,7 +380,9 @@ async fn bad_input_is_refused_with_its_code_and_changes_nothing() {
     ] {
         erin.call(journeys::harness::Function::ConfirmHandover, body).await.expect(status, code);
     }
-    let raw = stack.invoke(journeys::harness::Function::HandoverAccount, Some(&erin.id), "web-console", Some("{not json")).await;
+    let raw = stack
+        .invoke(journeys::harness::Function::HandoverAccount, Some(&erin.id), "web-console", Some("{not json"))
+        .await;
     raw.expect(400, "invalid_request");
     for function in [journeys::harness::Function::HandoverAccount, journeys::harness::Function::ConfirmHandover] {
         let body = json!({"verification_token": token, "new_email": f, "code": "123456"}).to_string();
@@ -349,7 +395,9 @@ async fn bad_input_is_refused_with_its_code_and_changes_nothing() {
     erin.delete(&delete_token).await.expect(200, "");
     erin.hand_over(json!({"verification_token": token, "new_email": f})).await.expect(410, "account_deleted");
     erin.confirm_handover(None, "123456").await.expect(410, "account_deleted");
-    gina.hand_over(json!({"verification_token": gina_token, "new_email": f, "account_id": erin.id})).await.expect(410, "account_deleted");
+    gina.hand_over(json!({"verification_token": gina_token, "new_email": f, "account_id": erin.id}))
+        .await
+        .expect(410, "account_deleted");
     assert_eq!(claim_owner(&stack, "EMAIL", f).await, None);
 }
 
@@ -393,7 +441,9 @@ async fn confirmation_codes_are_limited_and_checked_like_every_code() {
     stack.app.clock.advance(61);
     let gina_token = gina.token_for("handover_account").await;
     let before = stack.snapshot().await;
-    let limited = gina.hand_over(json!({"verification_token": gina_token, "new_email": frank.email, "account_id": erin.id})).await;
+    let limited = gina
+        .hand_over(json!({"verification_token": gina_token, "new_email": frank.email, "account_id": erin.id}))
+        .await;
     limited.expect(429, "daily_limit_reached");
     assert_eq!(stack.snapshot().await, before);
 
@@ -487,11 +537,18 @@ async fn an_account_with_more_credentials_than_one_transaction_is_handed_over_in
     assert_eq!(claim_owner(&stack, "EMAIL", &stack.email("frank")).await.as_deref(), Some(erin.id.as_str()));
     stack.app.clock.advance(61);
     let again = erin.token_for("handover_account").await;
-    erin.hand_over(json!({"verification_token": again, "new_email": stack.email("zoe")})).await.expect(429, "resend_too_soon");
+    erin.hand_over(json!({"verification_token": again, "new_email": stack.email("zoe")}))
+        .await
+        .expect(429, "resend_too_soon");
     let summary = cleanup(&stack).await;
     assert_eq!(summary.handovers_finished, 1, "{summary:?}");
     assert_handed_over(&stack, Some(FRANK_PHONE), "reset_password").await;
-    let record = stack.keys_with_prefix(&format!("ACCOUNT#{}", erin.id)).await.into_iter().find(|(_, sk)| sk.starts_with("HANDOVER#")).unwrap();
+    let record = stack
+        .keys_with_prefix(&format!("ACCOUNT#{}", erin.id))
+        .await
+        .into_iter()
+        .find(|(_, sk)| sk.starts_with("HANDOVER#"))
+        .unwrap();
     let record = stack.item(&record.0, &record.1).await.unwrap();
     let step8 = &record["checklist"].as_l().unwrap()[7];
     assert_eq!(number(step8.as_m().unwrap(), "count"), Some(202));
@@ -506,13 +563,23 @@ async fn a_large_handover_interrupted_after_any_step_is_finished_by_cleanup() {
         let code = start(&stack, &erin, json!({"new_phone": FRANK_PHONE})).await;
         stack.app.failpoints.arm(point, nth);
         erin.confirm_handover(None, &code).await.expect(500, "internal");
-        assert_eq!(claim_owner(&stack, "EMAIL", &stack.email("frank")).await.as_deref(), Some(erin.id.as_str()), "{point}");
+        assert_eq!(
+            claim_owner(&stack, "EMAIL", &stack.email("frank")).await.as_deref(),
+            Some(erin.id.as_str()),
+            "{point}"
+        );
         stack.app.clock.advance(121);
         assert_eq!(cleanup(&stack).await.handovers_finished, 1, "{point}");
         assert_handed_over(&stack, Some(FRANK_PHONE), "reset_password").await;
-        let done = stack.keys_with_prefix(&format!("ACCOUNT#{}", erin.id)).await.into_iter().find(|(_, sk)| sk.starts_with("HANDOVER#")).unwrap();
+        let done = stack
+            .keys_with_prefix(&format!("ACCOUNT#{}", erin.id))
+            .await
+            .into_iter()
+            .find(|(_, sk)| sk.starts_with("HANDOVER#"))
+            .unwrap();
         let record = stack.item(&done.0, &done.1).await.unwrap();
-        let counts: Vec<i64> = record["checklist"].as_l().unwrap().iter().map(|c| number(c.as_m().unwrap(), "count").unwrap()).collect();
+        let counts: Vec<i64> =
+            record["checklist"].as_l().unwrap().iter().map(|c| number(c.as_m().unwrap(), "count").unwrap()).collect();
         assert_eq!(counts, [2, 2, 4, 1, 1, 1, 2, 202, 0], "{point}: every credential counted once");
     }
 }
@@ -522,7 +589,12 @@ async fn assert_deleted(stack: &TestStack) {
     let erin = stack.user("erin");
     assert!(stack.keys_with_prefix(&format!("ACCOUNT#{}", erin.id)).await.is_empty());
     assert!(stack.item(&format!("RECEIPT#{}", erin.id), "RECEIPT").await.is_some());
-    for claim in [format!("CLAIM#EMAIL#{}", erin.email), format!("CLAIM#EMAIL#{}", stack.email("frank")), format!("CLAIM#PHONE#{ERIN_PHONE}"), format!("CLAIM#PHONE#{FRANK_PHONE}")] {
+    for claim in [
+        format!("CLAIM#EMAIL#{}", erin.email),
+        format!("CLAIM#EMAIL#{}", stack.email("frank")),
+        format!("CLAIM#PHONE#{ERIN_PHONE}"),
+        format!("CLAIM#PHONE#{FRANK_PHONE}"),
+    ] {
         assert!(stack.item(&claim, "CLAIM").await.is_none(), "{claim} left behind");
     }
     assert!(stack.keys_with_prefix("JOB#").await.is_empty());
@@ -587,11 +659,17 @@ async fn fixtures_hold_contacts_and_credentials_in_the_documented_format() {
     let erin = stack.user("erin");
     let pk = format!("ACCOUNT#{}", erin.id);
     let profile = stack.profile(&erin.id).await.unwrap();
-    assert_eq!(s(&profile, "security_email"), Some(format!("erin.security-{}@example.com", stack.id("").trim_start_matches('-')).as_str()));
+    assert_eq!(
+        s(&profile, "security_email"),
+        Some(format!("erin.security-{}@example.com", stack.id("").trim_start_matches('-')).as_str())
+    );
     assert_eq!(s(&profile, "admin_phone"), Some(ERIN_PHONE));
     assert!(!profile.contains_key("login_email"), "absent: follows the account's own email");
     let mfa = stack.item(&pk, "MFA#totp-1").await.unwrap();
-    assert_eq!((s(&mfa, "kind"), s(&mfa, "device_id"), s(&mfa, "label")), (Some("mfa_device"), Some("totp-1"), Some("Erin's phone")));
+    assert_eq!(
+        (s(&mfa, "kind"), s(&mfa, "device_id"), s(&mfa, "label")),
+        (Some("mfa_device"), Some("totp-1"), Some("Erin's phone"))
+    );
     let login = stack.item(&pk, "LOGIN#google#109384500012").await.unwrap();
     assert_eq!((s(&login, "provider"), s(&login, "subject")), (Some("google"), Some("109384500012")));
     assert_eq!(s(&stack.item(&pk, "ACCESS_KEY#AKIAERIN0003").await.unwrap(), "state"), Some("Inactive"));
@@ -604,7 +682,10 @@ async fn fixtures_hold_contacts_and_credentials_in_the_documented_format() {
         (json!({"mfa_devices": [{"account_id": "erin-{id}", "id": "totp-1"}]}), "already linked"),
         (json!({"access_keys": [{"account_id": "erin-{id}", "id": "K", "state": "Frozen"}]}), "Frozen"),
         (json!({"third_party_logins": [{"account_id": "erin-{id}", "provider": "a#b", "subject": "1"}]}), "provider"),
-        (json!({"accounts": [{"id": "zed-{id}", "email": "zed-{id}@example.com", "contacts": {"pager_phone": "+8613800000077"}}]}), "pager_phone"),
+        (
+            json!({"accounts": [{"id": "zed-{id}", "email": "zed-{id}@example.com", "contacts": {"pager_phone": "+8613800000077"}}]}),
+            "pager_phone",
+        ),
         (json!({"accounts": [{"id": "yan-{id}", "contacts": {"security_email": "not-an-email"}}]}), "security_email"),
     ] {
         let text = fixtures.to_string().replace("{id}", stack.id("").trim_start_matches('-'));
@@ -629,8 +710,14 @@ async fn when_the_code_cannot_be_mailed_nothing_is_consumed() {
     // A sender SES has not verified: moto refuses the mail, as SES would.
     let broken = stack.app_with(|c| c.sender_email = "unverified@elsewhere.example".into()).await;
     let body = json!({"verification_token": token, "new_email": stack.email("zoe")}).to_string();
-    let event = journeys::harness::event(journeys::harness::Function::HandoverAccount, Some(&erin.id), "web-console", Some(&body));
-    let response = handover_account::handle(&broken, shared::lambda_http::request::from_str(&event.to_string()).unwrap()).await;
+    let event = journeys::harness::event(
+        journeys::harness::Function::HandoverAccount,
+        Some(&erin.id),
+        "web-console",
+        Some(&body),
+    );
+    let response =
+        handover_account::handle(&broken, shared::lambda_http::request::from_str(&event.to_string()).unwrap()).await;
     assert_eq!(response.status().as_u16(), 503);
     assert!(format!("{:?}", response.body()).contains("mail_unavailable"));
     assert_eq!(stack.snapshot().await, before, "the token, the earlier pending handover and its code put back");

@@ -22,13 +22,22 @@ fn template_functions() -> Vec<(String, BTreeSet<String>)> {
         .values()
         .filter(|r| r["Type"].as_str() == Some("AWS::Serverless::Function"))
         .map(|f| {
-            let binary = f["Metadata"]["BuildProperties"]["Binary"].as_str().expect("every function names its Binary").to_string();
+            let binary = f["Metadata"]["BuildProperties"]["Binary"]
+                .as_str()
+                .expect("every function names its Binary")
+                .to_string();
             let routes = f["Properties"]["Events"]
                 .as_mapping()
                 .into_iter()
                 .flat_map(|events| events.values())
                 .filter(|e| e["Type"].as_str() == Some("HttpApi"))
-                .map(|e| format!("{} {}", e["Properties"]["Method"].as_str().unwrap().to_uppercase(), e["Properties"]["Path"].as_str().unwrap()))
+                .map(|e| {
+                    format!(
+                        "{} {}",
+                        e["Properties"]["Method"].as_str().unwrap().to_uppercase(),
+                        e["Properties"]["Path"].as_str().unwrap()
+                    )
+                })
                 .collect();
             (binary, routes)
         })
@@ -44,9 +53,17 @@ fn every_function_in_the_template_is_a_binary_of_the_workspace_and_back() {
         .filter(|name| root().join("functions").join(name).join("src/main.rs").exists())
         .collect();
     assert_eq!(in_template, in_workspace);
-    let contract: BTreeSet<String> = ["send-code", "verify-code", "check-prerequisites", "dismiss-enterprise", "delete-account", "cleanup", "handover-account"]
-        .map(String::from)
-        .into();
+    let contract: BTreeSet<String> = [
+        "send-code",
+        "verify-code",
+        "check-prerequisites",
+        "dismiss-enterprise",
+        "delete-account",
+        "cleanup",
+        "handover-account",
+    ]
+    .map(String::from)
+    .into();
     assert_eq!(in_workspace, contract);
 }
 
@@ -71,16 +88,36 @@ fn the_routes_of_the_template_are_the_contracts_and_the_openapi_documents_them()
         .iter()
         .flat_map(|(path, ops)| {
             let path = path.as_str().unwrap().to_string();
-            ops.as_mapping().unwrap().keys().filter_map(|m| m.as_str()).filter(|m| ["get", "post", "put", "delete", "patch"].contains(m)).map(move |m| format!("{} {path}", m.to_uppercase())).collect::<Vec<_>>()
+            ops.as_mapping()
+                .unwrap()
+                .keys()
+                .filter_map(|m| m.as_str())
+                .filter(|m| ["get", "post", "put", "delete", "patch"].contains(m))
+                .map(move |m| format!("{} {path}", m.to_uppercase()))
+                .collect::<Vec<_>>()
         })
         .collect();
     assert_eq!(documented, routes, "openapi.yaml and template.yaml disagree");
     // Every error code of the contract is documented.
     let text = std::fs::read_to_string(root().join("infra/openapi.yaml")).unwrap();
     for code in [
-        "unauthenticated", "invalid_request", "unsupported_purpose", "account_not_found", "account_deleted", "email_not_bound", "resend_too_soon",
-        "daily_limit_reached", "mail_unavailable", "code_incorrect", "code_expired", "verification_locked", "token_invalid", "not_default_admin",
-        "enterprise_not_active", "prerequisites_unmet", "internal",
+        "unauthenticated",
+        "invalid_request",
+        "unsupported_purpose",
+        "account_not_found",
+        "account_deleted",
+        "email_not_bound",
+        "resend_too_soon",
+        "daily_limit_reached",
+        "mail_unavailable",
+        "code_incorrect",
+        "code_expired",
+        "verification_locked",
+        "token_invalid",
+        "not_default_admin",
+        "enterprise_not_active",
+        "prerequisites_unmet",
+        "internal",
     ] {
         assert!(text.contains(code), "openapi.yaml does not mention {code}");
     }
@@ -91,7 +128,11 @@ async fn the_local_table_is_the_one_the_template_defines() {
     let stack = TestStack::start().await;
     let def = table_definition().unwrap();
     let table = stack.dynamo.describe_table().table_name(&stack.table).send().await.unwrap().table.unwrap();
-    let keys: Vec<(String, String)> = table.key_schema().iter().map(|k| (k.attribute_name().to_string(), k.key_type().as_str().to_string())).collect();
+    let keys: Vec<(String, String)> = table
+        .key_schema()
+        .iter()
+        .map(|k| (k.attribute_name().to_string(), k.key_type().as_str().to_string()))
+        .collect();
     let expected: Vec<(String, String)> = def["KeySchema"]
         .as_sequence()
         .unwrap()
@@ -99,8 +140,11 @@ async fn the_local_table_is_the_one_the_template_defines() {
         .map(|k| (k["AttributeName"].as_str().unwrap().to_string(), k["KeyType"].as_str().unwrap().to_string()))
         .collect();
     assert_eq!(keys, expected);
-    let attributes: BTreeSet<(String, String)> =
-        table.attribute_definitions().iter().map(|a| (a.attribute_name().to_string(), a.attribute_type().as_str().to_string())).collect();
+    let attributes: BTreeSet<(String, String)> = table
+        .attribute_definitions()
+        .iter()
+        .map(|a| (a.attribute_name().to_string(), a.attribute_type().as_str().to_string()))
+        .collect();
     let expected: BTreeSet<(String, String)> = def["AttributeDefinitions"]
         .as_sequence()
         .unwrap()
@@ -108,10 +152,17 @@ async fn the_local_table_is_the_one_the_template_defines() {
         .map(|a| (a["AttributeName"].as_str().unwrap().to_string(), a["AttributeType"].as_str().unwrap().to_string()))
         .collect();
     assert_eq!(attributes, expected);
-    let indexes: Vec<String> = table.global_secondary_indexes().iter().map(|g| format!("{} {:?}", g.index_name().unwrap(), g.projection().and_then(|p| p.projection_type()))).collect();
+    let indexes: Vec<String> = table
+        .global_secondary_indexes()
+        .iter()
+        .map(|g| format!("{} {:?}", g.index_name().unwrap(), g.projection().and_then(|p| p.projection_type())))
+        .collect();
     assert_eq!(indexes, ["due Some(KeysOnly)"]);
     assert_eq!(def["GlobalSecondaryIndexes"][0]["IndexName"].as_str(), Some(shared::store::sweep::DUE_INDEX));
     let ttl = stack.dynamo.describe_time_to_live().table_name(&stack.table).send().await.unwrap();
-    assert_eq!(ttl.time_to_live_description().and_then(|t| t.attribute_name()), def["TimeToLiveSpecification"]["AttributeName"].as_str());
+    assert_eq!(
+        ttl.time_to_live_description().and_then(|t| t.attribute_name()),
+        def["TimeToLiveSpecification"]["AttributeName"].as_str()
+    );
     assert!(table.stream_specification().is_some_and(|s| s.stream_enabled()));
 }

@@ -53,7 +53,14 @@ async fn logs_never_hold_codes_tokens_secrets_or_addresses() {
     assert!(lines.len() >= 8, "the journey is logged: {logs}");
     assert!(lines.iter().all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok()), "one JSON object a line");
     assert!(logs.contains("verification code sent") && logs.contains("account deleted"));
-    for secret in [code.as_str(), dismiss_token.as_str(), delete_token.as_str(), SECRET, alice.email.as_str(), stack.email("bob").as_str()] {
+    for secret in [
+        code.as_str(),
+        dismiss_token.as_str(),
+        delete_token.as_str(),
+        SECRET,
+        alice.email.as_str(),
+        stack.email("bob").as_str(),
+    ] {
         assert!(!logs.contains(secret), "a log line holds {secret}");
     }
 }

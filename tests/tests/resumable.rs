@@ -19,7 +19,12 @@ async fn with_bob(stack: &TestStack, items: usize) {
 
 #[tokio::test]
 async fn a_deletion_interrupted_after_any_step_is_finished_by_cleanup_exactly_once() {
-    for (point, nth) in [("deletion.accepted", 1), ("deletion.page_counted", 1), ("deletion.page_counted", 3), ("deletion.page_deleted", 2)] {
+    for (point, nth) in [
+        ("deletion.accepted", 1),
+        ("deletion.page_counted", 1),
+        ("deletion.page_counted", 3),
+        ("deletion.page_deleted", 2),
+    ] {
         let stack = TestStack::start().await;
         with_bob(&stack, 250).await;
         let bob = stack.user("bob");
@@ -37,13 +42,19 @@ async fn a_deletion_interrupted_after_any_step_is_finished_by_cleanup_exactly_on
         let receipt = stack.item(&format!("RECEIPT#{}", bob.id), "RECEIPT").await.unwrap();
         assert_eq!(number(&receipt, "items_removed"), Some(250), "{point}: every item counted once");
         assert_eq!(number(&receipt, "identifiers_released"), Some(3));
-        assert_eq!(bob.mails().await.iter().filter(|m| m.subject.contains("deleted")).count(), 1, "{point}: one notice");
+        assert_eq!(
+            bob.mails().await.iter().filter(|m| m.subject.contains("deleted")).count(),
+            1,
+            "{point}: one notice"
+        );
         assert_eq!(cleanup(&stack).await.deletions_finished, 0, "nothing is done twice");
     }
 }
 
 fn enterprise(members: usize) -> serde_json::Value {
-    let mut accounts = vec![json!({"id": "gina-{id}", "email": "gina-{id}@example.com", "enterprise_id": "globex-{id}", "role": "default_admin"})];
+    let mut accounts = vec![
+        json!({"id": "gina-{id}", "email": "gina-{id}@example.com", "enterprise_id": "globex-{id}", "role": "default_admin"}),
+    ];
     accounts.extend((0..members).map(|i| json!({"id": format!("m{i}-{{id}}"), "email": format!("m{i}-{{id}}@example.com"), "enterprise_id": "globex-{id}"})));
     json!({"enterprises": [{"id": "globex-{id}", "name": "Globex", "default_admin": "gina-{id}"}], "accounts": accounts})
 }
@@ -52,12 +63,18 @@ async fn assert_dismissed(stack: &TestStack, members: usize) {
     let meta = stack.item(&format!("ENTERPRISE#{}", stack.id("globex")), "META").await.unwrap();
     assert_eq!(meta["status"].as_s().unwrap(), "dismissed");
     assert_eq!(number(&meta, "members_released"), Some(members as i64));
-    assert_eq!(stack.keys_with_prefix(&format!("ENTERPRISE#{}", stack.id("globex"))).await.len(), 1, "only META is left");
+    assert_eq!(
+        stack.keys_with_prefix(&format!("ENTERPRISE#{}", stack.id("globex"))).await.len(),
+        1,
+        "only META is left"
+    );
     assert!(stack.keys_with_prefix("JOB#").await.is_empty());
     let mails = journeys::localstack::mails().await.unwrap();
     let mut notices: HashMap<String, usize> = HashMap::new();
     for mail in mails.iter().filter(|m| m.subject == "Enterprise Globex was dismissed") {
-        for to in mail.to.iter().filter(|t| t.ends_with(&format!("-{}@example.com", stack.id("").trim_start_matches('-')))) {
+        for to in
+            mail.to.iter().filter(|t| t.ends_with(&format!("-{}@example.com", stack.id("").trim_start_matches('-'))))
+        {
             *notices.entry(to.clone()).or_default() += 1;
         }
     }
@@ -139,7 +156,11 @@ async fn cleanup_reads_what_is_due_not_the_table() {
     }
     let summary = cleanup(&stack).await;
     assert_eq!(summary.tokens_removed, 100);
-    assert!((100..=110).contains(&summary.due_entries_read), "read {} entries for 100 due among 20,000", summary.due_entries_read);
+    assert!(
+        (100..=110).contains(&summary.due_entries_read),
+        "read {} entries for 100 due among 20,000",
+        summary.due_entries_read
+    );
     assert_eq!(cleanup(&stack).await.due_entries_read, 0);
 }
 

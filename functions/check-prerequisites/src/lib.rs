@@ -1,5 +1,8 @@
 //! `GET /v1/account/deletion-prerequisites`: every blocker of the caller's deletion at once.
 
+// A panic kills the function process: nothing outside tests unwraps.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 use shared::http::{self, Problem};
 use shared::lambda_http::http::StatusCode;
 use shared::lambda_http::{Body, Request, Response};

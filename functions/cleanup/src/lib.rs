@@ -1,5 +1,8 @@
 //! The scheduled cleanup: finishes what is due and stops before its own timeout.
 
+// A panic kills the function process: nothing outside tests unwraps.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 use shared::cleanup::CleanupSummary;
 use shared::App;
 use std::time::{Duration, Instant, SystemTime};

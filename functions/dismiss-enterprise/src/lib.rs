@@ -1,5 +1,8 @@
 //! `POST /v1/enterprise/dismissal`: the default administrator dismisses the enterprise.
 
+// A panic kills the function process: nothing outside tests unwraps.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 use serde::Deserialize;
 use shared::http::{self, Problem};
 use shared::lambda_http::http::StatusCode;

@@ -2,6 +2,9 @@
 //! an account over to a designated person (seed 001), confirmed by a code sent
 //! to the designated person's email.
 
+// A panic kills the function process: nothing outside tests unwraps.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 use serde::Deserialize;
 use shared::codes::VerificationCode;
 use shared::handover::{parse_account_id, HandoverRequest, IamUsers};

@@ -1,5 +1,8 @@
 //! `POST /v1/verification-codes`: mails a code for a purpose to the caller's bound address.
 
+// A panic kills the function process: nothing outside tests unwraps.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 use serde::Deserialize;
 use shared::http::{self, Problem};
 use shared::lambda_http::http::StatusCode;

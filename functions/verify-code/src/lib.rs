@@ -1,5 +1,8 @@
 //! `POST /v1/verification-codes/verify`: trades a code for a verification token.
 
+// A panic kills the function process: nothing outside tests unwraps.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 use serde::Deserialize;
 use shared::codes::VerificationCode;
 use shared::http::{self, Problem};

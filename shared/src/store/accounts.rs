@@ -2,7 +2,9 @@
 //! identifier claims (`CLAIM#<KIND>#<value>`) and deletion receipts.
 
 use super::{key, keys, n, s, Item, ItemExt, Job, Op, Store, StoreError, TxOutcome};
-use crate::accounts::{Account, AccountError, AccountId, AccountStatus, EmailAddress, Identifier, NewAccount, PhoneNumber, Role, Username};
+use crate::accounts::{
+    Account, AccountError, AccountId, AccountStatus, EmailAddress, Identifier, NewAccount, PhoneNumber, Role, Username,
+};
 use crate::holds::Hold;
 
 pub(crate) fn account_from_item(item: &Item) -> Result<Account, StoreError> {
@@ -138,7 +140,10 @@ impl Store {
         }
         if let Some(enterprise) = &account.enterprise_id {
             let mut member = key(keys::enterprise(enterprise), &keys::member(account.id.as_str()));
-            member.extend([("account_id".to_string(), s(account.id.as_str())), ("role".to_string(), s(account.role.as_str()))]);
+            member.extend([
+                ("account_id".to_string(), s(account.id.as_str())),
+                ("role".to_string(), s(account.role.as_str())),
+            ]);
             ops.push(Op::put(member));
         }
         match self.transact(ops).await? {
@@ -148,7 +153,9 @@ impl Store {
                 let taken = identifiers.iter().enumerate().find(|(i, _)| outcome.failed(i + 1)).map(|(_, id)| id);
                 match taken {
                     Some(id) => Err(AccountError::IdentifierTaken { kind: id.kind(), value: id.value().to_string() }),
-                    None => Err(AccountError::Store(StoreError::Unavailable(format!("registration cancelled: {outcome:?}")))),
+                    None => Err(AccountError::Store(StoreError::Unavailable(format!(
+                        "registration cancelled: {outcome:?}"
+                    )))),
                 }
             }
         }
@@ -166,10 +173,13 @@ impl Store {
     pub(crate) fn claim_release(&self, id: &Identifier, owner: &AccountId, free_at: Option<i64>) -> Op {
         let op = match free_at {
             None => Op::delete(claim_key(id)),
-            Some(at) => Op::update(claim_key(id), "SET free_at = :at, due_bucket = :bucket, due_at = :at, #ttl = :at REMOVE #owner")
-                .name("#ttl", "ttl")
-                .value(":at", n(at))
-                .value(":bucket", s(super::sweep::CLAIM_BUCKET)),
+            Some(at) => Op::update(
+                claim_key(id),
+                "SET free_at = :at, due_bucket = :bucket, due_at = :at, #ttl = :at REMOVE #owner",
+            )
+            .name("#ttl", "ttl")
+            .value(":at", n(at))
+            .value(":bucket", s(super::sweep::CLAIM_BUCKET)),
         };
         op.when("attribute_not_exists(pk) OR #owner = :me").name("#owner", "owner").value(":me", s(owner.as_str()))
     }
@@ -206,8 +216,11 @@ impl Store {
 
     /// Pattern "release a hold": the hold and the count together. `false`: no such hold.
     pub async fn release_hold(&self, account: &AccountId, kind: &str, reference: &str) -> Result<bool, StoreError> {
-        let count = Op::update(profile_key(account), "ADD hold_count :minus").value(":minus", n(-1)).when("attribute_exists(pk)");
-        let hold = Op::delete(key(keys::account(account.as_str()), &keys::hold(kind, reference))).when("attribute_exists(pk)");
+        let count = Op::update(profile_key(account), "ADD hold_count :minus")
+            .value(":minus", n(-1))
+            .when("attribute_exists(pk)");
+        let hold =
+            Op::delete(key(keys::account(account.as_str()), &keys::hold(kind, reference))).when("attribute_exists(pk)");
         Ok(matches!(self.transact(vec![count, hold]).await?, TxOutcome::Committed))
     }
 
@@ -273,7 +286,13 @@ impl Store {
     /// Pattern "finish a deletion": one transaction deletes the profile and the
     /// membership, releases the identifier claims, writes the receipt (which the
     /// table's stream carries downstream) and ends the job.
-    pub async fn finalize_deletion(&self, account: &Account, job: &Job, owner: &str, receipt: &DeletionFinal) -> Result<TxOutcome, StoreError> {
+    pub async fn finalize_deletion(
+        &self,
+        account: &Account,
+        job: &Job,
+        owner: &str,
+        receipt: &DeletionFinal,
+    ) -> Result<TxOutcome, StoreError> {
         let mut ops = vec![Op::delete(profile_key(&account.id))
             .when("#status IN (:deleting, :scheduled)")
             .name("#status", "status")

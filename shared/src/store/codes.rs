@@ -200,7 +200,13 @@ impl Store {
     /// Pattern "redeem a code": one transaction burns the code (if it is still
     /// the one that matched), clears the failure streak and stores the token.
     /// `false`: the code was used or replaced by a racing request.
-    pub async fn redeem_code(&self, account: &AccountId, purpose: Purpose, code_hash: &str, token: &TokenRecord) -> Result<bool, StoreError> {
+    pub async fn redeem_code(
+        &self,
+        account: &AccountId,
+        purpose: Purpose,
+        code_hash: &str,
+        token: &TokenRecord,
+    ) -> Result<bool, StoreError> {
         let burn = Op::update(profile_key(account), "SET #fail = :zero REMOVE #slot.#hash")
             .when("#status = :active AND #slot.#hash = :h")
             .name("#slot", slot_attr(purpose))
@@ -245,7 +251,13 @@ impl Store {
     }
 
     /// Pattern "consume a token" on its own: exactly one of racing consumers gets `true`.
-    pub async fn consume_token(&self, token_hash: &str, account: &AccountId, purpose: Purpose, now: i64) -> Result<bool, StoreError> {
+    pub async fn consume_token(
+        &self,
+        token_hash: &str,
+        account: &AccountId,
+        purpose: Purpose,
+        now: i64,
+    ) -> Result<bool, StoreError> {
         let op = self.token_consumption(token_hash, account, purpose, now);
         Ok(matches!(self.write(op, false).await?, Written::Done(_)))
     }

@@ -24,7 +24,10 @@ pub struct ReleasePlan {
 }
 
 fn enterprise_from_item(item: &Item) -> Result<Enterprise, StoreError> {
-    let status = item.str("status").and_then(EnterpriseStatus::parse).ok_or_else(|| StoreError::Malformed("enterprise status".into()))?;
+    let status = item
+        .str("status")
+        .and_then(EnterpriseStatus::parse)
+        .ok_or_else(|| StoreError::Malformed("enterprise status".into()))?;
     Ok(Enterprise {
         id: item.str("enterprise_id").unwrap_or_default().to_string(),
         name: item.str("name").unwrap_or_default().to_string(),
@@ -71,7 +74,14 @@ impl Store {
     /// active to dismissing (only for its default administrator), checks the
     /// caller's account is active and creates the job, in one transaction.
     /// Operation order: 0 token, 1 enterprise, 2 caller's profile, 3 job.
-    pub async fn accept_dismissal(&self, enterprise: &str, caller: &AccountId, token_hash: &str, now: i64, job: &Job) -> Result<TxOutcome, StoreError> {
+    pub async fn accept_dismissal(
+        &self,
+        enterprise: &str,
+        caller: &AccountId,
+        token_hash: &str,
+        now: i64,
+        job: &Job,
+    ) -> Result<TxOutcome, StoreError> {
         let token = self.token_consumption(token_hash, caller, Purpose::DismissEnterprise, now);
         let meta = Op::update(meta_key(enterprise), "SET #status = :dismissing")
             .when("#status = :active AND default_admin = :me")
@@ -123,7 +133,14 @@ impl Store {
     /// Pattern "release a page of members": one transaction turns each into an
     /// individual (only if still an active member of this enterprise), marks its
     /// notice as pending, removes dropped memberships and counts the page on the job.
-    pub async fn release_members(&self, enterprise: &str, plan: &ReleasePlan, job: &Job, owner: &str, now: i64) -> Result<TxOutcome, StoreError> {
+    pub async fn release_members(
+        &self,
+        enterprise: &str,
+        plan: &ReleasePlan,
+        job: &Job,
+        owner: &str,
+        now: i64,
+    ) -> Result<TxOutcome, StoreError> {
         let mut ops = Vec::new();
         for account in &plan.release {
             ops.push(
@@ -135,12 +152,18 @@ impl Store {
                     .value(":e", s(enterprise))
                     .value(":active", s(AccountStatus::Active.as_str())),
             );
-            ops.push(Op::update(member_key(enterprise, account), "SET notice = :pending").when("attribute_exists(pk)").value(":pending", s("pending")));
+            ops.push(
+                Op::update(member_key(enterprise, account), "SET notice = :pending")
+                    .when("attribute_exists(pk)")
+                    .value(":pending", s("pending")),
+            );
         }
         for account in &plan.drop {
             ops.push(Op::delete(member_key(enterprise, account)));
         }
-        ops.push(self.job_progress(job, owner, now, "done = done + :released").value(":released", n(plan.release.len())));
+        ops.push(
+            self.job_progress(job, owner, now, "done = done + :released").value(":released", n(plan.release.len())),
+        );
         self.transact(ops).await
     }
 
@@ -152,14 +175,24 @@ impl Store {
 
     /// Pattern "finish a dismissal": the enterprise becomes dismissed, its default
     /// administrator an individual, and the job ends, in one transaction.
-    pub async fn finish_dismissal(&self, enterprise: &str, admin: &AccountId, job: &Job, owner: &str, now: i64) -> Result<TxOutcome, StoreError> {
-        let meta = Op::update(meta_key(enterprise), "SET #status = :dismissed, dismissed_at = :now, members_released = :released")
-            .when("#status = :dismissing")
-            .name("#status", "status")
-            .value(":dismissing", s(EnterpriseStatus::Dismissing.as_str()))
-            .value(":dismissed", s(EnterpriseStatus::Dismissed.as_str()))
-            .value(":now", n(now))
-            .value(":released", n(job.done));
+    pub async fn finish_dismissal(
+        &self,
+        enterprise: &str,
+        admin: &AccountId,
+        job: &Job,
+        owner: &str,
+        now: i64,
+    ) -> Result<TxOutcome, StoreError> {
+        let meta = Op::update(
+            meta_key(enterprise),
+            "SET #status = :dismissed, dismissed_at = :now, members_released = :released",
+        )
+        .when("#status = :dismissing")
+        .name("#status", "status")
+        .value(":dismissing", s(EnterpriseStatus::Dismissing.as_str()))
+        .value(":dismissed", s(EnterpriseStatus::Dismissed.as_str()))
+        .value(":now", n(now))
+        .value(":released", n(job.done));
         let admin_profile = Op::update(profile_key(admin), "SET #role = :individual REMOVE enterprise_id")
             .when("enterprise_id = :e")
             .name("#role", "role")

@@ -9,11 +9,13 @@
 //! failed as a [`HandoverConflict`], never as an error string.
 
 use super::codes::TokenRecord;
-use super::{accounts::account_from_item, key, keys, n, s, Item, ItemExt, Job, Op, Store, StoreError, TxOutcome, Written};
+use super::{
+    accounts::account_from_item, key, keys, n, s, Item, ItemExt, Job, Op, Store, StoreError, TxOutcome, Written,
+};
 use crate::accounts::{Account, AccountId, EmailAddress, Identifier, PhoneNumber};
 use crate::handover::{
-    Authority, ChecklistItem, ContactSlot, Credential, CredentialKind, CredentialRef, IamUsers, NewOwner, PendingHandover, Rebinding,
-    Revocations,
+    Authority, ChecklistItem, ContactSlot, Credential, CredentialKind, CredentialRef, IamUsers, NewOwner,
+    PendingHandover, Rebinding, Revocations,
 };
 use crate::purpose::Purpose;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -113,7 +115,10 @@ fn view_from_profile(item: &Item) -> Result<HandoverView, StoreError> {
         account: account_from_item(item)?,
         pending: item.map(PENDING).map(pending_from_map).transpose()?,
         in_progress: item.str(IN_PROGRESS).map(String::from),
-        contacts: ContactSlot::ALL.iter().filter_map(|slot| Some((*slot, item.str(&slot.name())?.to_string()))).collect(),
+        contacts: ContactSlot::ALL
+            .iter()
+            .filter_map(|slot| Some((*slot, item.str(&slot.name())?.to_string())))
+            .collect(),
         credentials: Vec::new(),
         complete: true,
     })
@@ -233,7 +238,8 @@ impl Store {
         if let TxOutcome::Committed = outcome {
             return Ok(Ok(()));
         }
-        let failed = tags.into_iter().enumerate().filter(|(i, _)| outcome.failed(*i)).map(|(_, t)| t).min_by_key(Part::rank);
+        let failed =
+            tags.into_iter().enumerate().filter(|(i, _)| outcome.failed(*i)).map(|(_, t)| t).min_by_key(Part::rank);
         Ok(Err(match failed {
             Some(Part::Profile) => HandoverConflict::Profile,
             Some(Part::Caller) => HandoverConflict::Caller,
@@ -253,12 +259,13 @@ impl Store {
             Authority::Own => (op, None),
             Authority::Administrator { caller, enterprise, caller_role, target_role } => {
                 let op = op.name("#role", "role").value(":e", s(enterprise)).value(":trole", s(target_role.as_str()));
-                let check = Op::check(profile_key(caller), "#status = :active AND enterprise_id = :e AND #role = :crole")
-                    .name("#status", "status")
-                    .name("#role", "role")
-                    .value(":active", s("active"))
-                    .value(":e", s(enterprise))
-                    .value(":crole", s(caller_role.as_str()));
+                let check =
+                    Op::check(profile_key(caller), "#status = :active AND enterprise_id = :e AND #role = :crole")
+                        .name("#status", "status")
+                        .name("#role", "role")
+                        .value(":active", s("active"))
+                        .value(":e", s(enterprise))
+                        .value(":crole", s(caller_role.as_str()));
                 (op, Some((Part::Caller, check)))
             }
         }
@@ -273,7 +280,13 @@ impl Store {
 
     /// Pattern "read for a handover start": one BatchGetItem of the caller's and
     /// the target's profiles, the claims on the wanted identifiers and the token.
-    pub async fn handover_start_read(&self, caller: &AccountId, target: &AccountId, wanted: &[Identifier], token_hash: &str) -> Result<StartRead, StoreError> {
+    pub async fn handover_start_read(
+        &self,
+        caller: &AccountId,
+        target: &AccountId,
+        wanted: &[Identifier],
+        token_hash: &str,
+    ) -> Result<StartRead, StoreError> {
         let mut wanted_keys = vec![profile_key(caller)];
         if target != caller {
             wanted_keys.push(profile_key(target));
@@ -296,12 +309,24 @@ impl Store {
             } else if pk.starts_with("TOKEN#") {
                 // A token of another purpose is as good as none here.
                 if item.str("purpose") == Some(Purpose::HandoverAccount.as_str()) {
-                    let account = item.str("account_id").and_then(AccountId::parse).ok_or_else(|| StoreError::Malformed("token".into()))?;
-                    let record = TokenRecord { hash: token_hash.to_string(), account, purpose: Purpose::HandoverAccount, expires_at: item.num("expires_at").unwrap_or(0) };
+                    let account = item
+                        .str("account_id")
+                        .and_then(AccountId::parse)
+                        .ok_or_else(|| StoreError::Malformed("token".into()))?;
+                    let record = TokenRecord {
+                        hash: token_hash.to_string(),
+                        account,
+                        purpose: Purpose::HandoverAccount,
+                        expires_at: item.num("expires_at").unwrap_or(0),
+                    };
                     read.token = Some(StoredToken { record, item: item.clone() });
                 }
             } else if let Some(id) = wanted.iter().find(|id| pk == keys::claim(id.kind(), id.value())) {
-                read.claims.push(ClaimState { id: id.clone(), owner: item.str("owner").and_then(AccountId::parse), free_at: item.num("free_at") });
+                read.claims.push(ClaimState {
+                    id: id.clone(),
+                    owner: item.str("owner").and_then(AccountId::parse),
+                    free_at: item.num("free_at"),
+                });
             }
         }
         Ok(read)
@@ -323,7 +348,10 @@ impl Store {
     ) -> Result<Result<(), HandoverConflict>, StoreError> {
         let seen_condition = if seen.is_some() { "#hp.#id = :seen" } else { "attribute_not_exists(#hp)" };
         let profile = Op::update(profile_key(target), "SET #hp = :p")
-            .when(format!("#status = :active AND attribute_not_exists(#hip) AND {seen_condition}{}", Self::authority_condition(authority)))
+            .when(format!(
+                "#status = :active AND attribute_not_exists(#hip) AND {seen_condition}{}",
+                Self::authority_condition(authority)
+            ))
             .name("#hp", PENDING)
             .name("#hip", IN_PROGRESS)
             .name("#status", "status")
@@ -334,7 +362,10 @@ impl Store {
             None => profile,
         };
         let (profile, caller_check) = self.authority_parts(profile, authority);
-        let mut parts = vec![(Part::Token, self.token_consumption(token_hash, caller, Purpose::HandoverAccount, now)), (Part::Profile, profile)];
+        let mut parts = vec![
+            (Part::Token, self.token_consumption(token_hash, caller, Purpose::HandoverAccount, now)),
+            (Part::Profile, profile),
+        ];
         parts.extend(caller_check);
         for id in wanted {
             let check = Op::check(claim_key(id), "attribute_not_exists(pk) OR #owner = :me OR free_at <= :now")
@@ -348,7 +379,12 @@ impl Store {
 
     /// Pattern "take back a pending handover" after its code could not be sent:
     /// puts back the one it replaced, unless another has replaced it since.
-    pub async fn restore_pending_handover(&self, target: &AccountId, mine: &str, previous: Option<&PendingHandover>) -> Result<(), StoreError> {
+    pub async fn restore_pending_handover(
+        &self,
+        target: &AccountId,
+        mine: &str,
+        previous: Option<&PendingHandover>,
+    ) -> Result<(), StoreError> {
         let op = match previous {
             Some(p) => Op::update(profile_key(target), "SET #hp = :prev").value(":prev", pending_value(p)),
             None => Op::update(profile_key(target), "REMOVE #hp"),
@@ -367,7 +403,13 @@ impl Store {
 
     /// Pattern "page through an account's credentials of one kind": a consistent
     /// Query of keys (and access-key state) past `after`, in key order.
-    pub async fn credentials_page(&self, account: &AccountId, kind: CredentialKind, after: Option<&str>, limit: usize) -> Result<(Vec<CredentialRef>, bool), StoreError> {
+    pub async fn credentials_page(
+        &self,
+        account: &AccountId,
+        kind: CredentialKind,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<(Vec<CredentialRef>, bool), StoreError> {
         let out = self
             .client
             .query()
@@ -425,10 +467,20 @@ impl Store {
     /// The profile update that gives the account to the designated person; the
     /// caller adds the conditions. `marker` is the attribute the change removes.
     fn rebinding_op(&self, target: &AccountId, r: &Rebinding, handover_id: &str, now: i64, marker: &str) -> Op {
-        let mut sets = vec!["email = :email", "#prr = :true", "#sra = :now", "#hoa = :now", "#last = :hid"].into_iter().map(String::from).collect::<Vec<_>>();
+        let mut sets = vec!["email = :email", "#prr = :true", "#sra = :now", "#hoa = :now", "#last = :hid"]
+            .into_iter()
+            .map(String::from)
+            .collect::<Vec<_>>();
         let mut removes = vec!["#marker".to_string()];
-        let mut names = vec![("#prr".to_string(), "password_reset_required".to_string()), ("#sra".into(), "sessions_revoked_at".into())];
-        names.extend([("#hoa".to_string(), "handed_over_at".to_string()), ("#last".into(), "last_handover_id".into()), ("#marker".into(), marker.into())]);
+        let mut names = vec![
+            ("#prr".to_string(), "password_reset_required".to_string()),
+            ("#sra".into(), "sessions_revoked_at".into()),
+        ];
+        names.extend([
+            ("#hoa".to_string(), "handed_over_at".to_string()),
+            ("#last".into(), "last_handover_id".into()),
+            ("#marker".into(), marker.into()),
+        ]);
         let mut values = vec![
             (":email".to_string(), s(r.email.as_str())),
             (":true".into(), AttributeValue::Bool(true)),
@@ -530,14 +582,22 @@ impl Store {
         job: &Job,
     ) -> Result<Result<(), HandoverConflict>, StoreError> {
         let profile = self.rebinding_op(change.target, rebinding, change.handover_id, change.now, PENDING);
-        let (profile, caller_check) = self.authority_parts(self.active_with(profile, change, "#marker.#id = :hid").name("#id", "id"), change.authority);
+        let (profile, caller_check) = self.authority_parts(
+            self.active_with(profile, change, "#marker.#id = :hid").name("#id", "id"),
+            change.authority,
+        );
         let mut parts = vec![
-            (Part::Token, self.token_consumption(change.token_hash, change.target, Purpose::ConfirmHandover, change.now)),
+            (
+                Part::Token,
+                self.token_consumption(change.token_hash, change.target, Purpose::ConfirmHandover, change.now),
+            ),
             (Part::Profile, profile),
         ];
         parts.extend(caller_check);
         parts.extend(change.release.iter().map(|id| (Part::Release, self.claim_release(id, change.target, None))));
-        parts.extend(change.take.iter().map(|id| (Part::Take(id.clone()), self.claim_taking(id, change.target, change.now))));
+        parts.extend(
+            change.take.iter().map(|id| (Part::Take(id.clone()), self.claim_taking(id, change.target, change.now))),
+        );
         parts.extend(self.revocation_parts(change.target, revocations, change.now));
         parts.push((Part::Record, self.record_op(change.target, record)));
         parts.push((Part::Job, self.job_creation(job)));
@@ -561,19 +621,29 @@ impl Store {
     /// Pattern "accept a handover too large for one transaction": spends the
     /// confirmation token, marks the profile as under handover, takes the new
     /// identifiers (so nobody can take them meanwhile) and creates the job.
-    pub async fn accept_handover(&self, change: &HandoverChange<'_>, job: &Job) -> Result<Result<(), HandoverConflict>, StoreError> {
+    pub async fn accept_handover(
+        &self,
+        change: &HandoverChange<'_>,
+        job: &Job,
+    ) -> Result<Result<(), HandoverConflict>, StoreError> {
         let profile = Op::update(profile_key(change.target), "SET #hip = :hid REMOVE #hp")
             .name("#hp", PENDING)
             .name("#hip", IN_PROGRESS)
             .name("#id", "id")
             .value(":hid", s(change.handover_id));
-        let (profile, caller_check) = self.authority_parts(self.active_with(profile, change, "#hp.#id = :hid"), change.authority);
+        let (profile, caller_check) =
+            self.authority_parts(self.active_with(profile, change, "#hp.#id = :hid"), change.authority);
         let mut parts = vec![
-            (Part::Token, self.token_consumption(change.token_hash, change.target, Purpose::ConfirmHandover, change.now)),
+            (
+                Part::Token,
+                self.token_consumption(change.token_hash, change.target, Purpose::ConfirmHandover, change.now),
+            ),
             (Part::Profile, profile),
         ];
         parts.extend(caller_check);
-        parts.extend(change.take.iter().map(|id| (Part::Take(id.clone()), self.claim_taking(id, change.target, change.now))));
+        parts.extend(
+            change.take.iter().map(|id| (Part::Take(id.clone()), self.claim_taking(id, change.target, change.now))),
+        );
         parts.push((Part::Job, self.job_creation(job)));
         self.run_parts(parts).await
     }
@@ -625,15 +695,30 @@ impl Store {
 
     /// Pattern "give up a handover overtaken by a deletion": releases the
     /// identifiers it had taken and ends the job, in one transaction.
-    pub async fn abandon_handover(&self, target: &AccountId, reserved: &[Identifier], job: &Job, owner: &str) -> Result<Result<(), HandoverConflict>, StoreError> {
-        let mut parts: Vec<(Part, Op)> = reserved.iter().map(|id| (Part::Release, self.claim_release(id, target, None))).collect();
+    pub async fn abandon_handover(
+        &self,
+        target: &AccountId,
+        reserved: &[Identifier],
+        job: &Job,
+        owner: &str,
+    ) -> Result<Result<(), HandoverConflict>, StoreError> {
+        let mut parts: Vec<(Part, Op)> =
+            reserved.iter().map(|id| (Part::Release, self.claim_release(id, target, None))).collect();
         parts.push((Part::Progress, self.job_deletion(job, owner)));
         self.run_parts(parts).await
     }
 
     /// Pattern "record a handover's progress", for a transaction or alone: the
     /// step, the cursor within it and the counts so far, while `owner` holds the lease.
-    pub(crate) fn handover_progress(&self, job: &Job, owner: &str, now: i64, step: &str, cursor: &str, payload: &str) -> Op {
+    pub(crate) fn handover_progress(
+        &self,
+        job: &Job,
+        owner: &str,
+        now: i64,
+        step: &str,
+        cursor: &str,
+        payload: &str,
+    ) -> Op {
         self.job_progress(job, owner, now, "#step = :step, #cursor = :cursor, #payload = :payload")
             .name("#step", "step")
             .name("#cursor", "cursor")
@@ -651,8 +736,15 @@ impl Store {
     /// Pattern "link a credential" (other services, the fixtures): the item,
     /// only while the account is active and the same credential is not linked.
     /// Operation order: 0 profile, 1 credential.
-    pub async fn link_credential(&self, account: &AccountId, credential: &Credential, now: i64) -> Result<TxOutcome, StoreError> {
-        let profile = Op::check(profile_key(account), "#status = :active").name("#status", "status").value(":active", s("active"));
+    pub async fn link_credential(
+        &self,
+        account: &AccountId,
+        credential: &Credential,
+        now: i64,
+    ) -> Result<TxOutcome, StoreError> {
+        let profile = Op::check(profile_key(account), "#status = :active")
+            .name("#status", "status")
+            .value(":active", s("active"));
         let mut item = key(keys::account(account.as_str()), &credential_sort_key(credential));
         match credential {
             Credential::Mfa { id, label } => {
@@ -662,7 +754,11 @@ impl Store {
                 }
             }
             Credential::ThirdPartyLogin { provider, subject } => {
-                item.extend([("kind".to_string(), s("third_party_login")), ("provider".to_string(), s(provider)), ("subject".to_string(), s(subject))]);
+                item.extend([
+                    ("kind".to_string(), s("third_party_login")),
+                    ("provider".to_string(), s(provider)),
+                    ("subject".to_string(), s(subject)),
+                ]);
             }
             Credential::AccessKey { id, active } => {
                 item.extend([
@@ -685,7 +781,11 @@ impl Store {
 
     /// Pattern "keep contacts apart": sets login, security, service or admin
     /// contacts on an active profile. `false`: no active account.
-    pub async fn set_contacts(&self, account: &AccountId, contacts: &[(ContactSlot, String)]) -> Result<bool, StoreError> {
+    pub async fn set_contacts(
+        &self,
+        account: &AccountId,
+        contacts: &[(ContactSlot, String)],
+    ) -> Result<bool, StoreError> {
         if contacts.is_empty() {
             return Ok(true);
         }

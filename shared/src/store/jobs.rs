@@ -112,7 +112,13 @@ impl Store {
 
     /// Pattern "take a job": a conditional UpdateItem that gives `owner` the
     /// lease if the job is due (its lease lapsed, or its time came) or already `owner`'s.
-    pub async fn take_job(&self, kind: JobKind, subject: &str, owner: &str, now: i64) -> Result<Option<Job>, StoreError> {
+    pub async fn take_job(
+        &self,
+        kind: JobKind,
+        subject: &str,
+        owner: &str,
+        now: i64,
+    ) -> Result<Option<Job>, StoreError> {
         let lease_until = now + LEASE_SECONDS;
         let op = Op::update(job_key(kind, subject), "SET lease_owner = :me, due_at = :lu")
             .when("attribute_exists(pk) AND (due_at <= :now OR lease_owner = :me)")

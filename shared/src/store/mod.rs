@@ -252,7 +252,8 @@ impl Store {
 
     /// Opens the connection during init, so the first request does not pay for the TLS handshake.
     pub async fn warm_up(&self) {
-        let _ = self.client.get_item().table_name(&self.table).set_key(Some(key("WARMUP".into(), "WARMUP"))).send().await;
+        let _ =
+            self.client.get_item().table_name(&self.table).set_key(Some(key("WARMUP".into(), "WARMUP"))).send().await;
     }
 
     async fn get(&self, key: Item) -> Result<Option<Item>, StoreError> {
@@ -271,7 +272,9 @@ impl Store {
     /// A conditional single-item write. `new_image` asks for the item after an
     /// update (else the item before it); a failed condition returns the item as it was.
     async fn write(&self, op: Op, new_image: bool) -> Result<Written, StoreError> {
-        use aws_sdk_dynamodb::operation::{delete_item::DeleteItemError, put_item::PutItemError, update_item::UpdateItemError};
+        use aws_sdk_dynamodb::operation::{
+            delete_item::DeleteItemError, put_item::PutItemError, update_item::UpdateItemError,
+        };
         use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure as Rv};
         let (names, values) = (op.names(), op.values());
         match op.kind {
@@ -292,7 +295,9 @@ impl Store {
                 match result {
                     Ok(out) => Ok(Written::Done(out.attributes)),
                     Err(e) => match e.as_service_error() {
-                        Some(UpdateItemError::ConditionalCheckFailedException(c)) => Ok(Written::Refused(c.item().cloned())),
+                        Some(UpdateItemError::ConditionalCheckFailedException(c)) => {
+                            Ok(Written::Refused(c.item().cloned()))
+                        }
                         _ => Err(StoreError::sdk(e)),
                     },
                 }
@@ -312,7 +317,9 @@ impl Store {
                 match result {
                     Ok(_) => Ok(Written::Done(None)),
                     Err(e) => match e.as_service_error() {
-                        Some(PutItemError::ConditionalCheckFailedException(c)) => Ok(Written::Refused(c.item().cloned())),
+                        Some(PutItemError::ConditionalCheckFailedException(c)) => {
+                            Ok(Written::Refused(c.item().cloned()))
+                        }
                         _ => Err(StoreError::sdk(e)),
                     },
                 }
@@ -333,7 +340,9 @@ impl Store {
                 match result {
                     Ok(out) => Ok(Written::Done(out.attributes)),
                     Err(e) => match e.as_service_error() {
-                        Some(DeleteItemError::ConditionalCheckFailedException(c)) => Ok(Written::Refused(c.item().cloned())),
+                        Some(DeleteItemError::ConditionalCheckFailedException(c)) => {
+                            Ok(Written::Refused(c.item().cloned()))
+                        }
                         _ => Err(StoreError::sdk(e)),
                     },
                 }

@@ -43,7 +43,9 @@ impl Store {
         let entries = out
             .items()
             .iter()
-            .filter_map(|i| Some(DueEntry { pk: i.str("pk")?.to_string(), sk: i.str("sk")?.to_string(), due_at: i.num("due_at")? }))
+            .filter_map(|i| {
+                Some(DueEntry { pk: i.str("pk")?.to_string(), sk: i.str("sk")?.to_string(), due_at: i.num("due_at")? })
+            })
             .collect();
         Ok((entries, out.last_evaluated_key))
     }
