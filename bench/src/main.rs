@@ -153,11 +153,15 @@ async fn run(options: Options) -> Result<bool, Error> {
     std::fs::create_dir_all(&options.log_dir)?;
     let sdk = journeys::localstack::sdk_config().await;
     journeys::localstack::verify_sender(&aws_sdk_sesv2::Client::new(&sdk), probe::SENDER).await?;
-    let endpoint = journeys::localstack::endpoint();
+    let moto = journeys::localstack::moto_url();
+    let dynamodb = std::env::var("AWS_ENDPOINT_URL_DYNAMODB").map_err(|_| "AWS_ENDPOINT_URL_DYNAMODB is not set")?;
     // Table names of this run only, so a moto that served an earlier run can serve this one.
     let run_id = shared::crypto::hex(&shared::crypto::random_bytes::<3>()?);
     let table_of = |f: &str| format!("bench-{run_id}-{f}");
-    note(format!("moto at {endpoint}; mode {}", if options.short { "short" } else { "full" }));
+    note(format!(
+        "DynamoDB Local at {dynamodb}, moto at {moto}; mode {}",
+        if options.short { "short" } else { "full" }
+    ));
 
     let mut functions: Vec<FunctionReport> =
         options.functions.iter().map(|f| FunctionReport::new(f, &options.bin_dir, &options.zip_dir)).collect();
@@ -173,7 +177,8 @@ async fn run(options: Options) -> Result<bool, Error> {
         let mut env = probe::settings(&table_of(f));
         env.extend(
             [
-                ("AWS_ENDPOINT_URL", endpoint.as_str()),
+                ("AWS_ENDPOINT_URL", moto.as_str()),
+                ("AWS_ENDPOINT_URL_DYNAMODB", dynamodb.as_str()),
                 ("AWS_REGION", "us-east-1"),
                 ("AWS_DEFAULT_REGION", "us-east-1"),
                 ("AWS_ACCESS_KEY_ID", "test"),
@@ -670,7 +675,7 @@ async fn cleanup_scale(sdk: &aws_config::SdkConfig, table: &str, live: usize, du
     let table = table.to_string();
     let dynamo = aws_sdk_dynamodb::Client::new(sdk);
     let _ = dynamo.delete_table().table_name(&table).send().await;
-    journeys::localstack::create_table(&dynamo, &table).await?;
+    journeys::localstack::create_table(&dynamo, &table, journeys::localstack::Stream::Off).await?;
     let now = shared::clock::Clock::default().now();
     let item = |i: usize| -> HashMap<String, aws_sdk_dynamodb::types::AttributeValue> {
         if i < live / 2 {

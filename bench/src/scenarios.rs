@@ -123,7 +123,8 @@ impl Bed {
         let recorder = Recorder::default();
         let app = probe::app(sdk, &table, &recorder);
         let bed = Self { function, table, app, recorder, counter: AtomicU64::new(0) };
-        journeys::localstack::create_table(bed.app.store.client(), &bed.table).await?;
+        journeys::localstack::create_table(bed.app.store.client(), &bed.table, journeys::localstack::Stream::Off)
+            .await?;
         Ok(bed)
     }
 
@@ -135,7 +136,7 @@ impl Bed {
     pub async fn fresh_table(&self) -> Result<(), Error> {
         let client = self.app.store.client();
         let _ = client.delete_table().table_name(&self.table).send().await;
-        journeys::localstack::create_table(client, &self.table).await?;
+        journeys::localstack::create_table(client, &self.table, journeys::localstack::Stream::Off).await?;
         Ok(())
     }
 

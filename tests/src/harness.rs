@@ -3,7 +3,7 @@
 //! API Gateway HTTP API events, as Lambda would call them.
 
 use crate::fixtures::Fixtures;
-use crate::localstack::{self, Mail};
+use crate::localstack::{self, Mail, Stream};
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::{json, Value};
 use shared::config::Config;
@@ -133,12 +133,23 @@ impl TestStack {
         Self::with(|_| {}).await
     }
 
+    /// A stack whose table has the template's stream, for tests of what the stream carries.
+    pub async fn with_stream() -> Self {
+        Self::build(Stream::AsTemplate, |_| {}).await
+    }
+
     /// A stack whose configuration the test adjusts (limits, grace period, mobile clients).
     pub async fn with(adjust: impl FnOnce(&mut Config)) -> Self {
+        Self::build(Stream::Off, adjust).await
+    }
+
+    async fn build(stream: Stream, adjust: impl FnOnce(&mut Config)) -> Self {
         let sdk = localstack::sdk_config().await;
         let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
         let table = format!("journeys-{}", random_hex(6));
-        localstack::create_table(&dynamo, &table).await.expect("moto must be running (scripts/test starts it)");
+        localstack::create_table(&dynamo, &table, stream)
+            .await
+            .expect("DynamoDB Local must be running (scripts/test starts it)");
         localstack::verify_sender(&aws_sdk_sesv2::Client::new(&sdk), SENDER).await.expect("verify sender");
         let env = HashMap::from([
             ("TABLE_NAME", table.clone()),

@@ -125,7 +125,7 @@ fn the_routes_of_the_template_are_the_contracts_and_the_openapi_documents_them()
 
 #[tokio::test]
 async fn the_local_table_is_the_one_the_template_defines() {
-    let stack = TestStack::start().await;
+    let stack = TestStack::with_stream().await;
     let def = table_definition().unwrap();
     let table = stack.dynamo.describe_table().table_name(&stack.table).send().await.unwrap().table.unwrap();
     let keys: Vec<(String, String)> = table

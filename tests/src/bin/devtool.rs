@@ -1,5 +1,5 @@
 //! The dev tool behind `scripts/dev`: `provision` (table from the template,
-//! verified sender), `seed FILE`, `mail`. Reads the same environment as the functions.
+//! verified sender), `drop-table`, `seed FILE`, `mail`. Reads the same environment as the functions.
 
 use journeys::fixtures::Fixtures;
 use journeys::localstack;
@@ -10,9 +10,10 @@ async fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
         ["provision"] => provision().await,
+        ["drop-table"] => drop_table().await,
         ["seed", file] => seed(file).await,
         ["mail"] => mail().await,
-        _ => Err("usage: devtool provision | seed FILE | mail".into()),
+        _ => Err("usage: devtool provision | drop-table | seed FILE | mail".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -30,9 +31,22 @@ fn required(name: &str) -> Result<String, localstack::Error> {
 async fn provision() -> Result<(), localstack::Error> {
     let sdk = localstack::sdk_config().await;
     let table = required("TABLE_NAME")?;
-    localstack::create_table(&aws_sdk_dynamodb::Client::new(&sdk), &table).await?;
+    localstack::create_table(&aws_sdk_dynamodb::Client::new(&sdk), &table, localstack::Stream::AsTemplate).await?;
     localstack::verify_sender(&aws_sdk_sesv2::Client::new(&sdk), &required("SENDER_EMAIL")?).await?;
     println!("table {table} ready, sender verified");
+    Ok(())
+}
+
+async fn drop_table() -> Result<(), localstack::Error> {
+    let sdk = localstack::sdk_config().await;
+    let table = required("TABLE_NAME")?;
+    match aws_sdk_dynamodb::Client::new(&sdk).delete_table().table_name(&table).send().await {
+        Ok(_) => println!("table {table} dropped"),
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => {
+            println!("no table {table}")
+        }
+        Err(e) => return Err(e.into()),
+    }
     Ok(())
 }
 

@@ -1,0 +1,296 @@
+//! A fault proxy on loopback between the code under test and one AWS service
+//! (DynamoDB Local or moto): it forwards HTTP/1.1 requests unchanged, and on
+//! the requests a [`Rule`] picks it resets the connection, stalls, or answers
+//! a 500, a throttling error or a cancelled transaction, as the service
+//! would. It records every operation it saw, so a test can fault each step of
+//! a journey in turn.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+pub type Error = Box<dyn std::error::Error + Send + Sync>;
+
+/// What the proxy does instead of forwarding a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// The connection is reset before the request reaches the service.
+    Reset,
+    /// No answer at all: the client's attempt timeout has to end the wait.
+    Stall,
+    /// HTTP 500 with the service's InternalServerError.
+    ServerError,
+    /// The service's throttling answer (DynamoDB 400 ThrottlingException, SES 429).
+    Throttle,
+    /// DynamoDB cancels a transaction for a conflicting one (`TransactionConflict`).
+    Conflict,
+    /// The request reaches the service and is done, then the answer is lost.
+    AnswerLost,
+}
+
+impl Fault {
+    pub const ALL: [Fault; 6] =
+        [Fault::Reset, Fault::Stall, Fault::ServerError, Fault::Throttle, Fault::Conflict, Fault::AnswerLost];
+}
+
+/// Which requests to fault: the `skip`+1-th request whose operation contains
+/// `operation` (every request with ""), and the `times - 1` after it that match.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub operation: String,
+    pub skip: usize,
+    pub times: usize,
+    pub fault: Fault,
+}
+
+impl Rule {
+    /// The `nth` request (0-based) of any operation, and every retry after it.
+    pub fn at(nth: usize, fault: Fault) -> Self {
+        Self { operation: String::new(), skip: nth, times: usize::MAX, fault }
+    }
+}
+
+#[derive(Default)]
+struct State {
+    rule: Option<Rule>,
+    seen: Vec<String>,
+    matched: usize,
+    injected: usize,
+}
+
+/// A running proxy; it stops when dropped.
+pub struct FaultProxy {
+    addr: SocketAddr,
+    state: Arc<Mutex<State>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl FaultProxy {
+    /// Listens on a free loopback port and forwards to `upstream` (`http://host:port`).
+    pub async fn start(upstream: &str) -> Result<Self, Error> {
+        let upstream = upstream.strip_prefix("http://").ok_or("the proxy forwards to http:// only")?;
+        let upstream = upstream.trim_end_matches('/').to_string();
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let state = Arc::new(Mutex::new(State::default()));
+        let shared = state.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                tokio::spawn(serve(client, upstream.clone(), shared.clone()));
+            }
+        });
+        Ok(Self { addr, state, task })
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Faults from now on what `rule` picks; replaces any earlier rule.
+    pub fn inject(&self, rule: Rule) {
+        let mut state = self.lock();
+        state.rule = Some(rule);
+        state.matched = 0;
+    }
+
+    /// Forwards everything again.
+    pub fn heal(&self) {
+        self.lock().rule = None;
+    }
+
+    /// Forgets the operations seen so far.
+    pub fn clear_log(&self) {
+        self.lock().seen.clear();
+    }
+
+    /// The operations seen, in order (faulted ones included).
+    pub fn operations(&self) -> Vec<String> {
+        self.lock().seen.clone()
+    }
+
+    /// How many requests were faulted.
+    pub fn injected(&self) -> usize {
+        self.lock().injected
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// One HTTP/1.1 request as read from the client.
+struct Request {
+    head: String,
+    body: Vec<u8>,
+}
+
+impl Request {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().skip(1).find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            key.trim().eq_ignore_ascii_case(name).then(|| value.trim())
+        })
+    }
+
+    /// DynamoDB names its operation in `X-Amz-Target`; SES v2 in its path.
+    fn operation(&self) -> String {
+        if let Some(target) = self.header("x-amz-target") {
+            return target.rsplit('.').next().unwrap_or(target).to_string();
+        }
+        let path = self.head.split_whitespace().nth(1).unwrap_or("");
+        if path.contains("/outbound-emails") {
+            "SendEmail".into()
+        } else {
+            path.to_string()
+        }
+    }
+
+    fn is_dynamodb(&self) -> bool {
+        self.header("x-amz-target").is_some_and(|t| t.starts_with("DynamoDB"))
+    }
+}
+
+async fn read_request(client: &mut TcpStream, buffer: &mut Vec<u8>) -> Option<Request> {
+    loop {
+        if let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buffer[..end]).to_string();
+            let length = head
+                .lines()
+                .find_map(|l| l.split_once(':').filter(|(k, _)| k.trim().eq_ignore_ascii_case("content-length")))
+                .and_then(|(_, v)| v.trim().parse::<usize>().ok())
+                .unwrap_or(0);
+            let total = end + 4 + length;
+            while buffer.len() < total {
+                if !read_more(client, buffer).await {
+                    return None;
+                }
+            }
+            let body = buffer[end + 4..total].to_vec();
+            buffer.drain(..total);
+            return Some(Request { head, body });
+        }
+        if !read_more(client, buffer).await {
+            return None;
+        }
+    }
+}
+
+async fn read_more(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> bool {
+    let mut chunk = [0u8; 16 * 1024];
+    match stream.read(&mut chunk).await {
+        Ok(0) | Err(_) => false,
+        Ok(n) => {
+            buffer.extend_from_slice(&chunk[..n]);
+            true
+        }
+    }
+}
+
+/// Serves one client connection, request by request (the SDK keeps connections alive).
+async fn serve(mut client: TcpStream, upstream: String, state: Arc<Mutex<State>>) {
+    let mut buffer = Vec::new();
+    while let Some(request) = read_request(&mut client, &mut buffer).await {
+        let operation = request.operation();
+        let fault = {
+            let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
+            s.seen.push(operation.clone());
+            let picked = s.rule.clone().filter(|r| operation.contains(&r.operation)).and_then(|rule| {
+                s.matched += 1;
+                (s.matched > rule.skip && s.matched - rule.skip <= rule.times).then_some(rule.fault)
+            });
+            if picked.is_some() {
+                s.injected += 1;
+            }
+            picked
+        };
+        let answer = match fault {
+            None => forward(&request, &upstream).await,
+            Some(Fault::Reset) => return reset(client),
+            Some(Fault::Stall) => {
+                // Held until the client gives up and closes, or the test ends.
+                let mut sink = Vec::new();
+                while read_more(&mut client, &mut sink).await {}
+                return;
+            }
+            Some(Fault::AnswerLost) => {
+                let _ = forward(&request, &upstream).await;
+                return reset(client);
+            }
+            Some(fault) => Some(error_answer(&request, fault)),
+        };
+        let Some((bytes, keep_alive)) = answer else { return reset(client) };
+        if client.write_all(&bytes).await.is_err() || !keep_alive {
+            return;
+        }
+    }
+}
+
+fn reset(client: TcpStream) {
+    // Linger 0: the close sends a RST, as a dropped connection on the network would.
+    let _ = client.set_zero_linger();
+    drop(client);
+}
+
+/// Sends the request on a connection of its own and returns the whole answer,
+/// and whether the client's connection can carry another request.
+async fn forward(request: &Request, upstream: &str) -> Option<(Vec<u8>, bool)> {
+    let mut server = TcpStream::connect(upstream).await.ok()?;
+    let mut head: Vec<&str> =
+        request.head.lines().filter(|l| !l.to_ascii_lowercase().starts_with("connection:")).collect();
+    head.push("Connection: close");
+    let mut bytes = head.join("\r\n").into_bytes();
+    bytes.extend_from_slice(b"\r\n\r\n");
+    bytes.extend_from_slice(&request.body);
+    server.write_all(&bytes).await.ok()?;
+    let mut answer = Vec::new();
+    server.read_to_end(&mut answer).await.ok()?;
+    let end = answer.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let answer_head = String::from_utf8_lossy(&answer[..end]).to_ascii_lowercase();
+    // An answer delimited by the close of the connection ends the client's connection too.
+    let delimited = answer_head.contains("content-length:") || answer_head.contains("transfer-encoding: chunked");
+    Some((answer, delimited))
+}
+
+fn error_answer(request: &Request, fault: Fault) -> (Vec<u8>, bool) {
+    let (status, error_type, extra) = match (fault, request.is_dynamodb()) {
+        (Fault::ServerError, true) => ("500 Internal Server Error", "InternalServerError", String::new()),
+        (Fault::ServerError, false) => ("500 Internal Server Error", "InternalFailure", String::new()),
+        (Fault::Throttle, true) => ("400 Bad Request", "ThrottlingException", String::new()),
+        (Fault::Throttle, false) => ("429 Too Many Requests", "TooManyRequestsException", String::new()),
+        (_, true) => {
+            // One reason a part of the transaction, as DynamoDB lists them.
+            let parts = serde_json::from_slice::<serde_json::Value>(&request.body)
+                .ok()
+                .and_then(|b| b.get("TransactItems").and_then(|t| t.as_array()).map(Vec::len))
+                .unwrap_or(1);
+            let reasons =
+                vec![r#"{"Code":"TransactionConflict","Message":"Transaction is ongoing for the item"}"#; parts];
+            (
+                "400 Bad Request",
+                "TransactionCanceledException",
+                format!(r#","CancellationReasons":[{}]"#, reasons.join(",")),
+            )
+        }
+        (_, false) => ("500 Internal Server Error", "InternalFailure", String::new()),
+    };
+    let body = if request.is_dynamodb() {
+        format!(
+            r#"{{"__type":"com.amazonaws.dynamodb.v20120810#{error_type}","message":"injected by the fault proxy"{extra}}}"#
+        )
+    } else {
+        r#"{"message":"injected by the fault proxy"}"#.to_string()
+    };
+    let content_type = if request.is_dynamodb() { "application/x-amz-json-1.0" } else { "application/json" };
+    let head = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nx-amzn-ErrorType: {error_type}\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    ([head.into_bytes(), body.into_bytes()].concat(), true)
+}
