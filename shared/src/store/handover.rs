@@ -335,6 +335,7 @@ impl Store {
     /// Pattern "store a pending handover": one transaction spends the caller's
     /// token, checks the caller's rights and that no live account holds the new
     /// identifiers, and replaces the pending handover seen (`seen`) with `pending`.
+    #[allow(clippy::too_many_arguments)] // each is one part of the transaction
     pub async fn store_pending_handover(
         &self,
         caller: &AccountId,
@@ -671,6 +672,7 @@ impl Store {
 
     /// Pattern "finish a large handover": rebinds the contacts, releases the old
     /// identifiers, writes the record and moves the job on, in one transaction.
+    #[allow(clippy::too_many_arguments)] // each is one part of the transaction
     pub(crate) async fn finish_handover(
         &self,
         target: &AccountId,
