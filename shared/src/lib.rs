@@ -29,6 +29,18 @@ pub mod work;
 pub use lambda_http;
 
 use config::{Config, ConfigError};
+use std::time::Duration;
+
+/// Without them a request to a service that stops answering waits until Lambda
+/// kills the function: each attempt gets 3 s (DynamoDB and SES answer in
+/// milliseconds), the SDK's three attempts 10 s, well inside API Gateway's 30 s.
+pub fn sdk_timeouts() -> aws_config::timeout::TimeoutConfig {
+    aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(1))
+        .operation_attempt_timeout(Duration::from_secs(3))
+        .operation_timeout(Duration::from_secs(10))
+        .build()
+}
 
 /// Everything an operation needs, built once per process.
 pub struct App {
@@ -44,7 +56,8 @@ impl App {
     /// credentials), so one binary runs on AWS and on the local stack.
     pub async fn from_env() -> Result<Self, ConfigError> {
         let config = Config::from_env()?;
-        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let sdk =
+            aws_config::defaults(aws_config::BehaviorVersion::latest()).timeout_config(sdk_timeouts()).load().await;
         Ok(Self::new(config, &sdk))
     }
 

@@ -161,6 +161,24 @@ impl TestStack {
         Self { app: Arc::new(App::new(config, &sdk)), dynamo, table, suffix: random_hex(4) }
     }
 
+    /// A stack whose functions reach DynamoDB and SES through the given
+    /// endpoints (fault proxies in front of the real services), with attempt
+    /// timeouts short enough that a stalled request fails within a test.
+    pub async fn through(dynamodb: &str, ses: &str) -> Self {
+        let stack = Self::start().await;
+        let sdk = localstack::sdk_config().await;
+        let timeouts = aws_config::timeout::TimeoutConfig::builder()
+            .connect_timeout(std::time::Duration::from_secs(1))
+            .operation_attempt_timeout(std::time::Duration::from_millis(1500))
+            .build();
+        let dynamo = aws_sdk_dynamodb::config::Builder::from(&sdk).endpoint_url(dynamodb).timeout_config(timeouts.clone());
+        let mail = aws_sdk_sesv2::config::Builder::from(&sdk).endpoint_url(ses).timeout_config(timeouts);
+        let mut app = App::new(stack.app.config.clone(), &sdk);
+        app.store = shared::store::Store::new(aws_sdk_dynamodb::Client::from_conf(dynamo.build()), stack.table.clone());
+        app.mailer = shared::mail::Mailer::new(aws_sdk_sesv2::Client::from_conf(mail.build()), SENDER);
+        Self { app: Arc::new(app), ..stack }
+    }
+
     /// A name unique to this test run, so tests sharing moto's mailbox never see each other's mail.
     pub fn id(&self, base: &str) -> String {
         format!("{base}-{}", self.suffix)
