@@ -215,9 +215,22 @@ pub struct Account {
     pub role: Role,
     pub status: AccountStatus,
     pub hold_count: u32,
+    /// When the account was last handed over: sessions signed in before it are refused.
+    pub sessions_revoked_at: Option<i64>,
+    /// Hashes of the verification tokens the account's current holder may still spend.
+    pub live_tokens: Vec<String>,
 }
 
 impl Account {
+    /// The caller's own account, refused to a session from before its last handover.
+    pub fn admit(&self, session: crate::caller::Session) -> Result<(), AccountError> {
+        if session.revoked_by(self.sessions_revoked_at) {
+            Err(AccountError::SessionRevoked)
+        } else {
+            Ok(())
+        }
+    }
+
     pub fn identifiers(&self) -> Vec<Identifier> {
         let mut ids = Vec::new();
         ids.extend(self.username.clone().map(Identifier::Username));
@@ -251,6 +264,8 @@ pub enum AccountError {
     Deleted,
     #[error("the account has no bound email")]
     EmailNotBound,
+    #[error("the session began before the account was handed over")]
+    SessionRevoked,
     #[error("{kind} {value:?} is held by a live account")]
     IdentifierTaken { kind: &'static str, value: String },
     #[error("account {0} already exists")]
@@ -273,6 +288,13 @@ impl crate::App {
             Some(_) => Err(AccountError::Deleted),
             None => Err(self.missing_account(id).await),
         }
+    }
+
+    /// The caller's own live account, refused to a session from before its last handover.
+    pub async fn live_caller(&self, caller: &crate::caller::Caller) -> Result<Account, AccountError> {
+        let account = self.live_account(&caller.account).await?;
+        account.admit(caller.session)?;
+        Ok(account)
     }
 
     /// Why an account is not there: deleted (a receipt stays) or never known.

@@ -2,6 +2,7 @@
 //! a verification token (seeds 000 and 002: "Send Code, enter the verification code").
 
 use crate::accounts::{AccountError, AccountId, AccountStatus, EmailAddress};
+use crate::caller::{Caller, Session};
 use crate::crypto::{self, RandomError};
 use crate::purpose::Purpose;
 use crate::store::codes::{CodeSlot, PlaceGuard, Profile, TokenRecord};
@@ -94,14 +95,16 @@ impl App {
     /// Places a new code (replacing any earlier one) and mails it: one
     /// conditional write and one send in the common case. If the mail fails,
     /// the previous state is put back, so the caller loses nothing.
-    pub async fn send_code(&self, account: &AccountId, purpose: Purpose) -> Result<SentCode, CodeError> {
-        self.send_code_to(account, purpose, None).await
+    pub async fn send_code(&self, caller: &Caller, purpose: Purpose) -> Result<SentCode, CodeError> {
+        self.send_code_to(&caller.account, Some(caller.session), purpose, None).await
     }
 
     /// As `send_code`, but to `destination` when given (a handover's new address) instead of the bound email.
+    /// `session`: the caller's, when the account is the caller's own (its writes then hold only for it).
     pub(crate) async fn send_code_to(
         &self,
         account: &AccountId,
+        session: Option<Session>,
         purpose: Purpose,
         destination: Option<&EmailAddress>,
     ) -> Result<SentCode, CodeError> {
@@ -120,7 +123,7 @@ impl App {
         let mut placing = (slot(now, 1), PlaceGuard::FreshWindow { window_edge: now - DAY });
         let mut before = None;
         for _ in 0..MAX_RACES {
-            let state = match self.store.place_code(account, purpose, &placing.0, &placing.1).await? {
+            let state = match self.store.place_code(account, purpose, &placing.0, &placing.1, session).await? {
                 Profile::Written(state) => {
                     before = Some(state);
                     break;
@@ -128,6 +131,9 @@ impl App {
                 Profile::Refused(None) => return Err(self.missing_account(account).await.into()),
                 Profile::Refused(Some(state)) => state,
             };
+            if let Some(session) = session {
+                state.account.admit(session)?;
+            }
             if state.account.status != AccountStatus::Active {
                 return Err(AccountError::Deleted.into());
             }
@@ -174,14 +180,29 @@ impl App {
     /// racing guesses cannot exceed the limit; a match burns the code and clears the count.
     pub async fn verify_code(
         &self,
+        caller: &Caller,
+        purpose: Purpose,
+        code: &VerificationCode,
+    ) -> Result<VerificationToken, CodeError> {
+        self.verify_code_on(&caller.account, Some(caller.session), purpose, code).await
+    }
+
+    /// As `verify_code`, on `account`; `session` as for `send_code_to`.
+    pub(crate) async fn verify_code_on(
+        &self,
         account: &AccountId,
+        session: Option<Session>,
         purpose: Purpose,
         code: &VerificationCode,
     ) -> Result<VerificationToken, CodeError> {
         let cfg = &self.config;
         let now = self.clock.now();
         for _ in 0..MAX_RACES {
-            let state = match self.store.spend_attempt(account, purpose, now, cfg.max_consecutive_failures).await? {
+            let state = match self
+                .store
+                .spend_attempt(account, purpose, now, cfg.max_consecutive_failures, session)
+                .await?
+            {
                 Profile::Written(after) => {
                     let Some(slot) = after.slot else { return Err(CodeError::Expired) };
                     let Some(hash) = slot.hash else { return Err(CodeError::Expired) };
@@ -205,6 +226,9 @@ impl App {
                 Profile::Refused(None) => return Err(self.missing_account(account).await.into()),
                 Profile::Refused(Some(state)) => state,
             };
+            if let Some(session) = session {
+                state.account.admit(session)?;
+            }
             if state.account.status != AccountStatus::Active {
                 return Err(AccountError::Deleted.into());
             }

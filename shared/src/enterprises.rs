@@ -97,7 +97,7 @@ impl App {
     /// the members until done or out of budget; the rest is left to `cleanup`.
     pub async fn dismiss_enterprise(&self, caller: &Caller, token: &TokenString) -> Result<Dismissal, DismissalError> {
         let now = self.clock.now();
-        let account = self.live_account(&caller.account).await?;
+        let account = self.live_caller(caller).await?;
         let Some(enterprise_id) = account.enterprise_id.clone() else {
             return Err(DismissalError::NotActive);
         };
@@ -128,10 +128,18 @@ impl App {
             reference: enterprise_id.clone(),
             payload: Some(enterprise.name.clone()),
         };
-        match self.store.accept_dismissal(&enterprise_id, &caller.account, &token.hash(self), now, &job).await? {
+        match self
+            .store
+            .accept_dismissal(&enterprise_id, &caller.account, caller.session, &token.hash(self), now, &job)
+            .await?
+        {
             TxOutcome::Committed => {}
             outcome if outcome.failed(1) || outcome.failed(3) => return Err(DismissalError::NotActive),
-            outcome if outcome.failed(2) => return Err(AccountError::Deleted.into()),
+            // The profile: deleted since the read, or the token ended by a handover of the account.
+            outcome if outcome.failed(2) => {
+                self.live_caller(caller).await?;
+                return Err(DismissalError::TokenInvalid);
+            }
             _ => return Err(DismissalError::TokenInvalid),
         }
         tracing::info!(account = %caller.account, enterprise = %enterprise_id, "dismissal accepted");

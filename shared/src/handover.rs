@@ -649,15 +649,17 @@ impl App {
     /// or deleted account, 403 for anyone but the holder or an administrator above it.
     async fn handover_authority(
         &self,
-        caller: &AccountId,
+        caller: &Caller,
         me: Option<&Account>,
         target_id: &AccountId,
         target: Option<&Account>,
     ) -> Result<Authority, HandoverError> {
-        let Some(me) = me else { return Err(self.missing_account(caller).await.into()) };
+        let Some(me) = me else { return Err(self.missing_account(&caller.account).await.into()) };
+        me.admit(caller.session)?;
         if me.status != AccountStatus::Active {
             return Err(AccountError::Deleted.into());
         }
+        let caller = &caller.account;
         if caller != target_id && !(matches!(me.role, Role::DefaultAdmin | Role::Admin) && me.enterprise_id.is_some()) {
             return Err(HandoverError::NotAuthorized);
         }
@@ -685,12 +687,7 @@ impl App {
             let now = self.clock.now();
             let read = self.store.handover_start_read(&caller.account, &target, &wanted, &token_hash).await?;
             let authority = self
-                .handover_authority(
-                    &caller.account,
-                    read.caller.as_ref(),
-                    &target,
-                    read.target.as_ref().map(|v| &v.account),
-                )
+                .handover_authority(caller, read.caller.as_ref(), &target, read.target.as_ref().map(|v| &v.account))
                 .await?;
             let Some(view) = read.target else { return Err(AccountError::NotFound.into()) };
             if view.in_progress.is_some() {
@@ -699,7 +696,10 @@ impl App {
             if view.account.email.is_none() {
                 return Err(AccountError::EmailNotBound.into());
             }
-            let Some(token) = read.token.filter(|t| t.record.account == caller.account && t.record.expires_at > now)
+            // A token the caller's profile no longer lists was ended by a handover of the caller's account.
+            let listed = read.caller.as_ref().is_some_and(|me| me.live_tokens.contains(&token_hash));
+            let Some(token) =
+                read.token.filter(|t| listed && t.record.account == caller.account && t.record.expires_at > now)
             else {
                 return Err(HandoverError::TokenInvalid);
             };
@@ -719,7 +719,7 @@ impl App {
             let seen = view.pending.as_ref().map(|p| p.id.as_str());
             match self
                 .store
-                .store_pending_handover(&caller.account, &target, &authority, &token_hash, &pending, seen, &wanted, now)
+                .store_pending_handover(caller, &target, &authority, &token_hash, &pending, seen, &wanted, now)
                 .await?
             {
                 Ok(()) => {
@@ -735,7 +735,7 @@ impl App {
         let Some((pending, token, previous)) = stored else { return Err(HandoverError::Contended) };
         tracing::info!(account = %target, caller = %caller.account, handover = %pending.id, "handover pending confirmation");
         self.failpoints.check("handover.pending_stored")?;
-        match Box::pin(self.send_code_to(&target, Purpose::ConfirmHandover, Some(&pending.owner.email))).await {
+        match Box::pin(self.send_code_to(&target, None, Purpose::ConfirmHandover, Some(&pending.owner.email))).await {
             Ok(sent) => Ok(HandoverStarted {
                 status: "awaiting_confirmation",
                 account_id: target.to_string(),
@@ -769,10 +769,12 @@ impl App {
         if target != caller.account {
             let accounts = self.store.get_accounts(&[caller.account.clone(), target.clone()]).await?;
             let find = |id: &AccountId| accounts.iter().find(|a| &a.id == id);
-            self.handover_authority(&caller.account, find(&caller.account), &target, find(&target)).await?;
+            self.handover_authority(caller, find(&caller.account), &target, find(&target)).await?;
             me = find(&caller.account).cloned();
         }
-        let token = match Box::pin(self.verify_code(&target, Purpose::ConfirmHandover, code)).await {
+        // The holder's own confirmation spends an attempt only for a session from after the last handover.
+        let session = (target == caller.account).then_some(caller.session);
+        let token = match Box::pin(self.verify_code_on(&target, session, Purpose::ConfirmHandover, code)).await {
             Ok(token) => token,
             // A deletion accepted between the attempt and the redemption also ends in "no live code": say which.
             Err(CodeError::Expired) => {
@@ -801,6 +803,9 @@ impl App {
             let Some(pending) = view.pending.clone().filter(|p| p.expires_at > now) else {
                 return Err(CodeError::Expired.into());
             };
+            if !view.account.live_tokens.contains(&token_hash) {
+                return Err(CodeError::Expired.into());
+            }
             let mut state = JobState::new(&pending, &view.account, &caller.account);
             let (take, release) = state.identifier_changes()?;
             let (revocations, counts) = revocations(&view.credentials, pending.iam_users);
@@ -1131,6 +1136,8 @@ mod tests {
             role,
             status: AccountStatus::Active,
             hold_count: 0,
+            sessions_revoked_at: None,
+            live_tokens: Vec::new(),
         }
     }
 

@@ -75,6 +75,7 @@ impl App {
         let Some((account, holds)) = self.store.account_with_holds(&caller.account).await? else {
             return Err(self.missing_account(&caller.account).await);
         };
+        account.admit(caller.session)?;
         if account.status != AccountStatus::Active {
             return Err(AccountError::Deleted);
         }
@@ -102,6 +103,8 @@ mod tests {
             role,
             status: AccountStatus::Active,
             hold_count: 0,
+            sessions_revoked_at: None,
+            live_tokens: Vec::new(),
         }
     }
 

@@ -53,12 +53,16 @@ impl Function {
     }
 }
 
-/// An API Gateway HTTP API (payload 2.0) event, as the JWT authorizer passes it.
-pub fn event(function: Function, sub: Option<&str>, client_id: &str, body: Option<&str>) -> Value {
+/// An API Gateway HTTP API (payload 2.0) event, as the JWT authorizer passes it;
+/// `iat` (when the JWT was issued) as a string, as API Gateway hands every claim over.
+pub fn event(function: Function, sub: Option<&str>, client_id: &str, iat: Option<&str>, body: Option<&str>) -> Value {
     let (method, path) = function.route();
     let mut claims = json!({"client_id": client_id, "iss": "https://issuer.example.com", "token_use": "access"});
     if let Some(sub) = sub {
         claims["sub"] = json!(sub);
+    }
+    if let Some(iat) = iat {
+        claims["iat"] = json!(iat);
     }
     json!({
         "version": "2.0",
@@ -165,8 +169,22 @@ impl TestStack {
         Fixtures::parse(&text).expect("fixtures parse").load(&self.app).await.expect("fixtures load");
     }
 
+    /// Calls a function with a JWT issued just now (by the stack's clock).
     pub async fn invoke(&self, function: Function, sub: Option<&str>, client_id: &str, body: Option<&str>) -> Reply {
-        let event = event(function, sub, client_id, body);
+        let now = self.app.clock.now().to_string();
+        self.invoke_signed(function, sub, client_id, Some(&now), body).await
+    }
+
+    /// Calls a function with a JWT issued at `iat` (`None`: a JWT without the claim).
+    pub async fn invoke_signed(
+        &self,
+        function: Function,
+        sub: Option<&str>,
+        client_id: &str,
+        iat: Option<&str>,
+        body: Option<&str>,
+    ) -> Reply {
+        let event = event(function, sub, client_id, iat, body);
         let request = shared::lambda_http::request::from_str(&event.to_string()).expect("a valid API Gateway event");
         let response = match function {
             Function::SendCode => send_code::handle(&self.app, request).await,
@@ -192,7 +210,13 @@ impl TestStack {
 
     /// A user of this stack, by the base of their id (see [`TestStack::id`]).
     pub fn user(&self, base: &str) -> User<'_> {
-        User { stack: self, id: self.id(base), email: self.email(base), client_id: "web-console".into() }
+        User {
+            stack: self,
+            id: self.id(base),
+            email: self.email(base),
+            client_id: "web-console".into(),
+            signed_in: SignIn::JustNow,
+        }
     }
 
     /// Every mail moto accepted for `address`, oldest first.
@@ -283,9 +307,32 @@ pub struct User<'a> {
     pub id: String,
     pub email: String,
     pub client_id: String,
+    pub signed_in: SignIn,
+}
+
+/// When the user's JWT was issued (its `iat` claim).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignIn {
+    /// Issued at the moment of each request, by the stack's clock.
+    JustNow,
+    At(i64),
+    /// A JWT without `iat`.
+    Unknown,
 }
 
 impl User<'_> {
+    /// The same person, on a session signed in at `unix_seconds` (e.g. before a handover).
+    pub fn signed_in_at(mut self, unix_seconds: i64) -> Self {
+        self.signed_in = SignIn::At(unix_seconds);
+        self
+    }
+
+    /// The same person, with a JWT that carries no `iat` claim.
+    pub fn without_iat(mut self) -> Self {
+        self.signed_in = SignIn::Unknown;
+        self
+    }
+
     /// The same person, signed in through another OAuth client (e.g. the mobile app).
     pub fn on_client(mut self, client_id: &str) -> Self {
         self.client_id = client_id.into();
@@ -294,7 +341,12 @@ impl User<'_> {
 
     pub async fn call(&self, function: Function, body: Value) -> Reply {
         let body = (!body.is_null()).then(|| body.to_string());
-        self.stack.invoke(function, Some(&self.id), &self.client_id, body.as_deref()).await
+        let iat = match self.signed_in {
+            SignIn::JustNow => Some(self.stack.app.clock.now().to_string()),
+            SignIn::At(at) => Some(at.to_string()),
+            SignIn::Unknown => None,
+        };
+        self.stack.invoke_signed(function, Some(&self.id), &self.client_id, iat.as_deref(), body.as_deref()).await
     }
 
     pub async fn send_code(&self, purpose: &str) -> Reply {
@@ -391,6 +443,7 @@ fn canonical(item: &Item) -> String {
     fn value(v: &AttributeValue) -> String {
         match v {
             AttributeValue::M(m) => format!("{{{}}}", canonical(m)),
+            AttributeValue::L(l) => format!("[{}]", l.iter().map(value).collect::<Vec<_>>().join(",")),
             other => format!("{other:?}"),
         }
     }

@@ -1,4 +1,4 @@
 #[tokio::main]
 async fn main() -> Result<(), shared::lambda_http::Error> {
-    shared::runtime::serve_http(|app, request| send_code::handle(app, request)).await
+    shared::runtime::serve_http(send_code::handle).await
 }

@@ -21,6 +21,11 @@ pub(crate) fn account_from_item(item: &Item) -> Result<Account, StoreError> {
         name: item.str("name").map(String::from),
         enterprise_id: item.str("enterprise_id").map(String::from),
         hold_count: item.num("hold_count").unwrap_or(0).max(0) as u32,
+        sessions_revoked_at: item.num(super::codes::SESSIONS_REVOKED_AT),
+        live_tokens: crate::purpose::Purpose::ALL
+            .iter()
+            .filter_map(|p| item.str(&super::codes::token_attr(*p)).map(String::from))
+            .collect(),
         id,
         role,
         status,
@@ -230,6 +235,7 @@ impl Store {
     pub async fn accept_deletion(
         &self,
         account: &AccountId,
+        session: crate::caller::Session,
         token_hash: &str,
         now: i64,
         locked_as: AccountStatus,
@@ -248,6 +254,10 @@ impl Store {
             .value(":now", n(now))
             .value(":zero", n(0))
             .value(":default_admin", s(Role::DefaultAdmin.as_str()));
+        let lock = super::codes::within_session(
+            super::codes::spending_token(lock, crate::purpose::Purpose::DeleteAccount, token_hash),
+            Some(session),
+        );
         self.transact(vec![token, lock, self.job_creation(job)]).await
     }
 

@@ -8,11 +8,12 @@
 //! carry a handover out. Each transaction names the part whose condition
 //! failed as a [`HandoverConflict`], never as an error string.
 
-use super::codes::TokenRecord;
+use super::codes::{spending_token, verification_attrs, within_session, TokenRecord};
 use super::{
     accounts::account_from_item, key, keys, n, s, Item, ItemExt, Job, Op, Store, StoreError, TxOutcome, Written,
 };
 use crate::accounts::{Account, AccountId, EmailAddress, Identifier, PhoneNumber};
+use crate::caller::Caller;
 use crate::handover::{
     Authority, ChecklistItem, ContactSlot, Credential, CredentialKind, CredentialRef, IamUsers, NewOwner,
     PendingHandover, Rebinding, Revocations,
@@ -335,9 +336,11 @@ impl Store {
     /// Pattern "store a pending handover": one transaction spends the caller's
     /// token, checks the caller's rights and that no live account holds the new
     /// identifiers, and replaces the pending handover seen (`seen`) with `pending`.
+    // Each argument is one named condition of the one transaction; a struct would only rename them.
+    #[allow(clippy::too_many_arguments)]
     pub async fn store_pending_handover(
         &self,
-        caller: &AccountId,
+        caller: &Caller,
         target: &AccountId,
         authority: &Authority,
         token_hash: &str,
@@ -362,6 +365,13 @@ impl Store {
             None => profile,
         };
         let (profile, caller_check) = self.authority_parts(profile, authority);
+        // The caller's own profile (the target's, or the administrator's check) still lists the token and admits the session.
+        let guard = |op| within_session(spending_token(op, Purpose::HandoverAccount, token_hash), Some(caller.session));
+        let (profile, caller_check) = match caller_check {
+            Some((part, check)) => (profile, Some((part, guard(check)))),
+            None => (guard(profile), None),
+        };
+        let caller = &caller.account;
         let mut parts = vec![
             (Part::Token, self.token_consumption(token_hash, caller, Purpose::HandoverAccount, now)),
             (Part::Profile, profile),
@@ -472,6 +482,9 @@ impl Store {
             .map(String::from)
             .collect::<Vec<_>>();
         let mut removes = vec!["#marker".to_string()];
+        // Every code, failure streak and token of the previous holder ends here.
+        let verification = verification_attrs();
+        removes.extend((0..verification.len()).map(|i| format!("#v{i}")));
         let mut names = vec![
             ("#prr".to_string(), "password_reset_required".to_string()),
             ("#sra".into(), "sessions_revoked_at".into()),
@@ -481,6 +494,7 @@ impl Store {
             ("#last".into(), "last_handover_id".into()),
             ("#marker".into(), marker.into()),
         ]);
+        names.extend(verification.into_iter().enumerate().map(|(i, a)| (format!("#v{i}"), a)));
         let mut values = vec![
             (":email".to_string(), s(r.email.as_str())),
             (":true".into(), AttributeValue::Bool(true)),
@@ -582,10 +596,9 @@ impl Store {
         job: &Job,
     ) -> Result<Result<(), HandoverConflict>, StoreError> {
         let profile = self.rebinding_op(change.target, rebinding, change.handover_id, change.now, PENDING);
-        let (profile, caller_check) = self.authority_parts(
-            self.active_with(profile, change, "#marker.#id = :hid").name("#id", "id"),
-            change.authority,
-        );
+        let profile = self.active_with(profile, change, "#marker.#id = :hid").name("#id", "id");
+        let profile = spending_token(profile, Purpose::ConfirmHandover, change.token_hash);
+        let (profile, caller_check) = self.authority_parts(profile, change.authority);
         let mut parts = vec![
             (
                 Part::Token,
@@ -631,8 +644,12 @@ impl Store {
             .name("#hip", IN_PROGRESS)
             .name("#id", "id")
             .value(":hid", s(change.handover_id));
-        let (profile, caller_check) =
-            self.authority_parts(self.active_with(profile, change, "#hp.#id = :hid"), change.authority);
+        let profile = spending_token(
+            self.active_with(profile, change, "#hp.#id = :hid"),
+            Purpose::ConfirmHandover,
+            change.token_hash,
+        );
+        let (profile, caller_check) = self.authority_parts(profile, change.authority);
         let mut parts = vec![
             (
                 Part::Token,
@@ -671,6 +688,8 @@ impl Store {
 
     /// Pattern "finish a large handover": rebinds the contacts, releases the old
     /// identifiers, writes the record and moves the job on, in one transaction.
+    // Each argument is one named condition of the one transaction; a struct would only rename them.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn finish_handover(
         &self,
         target: &AccountId,
