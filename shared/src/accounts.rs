@@ -1,5 +1,6 @@
 //! Accounts, their contacts and the identifiers they claim.
 
+use crate::identifiers;
 use std::fmt;
 
 /// The `sub` claim of the caller's JWT: who is asking.
@@ -32,14 +33,14 @@ pub struct InvalidIdentifier {
     pub reason: &'static str,
 }
 
-/// An email address, trimmed and lower-cased so one mailbox is one claim.
+/// An email address, trimmed and in the comparable form of [`identifiers::canonical`], so one mailbox is one claim.
 #[derive(Clone, PartialEq, Eq)]
 pub struct EmailAddress(String);
 
 impl EmailAddress {
     pub fn parse(s: &str) -> Result<Self, InvalidIdentifier> {
-        let s = s.trim().to_ascii_lowercase();
         let bad = |reason| InvalidIdentifier { field: "email", reason };
+        let s = identifiers::canonical(s.trim()).map_err(|_| bad("contains an invisible character"))?;
         if s.len() > 254 {
             return Err(bad("longer than 254 characters"));
         }
@@ -66,9 +67,10 @@ impl EmailAddress {
     pub fn masked(&self) -> String {
         let (local, domain) = self.0.split_once('@').unwrap_or((&self.0, ""));
         let chars: Vec<char> = local.chars().collect();
+        // Two characters or fewer: only the first, so the mask never shows a whole local part.
         let shown = match chars.as_slice() {
             [] => String::new(),
-            [only] => format!("{only}***"),
+            [first] | [first, _] => format!("{first}***"),
             [first, .., last] => format!("{first}***{last}"),
         };
         format!("{shown}@{domain}")
@@ -102,13 +104,14 @@ impl PhoneNumber {
     }
 }
 
-/// A sign-in name, compared without case.
+/// A sign-in name, in the comparable form of [`identifiers::canonical`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Username(String);
 
 impl Username {
     pub fn parse(s: &str) -> Result<Self, InvalidIdentifier> {
-        let s = s.trim().to_lowercase();
+        let s = identifiers::canonical(s.trim())
+            .map_err(|_| InvalidIdentifier { field: "username", reason: "contains an invisible character" })?;
         if s.is_empty() || s.chars().count() > 64 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(InvalidIdentifier { field: "username", reason: "1 to 64 characters, no spaces" });
         }
@@ -317,6 +320,15 @@ mod tests {
         assert_eq!(e.as_str(), "alice@example.com");
         assert_eq!(e.masked(), "a***e@example.com");
         assert_eq!(EmailAddress::parse("a@example.com").unwrap().masked(), "a***@example.com");
+        assert_eq!(EmailAddress::parse("ab@example.com").unwrap().masked(), "a***@example.com");
+        assert_eq!(EmailAddress::parse("abc@example.com").unwrap().masked(), "a***c@example.com");
+        assert_eq!(
+            EmailAddress::parse("ZOE\u{0308}@Example.com").unwrap(),
+            EmailAddress::parse("zo\u{00EB}@example.com").unwrap()
+        );
+        assert!(EmailAddress::parse("zo\u{200B}e@example.com").is_err());
+        assert_eq!(Username::parse("Stra\u{00DF}e").unwrap(), Username::parse("STRASSE").unwrap());
+        assert!(Username::parse("ali\u{200D}ce").is_err());
         assert!(!format!("{e:?}").contains("alice@"));
         for bad in ["", "alice", "@example.com", "alice@", "alice@com", "a b@example.com", "a@b@example.com"] {
             assert!(EmailAddress::parse(bad).is_err(), "{bad} accepted");

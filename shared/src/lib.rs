@@ -18,6 +18,7 @@ pub mod failpoints;
 pub mod handover;
 pub mod holds;
 pub mod http;
+pub mod identifiers;
 pub mod mail;
 pub mod prerequisites;
 pub mod purpose;
