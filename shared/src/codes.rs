@@ -37,15 +37,13 @@ impl VerificationCode {
 
     /// Bound to the account and purpose, so a code for one never verifies another.
     fn hash(&self, app: &App, account: &AccountId, purpose: Purpose) -> String {
-        crypto::keyed_hash(&app.config.code_secret, &["code", account.as_str(), purpose.as_str(), &self.0])
+        crypto::keyed_hash(&app.secrets.current().signing, &["code", account.as_str(), purpose.as_str(), &self.0])
     }
 
+    /// Under any key still checking, so a code hashed before a rotation stays good.
     fn matches(&self, app: &App, account: &AccountId, purpose: Purpose, hash: &str) -> bool {
-        crypto::keyed_hash_matches(
-            &app.config.code_secret,
-            &["code", account.as_str(), purpose.as_str(), &self.0],
-            hash,
-        )
+        let parts = ["code", account.as_str(), purpose.as_str(), &self.0];
+        app.secrets.current().checking.iter().any(|key| crypto::keyed_hash_matches(key, &parts, hash))
     }
 
     /// Only for the mail body: a code never goes into a response or a log.

@@ -80,10 +80,14 @@ impl App {
             payload: None,
         };
         let locked_as = if grace > 0 { AccountStatus::DeletionScheduled } else { AccountStatus::Deleting };
-        let outcome = self
-            .store
-            .accept_deletion(&caller.account, caller.session, &token.hash(self), now, locked_as, &job)
-            .await?;
+        let mut outcome = TxOutcome::Cancelled(Vec::new());
+        for hash in token.hashes(self) {
+            outcome = self.store.accept_deletion(&caller.account, caller.session, &hash, now, locked_as, &job).await?;
+            // Under the next key only if no token was found under this one (issued before a rotation).
+            if !outcome.failed(0) {
+                break;
+            }
+        }
         if let TxOutcome::Cancelled(_) = outcome {
             // Say why, in the order a user can act on: the account (and session), its blockers, the token.
             if outcome.failed(1) {

@@ -128,11 +128,16 @@ impl App {
             reference: enterprise_id.clone(),
             payload: Some(enterprise.name.clone()),
         };
-        match self
-            .store
-            .accept_dismissal(&enterprise_id, &caller.account, caller.session, &token.hash(self), now, &job)
-            .await?
-        {
+        let mut outcome = TxOutcome::Cancelled(Vec::new());
+        for hash in token.hashes(self) {
+            outcome =
+                self.store.accept_dismissal(&enterprise_id, &caller.account, caller.session, &hash, now, &job).await?;
+            // Under the next key only if no token was found under this one (issued before a rotation).
+            if !outcome.failed(0) {
+                break;
+            }
+        }
+        match outcome {
             TxOutcome::Committed => {}
             outcome if outcome.failed(1) || outcome.failed(3) => return Err(DismissalError::NotActive),
             // The profile: deleted since the read, or the token ended by a handover of the account.

@@ -680,12 +680,12 @@ impl App {
         request: &HandoverRequest,
     ) -> Result<HandoverStarted, HandoverError> {
         let target = request.account.clone().unwrap_or_else(|| caller.account.clone());
-        let token_hash = request.token.hash(self);
+        let token_hashes = request.token.hashes(self);
         let wanted = request.owner.identifiers();
         let mut stored = None;
         for _ in 0..MAX_RACES {
             let now = self.clock.now();
-            let read = self.store.handover_start_read(&caller.account, &target, &wanted, &token_hash).await?;
+            let read = self.store.handover_start_read(&caller.account, &target, &wanted, &token_hashes).await?;
             let authority = self
                 .handover_authority(caller, read.caller.as_ref(), &target, read.target.as_ref().map(|v| &v.account))
                 .await?;
@@ -697,12 +697,14 @@ impl App {
                 return Err(AccountError::EmailNotBound.into());
             }
             // A token the caller's profile no longer lists was ended by a handover of the caller's account.
-            let listed = read.caller.as_ref().is_some_and(|me| me.live_tokens.contains(&token_hash));
-            let Some(token) =
-                read.token.filter(|t| listed && t.record.account == caller.account && t.record.expires_at > now)
+            let listed = |hash: &String| read.caller.as_ref().is_some_and(|me| me.live_tokens.contains(hash));
+            let Some(token) = read
+                .token
+                .filter(|t| listed(&t.record.hash) && t.record.account == caller.account && t.record.expires_at > now)
             else {
                 return Err(HandoverError::TokenInvalid);
             };
+            let token_hash = token.record.hash.clone();
             if let Some(held) =
                 read.claims.iter().find(|c| c.owner.as_ref() != Some(&target) && c.free_at.is_none_or(|at| at > now))
             {

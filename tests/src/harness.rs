@@ -154,6 +154,33 @@ impl TestStack {
         Self { app: Arc::new(App::new(config, &sdk)), dynamo, table, suffix: random_hex(4) }
     }
 
+    /// A stack whose app reads the code secret from Secrets Manager (`secret_id` in moto), as on AWS.
+    pub async fn reading_secret(secret_id: &str, settings: &[(&str, &str)]) -> Self {
+        let stack = Self::start().await;
+        let app = stack.app_reading_secret(secret_id, settings).await;
+        Self { app: Arc::new(app), ..stack }
+    }
+
+    /// Another instance of the functions on this table, reading the code secret from Secrets Manager.
+    pub async fn app_reading_secret(&self, secret_id: &str, settings: &[(&str, &str)]) -> App {
+        let sdk = localstack::sdk_config().await;
+        let mut env: HashMap<String, String> = settings.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        env.insert("TABLE_NAME".into(), self.table.clone());
+        env.insert("SENDER_EMAIL".into(), SENDER.into());
+        let app = App::with_secret_id(Config::resolved, |k: &str| env.get(k).cloned(), &sdk, secret_id)
+            .await
+            .expect("the secret is in moto");
+        app.clock.advance(self.offset());
+        app
+    }
+
+    /// Calls a function of `app` (another instance on this stack's table) with a JWT issued just now.
+    pub async fn invoke_on(&self, app: &App, function: Function, sub: &str, body: Value) -> Reply {
+        let now = app.clock.now().to_string();
+        let body = (!body.is_null()).then(|| body.to_string());
+        call(app, function, event(function, Some(sub), "web-console", Some(&now), body.as_deref())).await
+    }
+
     /// A name unique to this test run, so tests sharing moto's mailbox never see each other's mail.
     pub fn id(&self, base: &str) -> String {
         format!("{base}-{}", self.suffix)
@@ -184,28 +211,7 @@ impl TestStack {
         iat: Option<&str>,
         body: Option<&str>,
     ) -> Reply {
-        let event = event(function, sub, client_id, iat, body);
-        let request = shared::lambda_http::request::from_str(&event.to_string()).expect("a valid API Gateway event");
-        let response = match function {
-            Function::SendCode => send_code::handle(&self.app, request).await,
-            Function::VerifyCode => verify_code::handle(&self.app, request).await,
-            Function::CheckPrerequisites => check_prerequisites::handle(&self.app, request).await,
-            Function::DismissEnterprise => dismiss_enterprise::handle(&self.app, request).await,
-            Function::DeleteAccount => delete_account::handle(&self.app, request).await,
-            Function::HandoverAccount | Function::ConfirmHandover => handover_account::handle(&self.app, request).await,
-        };
-        let status = response.status().as_u16();
-        let headers = response
-            .headers()
-            .iter()
-            .map(|(k, v)| (k.as_str().to_ascii_lowercase(), v.to_str().unwrap_or_default().to_string()))
-            .collect();
-        let body = match response.body() {
-            shared::lambda_http::Body::Text(t) => serde_json::from_str(t).expect("every answer is JSON"),
-            shared::lambda_http::Body::Binary(b) => serde_json::from_slice(b).expect("every answer is JSON"),
-            _ => Value::Null,
-        };
-        Reply { status, headers, body }
+        call(&self.app, function, event(function, sub, client_id, iat, body)).await
     }
 
     /// A user of this stack, by the base of their id (see [`TestStack::id`]).
@@ -299,6 +305,31 @@ impl TestStack {
             }
         }
     }
+}
+
+/// Calls `function` of `app` with `event`, as Lambda would, and reads the answer as the client does.
+pub async fn call(app: &App, function: Function, event: Value) -> Reply {
+    let request = shared::lambda_http::request::from_str(&event.to_string()).expect("a valid API Gateway event");
+    let response = match function {
+        Function::SendCode => send_code::handle(app, request).await,
+        Function::VerifyCode => verify_code::handle(app, request).await,
+        Function::CheckPrerequisites => check_prerequisites::handle(app, request).await,
+        Function::DismissEnterprise => dismiss_enterprise::handle(app, request).await,
+        Function::DeleteAccount => delete_account::handle(app, request).await,
+        Function::HandoverAccount | Function::ConfirmHandover => handover_account::handle(app, request).await,
+    };
+    let status = response.status().as_u16();
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.as_str().to_ascii_lowercase(), v.to_str().unwrap_or_default().to_string()))
+        .collect();
+    let body = match response.body() {
+        shared::lambda_http::Body::Text(t) => serde_json::from_str(t).expect("every answer is JSON"),
+        shared::lambda_http::Body::Binary(b) => serde_json::from_slice(b).expect("every answer is JSON"),
+        _ => Value::Null,
+    };
+    Reply { status, headers, body }
 }
 
 /// A person using the platform, with the requests the journeys make.

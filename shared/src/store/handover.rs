@@ -286,14 +286,14 @@ impl Store {
         caller: &AccountId,
         target: &AccountId,
         wanted: &[Identifier],
-        token_hash: &str,
+        token_hashes: &[String],
     ) -> Result<StartRead, StoreError> {
         let mut wanted_keys = vec![profile_key(caller)];
         if target != caller {
             wanted_keys.push(profile_key(target));
         }
         wanted_keys.extend(wanted.iter().map(claim_key));
-        wanted_keys.push(key(keys::token(token_hash), keys::TOKEN));
+        wanted_keys.extend(token_hashes.iter().map(|h| key(keys::token(h), keys::TOKEN)));
         let items = self.get_many(wanted_keys).await?;
         let mut read = StartRead { caller: None, target: None, claims: Vec::new(), token: None };
         let (caller_pk, target_pk) = (keys::account(caller.as_str()), keys::account(target.as_str()));
@@ -314,8 +314,10 @@ impl Store {
                         .str("account_id")
                         .and_then(AccountId::parse)
                         .ok_or_else(|| StoreError::Malformed("token".into()))?;
+                    // The hash it was found under: the key it was issued with.
+                    let hash = pk.strip_prefix("TOKEN#").unwrap_or_default().to_string();
                     let record = TokenRecord {
-                        hash: token_hash.to_string(),
+                        hash,
                         account,
                         purpose: Purpose::HandoverAccount,
                         expires_at: item.num("expires_at").unwrap_or(0),
