@@ -222,9 +222,40 @@ pub struct Account {
     pub sessions_revoked_at: Option<i64>,
     /// Hashes of the verification tokens the account's current holder may still spend.
     pub live_tokens: Vec<String>,
+    /// A handover of the account waiting for its confirmation code, if any.
+    pub pending_handover: Option<PendingBy>,
+}
+
+/// Who asked for a pending handover, with what authority, and until when it lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingBy {
+    pub requested_by: AccountId,
+    /// The requester's role when an administrator asked; `None` when the holder did.
+    pub requested_as: Option<Role>,
+    pub expires_at: i64,
+}
+
+impl PendingBy {
+    /// An administrator outranks the holder, the default administrator an administrator.
+    pub fn rank(&self) -> u8 {
+        authority_rank(self.requested_as)
+    }
+}
+
+/// The holder 0, an administrator 1, the default administrator 2.
+pub fn authority_rank(role: Option<Role>) -> u8 {
+    match role {
+        None | Some(Role::Member | Role::Individual) => 0,
+        Some(Role::Admin) => 1,
+        Some(Role::DefaultAdmin) => 2,
+    }
 }
 
 impl Account {
+    /// An administrator's handover of this account is waiting for its code: the holder may not act on the account.
+    pub fn awaits_administrators_handover(&self, now: i64) -> bool {
+        self.pending_handover.as_ref().is_some_and(|p| p.requested_as.is_some() && p.expires_at > now)
+    }
     /// The caller's own account, refused to a session from before its last handover.
     pub fn admit(&self, session: crate::caller::Session) -> Result<(), AccountError> {
         if session.revoked_by(self.sessions_revoked_at) {
@@ -269,6 +300,8 @@ pub enum AccountError {
     EmailNotBound,
     #[error("the session began before the account was handed over")]
     SessionRevoked,
+    #[error("an administrator's handover of the account is pending")]
+    HandoverPending,
     #[error("{kind} {value:?} is held by a live account")]
     IdentifierTaken { kind: &'static str, value: String },
     #[error("account {0} already exists")]

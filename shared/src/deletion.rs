@@ -92,6 +92,9 @@ impl App {
             // Say why, in the order a user can act on: the account (and session), its blockers, the token.
             if outcome.failed(1) {
                 let blockers = self.current_blockers(caller).await?;
+                if blockers.iter().any(|b| b.kind == crate::prerequisites::HANDOVER_PENDING) {
+                    return Err(AccountError::HandoverPending.into());
+                }
                 if !blockers.is_empty() {
                     return Err(DeletionError::PrerequisitesUnmet(blockers));
                 }

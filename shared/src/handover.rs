@@ -23,7 +23,10 @@
 //! Both parties are mailed by the job after the handover committed, at least
 //! once: twice only if the process dies between a send and the progress write after it.
 
-use crate::accounts::{Account, AccountError, AccountId, AccountStatus, EmailAddress, Identifier, PhoneNumber, Role};
+use crate::accounts::{
+    authority_rank, Account, AccountError, AccountId, AccountStatus, EmailAddress, Identifier, PendingBy, PhoneNumber,
+    Role,
+};
 use crate::caller::Caller;
 use crate::codes::{CodeError, VerificationCode};
 use crate::crypto::RandomError;
@@ -132,6 +135,8 @@ pub struct PendingHandover {
     pub owner: NewOwner,
     pub iam_users: IamUsers,
     pub requested_by: AccountId,
+    /// The requester's role when an administrator asked; `None` when the holder did.
+    pub requested_as: Option<Role>,
     pub requested_at: i64,
     /// When its code expires; the pending handover is dead from then on.
     pub expires_at: i64,
@@ -144,6 +149,24 @@ pub enum Authority {
     Own,
     /// An administrator of the account's enterprise, above the account's role.
     Administrator { caller: AccountId, enterprise: String, caller_role: Role, target_role: Role },
+}
+
+impl Authority {
+    /// Who outranks whom over a pending handover: see [`authority_rank`].
+    pub fn rank(&self) -> u8 {
+        match self {
+            Self::Own => authority_rank(None),
+            Self::Administrator { caller_role, .. } => authority_rank(Some(*caller_role)),
+        }
+    }
+
+    /// A pending handover may be confirmed or replaced only with at least its requester's authority.
+    fn may_act_on(&self, pending: Option<&PendingBy>, now: i64) -> Result<(), HandoverError> {
+        match pending {
+            Some(p) if p.expires_at > now && p.rank() > self.rank() => Err(AccountError::HandoverPending.into()),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// The rule: the holder; the default administrator for any other account of
@@ -663,7 +686,12 @@ impl App {
         if caller != target_id && !(matches!(me.role, Role::DefaultAdmin | Role::Admin) && me.enterprise_id.is_some()) {
             return Err(HandoverError::NotAuthorized);
         }
-        let Some(target) = target else { return Err(self.missing_account(target_id).await.into()) };
+        // Another's account: missing, deleted or out of reach all answer the same, before anything is read about it.
+        let target = match target {
+            Some(t) => t,
+            None if caller == target_id => return Err(self.missing_account(target_id).await.into()),
+            None => return Err(HandoverError::NotAuthorized),
+        };
         let authority = authority_over(me, target).ok_or(HandoverError::NotAuthorized)?;
         if target.status != AccountStatus::Active {
             return Err(AccountError::Deleted.into());
@@ -693,6 +721,7 @@ impl App {
             if view.in_progress.is_some() {
                 return Err(HandoverError::InProgress);
             }
+            authority.may_act_on(view.account.pending_handover.as_ref(), now)?;
             if view.account.email.is_none() {
                 return Err(AccountError::EmailNotBound.into());
             }
@@ -715,6 +744,10 @@ impl App {
                 owner: request.owner.clone(),
                 iam_users: request.iam_users,
                 requested_by: caller.account.clone(),
+                requested_as: match &authority {
+                    Authority::Own => None,
+                    Authority::Administrator { caller_role, .. } => Some(*caller_role),
+                },
                 requested_at: now,
                 expires_at: now + self.config.code_ttl_seconds,
             };
@@ -768,10 +801,15 @@ impl App {
     ) -> Result<HandoverOutcome, HandoverError> {
         let target = account.cloned().unwrap_or_else(|| caller.account.clone());
         let mut me = None;
+        // Rights (and a higher pending handover) are decided before an attempt is spent.
+        let ids =
+            if target == caller.account { vec![target.clone()] } else { vec![caller.account.clone(), target.clone()] };
+        let accounts = self.store.get_accounts(&ids).await?;
+        let find = |id: &AccountId| accounts.iter().find(|a| &a.id == id);
+        let authority = self.handover_authority(caller, find(&caller.account), &target, find(&target)).await?;
+        let pending = find(&target).and_then(|t| t.pending_handover.as_ref());
+        authority.may_act_on(pending, self.clock.now())?;
         if target != caller.account {
-            let accounts = self.store.get_accounts(&[caller.account.clone(), target.clone()]).await?;
-            let find = |id: &AccountId| accounts.iter().find(|a| &a.id == id);
-            self.handover_authority(caller, find(&caller.account), &target, find(&target)).await?;
             me = find(&caller.account).cloned();
         }
         // The holder's own confirmation spends an attempt only for a session from after the last handover.
@@ -1140,6 +1178,7 @@ mod tests {
             hold_count: 0,
             sessions_revoked_at: None,
             live_tokens: Vec::new(),
+            pending_handover: None,
         }
     }
 

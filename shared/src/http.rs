@@ -263,6 +263,12 @@ impl From<AccountError> for Problem {
                 "Session revoked",
                 "The account was handed over after you signed in: sign in again.",
             ),
+            AccountError::HandoverPending => Problem::new(
+                StatusCode::CONFLICT,
+                "handover_pending",
+                "A handover of this account is pending",
+                "An administrator's handover of this account is pending or running; only someone with at least their authority can act on it.",
+            ),
             AccountError::Store(s) => s.into(),
             AccountError::AlreadyExists(_) => internal(&e),
         }

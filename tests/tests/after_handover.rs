@@ -5,14 +5,21 @@
 use journeys::harness::{Function, Item, TestStack, User};
 use serde_json::{json, Value};
 
-/// Globex: gina the default admin and erin a member with a phone.
+/// Globex: gina the default admin, harry an admin, erin a member with a phone;
+/// olga runs Initech; dave has an account of his own.
 fn globex() -> Value {
     json!({
-        "enterprises": [{"id": "globex-{id}", "name": "Globex", "default_admin": "gina-{id}"}],
+        "enterprises": [
+            {"id": "globex-{id}", "name": "Globex", "default_admin": "gina-{id}"},
+            {"id": "initech-{id}", "name": "Initech", "default_admin": "olga-{id}"}
+        ],
         "accounts": [
             {"id": "gina-{id}", "username": "gina-{id}", "email": "gina-{id}@example.com", "enterprise_id": "globex-{id}", "role": "default_admin"},
+            {"id": "harry-{id}", "email": "harry-{id}@example.com", "enterprise_id": "globex-{id}", "role": "admin"},
             {"id": "erin-{id}", "username": "erin-{id}", "email": "erin-{id}@example.com", "phone": "+8613800000005",
-             "enterprise_id": "globex-{id}", "role": "member"}
+             "enterprise_id": "globex-{id}", "role": "member"},
+            {"id": "olga-{id}", "email": "olga-{id}@example.com", "enterprise_id": "initech-{id}", "role": "default_admin"},
+            {"id": "dave-{id}", "email": "dave-{id}@example.com", "role": "individual"}
         ]
     })
 }
@@ -150,4 +157,68 @@ async fn a_holders_session_from_before_their_own_handover_is_out_too() {
     reply.expect(401, "session_revoked");
     assert_eq!(stack.snapshot().await, before);
     stack.user("erin").check().await.expect(200, "");
+}
+
+#[tokio::test]
+async fn while_the_default_administrator_hands_erin_over_only_someone_of_her_rank_may_act_on_it() {
+    let stack = seeded().await;
+    let (gina, harry, erin, frank) = (stack.user("gina"), stack.user("harry"), stack.user("erin"), stack.user("frank"));
+    let erins_delete = erin.token_for("delete_account").await;
+    let erins_handover = erin.token_for("handover_account").await;
+    let harrys_handover = harry.token_for("handover_account").await;
+    let token = gina.token_for("handover_account").await;
+    gina.hand_over(json!({"verification_token": token, "new_email": frank.email, "account_id": erin.id}))
+        .await
+        .expect(202, "");
+    let code = frank.code_from_mail().await;
+    let wrong = if code == "000000" { "000001" } else { "000000" };
+
+    // The holder can neither confirm it (no attempt spent), start her own, nor delete the account.
+    let before = stack.snapshot().await;
+    erin.confirm_handover(None, wrong).await.expect(409, "handover_pending");
+    erin.hand_over(json!({"verification_token": erins_handover, "new_email": stack.email("mallory")}))
+        .await
+        .expect(409, "handover_pending");
+    erin.delete(&erins_delete).await.expect(409, "handover_pending");
+    // An administrator below the default administrator can neither confirm nor replace it.
+    harry.confirm_handover(Some(&erin.id), wrong).await.expect(409, "handover_pending");
+    harry
+        .hand_over(
+            json!({"verification_token": harrys_handover, "new_email": stack.email("mallory"), "account_id": erin.id}),
+        )
+        .await
+        .expect(409, "handover_pending");
+    assert_eq!(stack.snapshot().await, before, "no attempt, token or code spent; nothing replaced or deleted");
+    assert!(stack.mails_to(&stack.email("mallory")).await.is_empty());
+
+    let check = erin.check().await;
+    check.expect(200, "");
+    assert_eq!(check.body["deletable"], json!(false));
+    assert!(check.body["blockers"].as_array().unwrap().iter().any(|b| b["kind"] == "handover_pending"));
+
+    // The default administrator confirms with the code frank received: the account is frank's.
+    gina.confirm_handover(Some(&erin.id), &code).await.expect(200, "");
+    assert_franks(&stack).await;
+}
+
+#[tokio::test]
+async fn an_administrator_learns_nothing_of_accounts_outside_their_reach() {
+    let stack = seeded().await;
+    let (olga, dave) = (stack.user("olga"), stack.user("dave"));
+    let daves = dave.token_for("delete_account").await;
+    dave.delete(&daves).await.expect(200, "");
+    let token = olga.token_for("handover_account").await;
+    let before = stack.snapshot().await;
+    // Another enterprise's member, an account that never was, a deleted one: one answer, nothing spent.
+    let mut answers = Vec::new();
+    for account in [stack.id("erin"), stack.id("nobody"), dave.id.clone()] {
+        let body = json!({"verification_token": token, "new_email": stack.email("mallory"), "account_id": account});
+        let started = olga.hand_over(body).await;
+        started.expect(403, "not_authorized");
+        let confirmed = olga.confirm_handover(Some(&account), "123456").await;
+        confirmed.expect(403, "not_authorized");
+        answers.push((started.body, confirmed.body));
+    }
+    assert!(answers.windows(2).all(|w| w[0] == w[1]), "the same answer whoever the account id names");
+    assert_eq!(stack.snapshot().await, before, "the token is not spent, no code tried");
 }

@@ -279,8 +279,8 @@ async fn only_the_holder_or_an_administrator_above_the_account_may_hand_it_over(
     assert_eq!(stack.snapshot().await, before);
     assert!(frank.mails().await.is_empty());
 
-    // To an administrator an unknown account is 404; harry, an admin, may hand over ivan, a member.
-    harry.hand_over(body(&harry_token, &stack.id("nobody"))).await.expect(404, "account_not_found");
+    // To an administrator too, an unknown account is outside their reach; harry, an admin, may hand over ivan, a member.
+    harry.hand_over(body(&harry_token, &stack.id("nobody"))).await.expect(403, "not_authorized");
     harry.hand_over(body(&harry_token, &ivan.id)).await.expect(202, "");
     assert!(stack.keys_with_prefix("TOKEN#").await.len() == 2, "harry's token alone was spent");
     stack.app.clock.advance(61);
@@ -296,8 +296,10 @@ async fn only_the_holder_or_an_administrator_above_the_account_may_hand_it_over(
     assert_eq!(attempts(stack.profile(&erin.id).await.unwrap()), Some(5));
     assert_erins_as_before(&stack).await;
 
-    // Erin herself may confirm what her administrator started: the code is the proof.
-    erin.confirm_handover(None, &code).await.expect(200, "");
+    // Erin, the holder, may not confirm what her administrator started (she may be the one leaving); gina does.
+    erin.confirm_handover(None, &code).await.expect(409, "handover_pending");
+    assert_eq!(stack.snapshot().await, before);
+    gina.confirm_handover(Some(&erin.id), &code).await.expect(200, "");
     assert_handed_over(&stack, None, "reset_password").await;
 }
 
@@ -395,9 +397,10 @@ async fn bad_input_is_refused_with_its_code_and_changes_nothing() {
     erin.delete(&delete_token).await.expect(200, "");
     erin.hand_over(json!({"verification_token": token, "new_email": f})).await.expect(410, "account_deleted");
     erin.confirm_handover(None, "123456").await.expect(410, "account_deleted");
+    // To an administrator a deleted account is as one that never was: outside their reach.
     gina.hand_over(json!({"verification_token": gina_token, "new_email": f, "account_id": erin.id}))
         .await
-        .expect(410, "account_deleted");
+        .expect(403, "not_authorized");
     assert_eq!(claim_owner(&stack, "EMAIL", f).await, None);
 }
 

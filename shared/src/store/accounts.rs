@@ -22,6 +22,13 @@ pub(crate) fn account_from_item(item: &Item) -> Result<Account, StoreError> {
         enterprise_id: item.str("enterprise_id").map(String::from),
         hold_count: item.num("hold_count").unwrap_or(0).max(0) as u32,
         sessions_revoked_at: item.num(super::codes::SESSIONS_REVOKED_AT),
+        pending_handover: item.map("handover_pending").and_then(|m| {
+            Some(crate::accounts::PendingBy {
+                requested_by: m.str("requested_by").and_then(AccountId::parse)?,
+                requested_as: m.str("requested_as").and_then(Role::parse),
+                expires_at: m.num("expires_at").unwrap_or(0),
+            })
+        }),
         live_tokens: crate::purpose::Purpose::ALL
             .iter()
             .filter_map(|p| item.str(&super::codes::token_attr(*p)).map(String::from))
@@ -254,6 +261,12 @@ impl Store {
             .value(":now", n(now))
             .value(":zero", n(0))
             .value(":default_admin", s(Role::DefaultAdmin.as_str()));
+        // Not while an administrator's handover of the account waits for its code.
+        let lock = lock
+            .and_when("attribute_not_exists(#hp) OR attribute_not_exists(#hp.#as) OR #hp.#exp <= :now")
+            .name("#hp", "handover_pending")
+            .name("#as", "requested_as")
+            .name("#exp", "expires_at");
         let lock = super::codes::within_session(
             super::codes::spending_token(lock, crate::purpose::Purpose::DeleteAccount, token_hash),
             Some(session),

@@ -72,6 +72,9 @@ fn pending_value(p: &PendingHandover) -> AttributeValue {
         ("requested_at".into(), n(p.requested_at)),
         ("expires_at".into(), n(p.expires_at)),
     ]);
+    if let Some(role) = p.requested_as {
+        m.insert("requested_as".into(), s(role.as_str()));
+    }
     if let Some(phone) = &p.owner.phone {
         m.insert("new_phone".into(), s(phone.as_str()));
     }
@@ -92,6 +95,7 @@ fn pending_from_map(m: &Item) -> Result<PendingHandover, StoreError> {
         },
         iam_users: if m.str("iam_users") == Some("delete") { IamUsers::Delete } else { IamUsers::ResetPassword },
         requested_by: m.str("requested_by").and_then(AccountId::parse).ok_or_else(bad)?,
+        requested_as: m.str("requested_as").and_then(crate::accounts::Role::parse),
         requested_at: m.num("requested_at").unwrap_or(0),
         expires_at: m.num("expires_at").unwrap_or(0),
     })
