@@ -738,3 +738,21 @@ async fn when_the_code_cannot_be_mailed_nothing_is_consumed() {
     erin.confirm_handover(None, &code).await.expect(200, "");
     assert_handed_over(&stack, Some(FRANK_PHONE), "reset_password").await;
 }
+
+#[tokio::test]
+async fn no_credential_linked_while_a_large_handover_runs_survives_it() {
+    let stack = TestStack::with(|c| c.inline_work_items = 50).await;
+    stack.seed(with_keys(200)).await;
+    let erin = stack.user("erin");
+    let code = start(&stack, &erin, json!({"new_phone": FRANK_PHONE})).await;
+    erin.confirm_handover(None, &code).await.expect(202, "");
+
+    // The leaving employee links an authenticator of their own while the handover runs: refused.
+    let mfa = shared::handover::Credential::Mfa { id: "sneaky".into(), label: None };
+    let linked = stack.app.link_credential(&shared::accounts::AccountId::parse(&erin.id).unwrap(), &mfa).await;
+    assert!(matches!(linked, Err(shared::handover::LinkError::AccountNotActive)), "{linked:?}");
+
+    cleanup(&stack).await;
+    assert_handed_over(&stack, Some(FRANK_PHONE), "reset_password").await;
+    assert!(stack.item(&format!("ACCOUNT#{}", erin.id), "MFA#sneaky").await.is_none(), "nothing of theirs survives");
+}

@@ -767,8 +767,10 @@ impl Store {
         credential: &Credential,
         now: i64,
     ) -> Result<TxOutcome, StoreError> {
-        let profile = Op::check(profile_key(account), "#status = :active")
+        // Not while a handover runs: its pages were read already, so a credential linked now would survive it.
+        let profile = Op::check(profile_key(account), "#status = :active AND attribute_not_exists(#hip)")
             .name("#status", "status")
+            .name("#hip", IN_PROGRESS)
             .value(":active", s("active"));
         let mut item = key(keys::account(account.as_str()), &credential_sort_key(credential));
         match credential {
