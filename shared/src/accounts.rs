@@ -229,6 +229,8 @@ pub struct Account {
 /// Who asked for a pending handover, with what authority, and until when it lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PendingBy {
+    /// The pending handover's id: its confirmation code is bound to it.
+    pub id: String,
     pub requested_by: AccountId,
     /// The requester's role when an administrator asked; `None` when the holder did.
     pub requested_as: Option<Role>,

@@ -770,7 +770,15 @@ impl App {
         let Some((pending, token, previous)) = stored else { return Err(HandoverError::Contended) };
         tracing::info!(account = %target, caller = %caller.account, handover = %pending.id, "handover pending confirmation");
         self.failpoints.check("handover.pending_stored")?;
-        match Box::pin(self.send_code_to(&target, None, Purpose::ConfirmHandover, Some(&pending.owner.email))).await {
+        match Box::pin(self.send_code_to(
+            &target,
+            None,
+            Purpose::ConfirmHandover,
+            Some(&pending.owner.email),
+            Some(&pending.id),
+        ))
+        .await
+        {
             Ok(sent) => Ok(HandoverStarted {
                 status: "awaiting_confirmation",
                 account_id: target.to_string(),
@@ -809,12 +817,22 @@ impl App {
         let authority = self.handover_authority(caller, find(&caller.account), &target, find(&target)).await?;
         let pending = find(&target).and_then(|t| t.pending_handover.as_ref());
         authority.may_act_on(pending, self.clock.now())?;
+        // The code verifies only for the pending handover it was sent for; none pending: no live code.
+        let Some(bound_to) = pending.map(|p| p.id.clone()) else { return Err(CodeError::Expired.into()) };
         if target != caller.account {
             me = find(&caller.account).cloned();
         }
         // The holder's own confirmation spends an attempt only for a session from after the last handover.
         let session = (target == caller.account).then_some(caller.session);
-        let token = match Box::pin(self.verify_code_on(&target, session, Purpose::ConfirmHandover, code)).await {
+        let token = match Box::pin(self.verify_code_on(
+            &target,
+            session,
+            Purpose::ConfirmHandover,
+            code,
+            Some(&bound_to),
+        ))
+        .await
+        {
             Ok(token) => token,
             // A deletion accepted between the attempt and the redemption also ends in "no live code": say which.
             Err(CodeError::Expired) => {
@@ -840,7 +858,7 @@ impl App {
                 None => Authority::Own,
                 Some(me) => authority_over(me, &view.account).ok_or(HandoverError::NotAuthorized)?,
             };
-            let Some(pending) = view.pending.clone().filter(|p| p.expires_at > now) else {
+            let Some(pending) = view.pending.clone().filter(|p| p.expires_at > now && p.id == bound_to) else {
                 return Err(CodeError::Expired.into());
             };
             if !view.account.live_tokens.contains(&token_hash) {

@@ -756,3 +756,24 @@ async fn no_credential_linked_while_a_large_handover_runs_survives_it() {
     assert_handed_over(&stack, Some(FRANK_PHONE), "reset_password").await;
     assert!(stack.item(&format!("ACCOUNT#{}", erin.id), "MFA#sneaky").await.is_none(), "nothing of theirs survives");
 }
+
+#[tokio::test]
+async fn a_code_confirms_only_the_pending_handover_it_was_sent_for() {
+    let stack = seeded().await;
+    let (gina, erin) = (stack.user("gina"), stack.user("erin"));
+    let franks_code = start(&stack, &gina, json!({"account_id": erin.id})).await;
+    // Gina replaces it with a handover to zoe, and the process dies before zoe's code is placed:
+    // zoe's handover is pending while the code slot still holds the one frank received.
+    stack.app.clock.advance(61);
+    let token = gina.token_for("handover_account").await;
+    stack.app.failpoints.arm("handover.pending_stored", 1);
+    gina.hand_over(json!({"verification_token": token, "new_email": stack.email("zoe"), "account_id": erin.id}))
+        .await
+        .expect(500, "internal");
+
+    // Frank's code does not confirm zoe's handover.
+    gina.confirm_handover(Some(&erin.id), &franks_code).await.expect(422, "code_incorrect");
+    assert_erins_as_before(&stack).await;
+    assert_eq!(claim_owner(&stack, "EMAIL", &stack.email("zoe")).await, None);
+    assert_eq!(claim_owner(&stack, "EMAIL", &stack.email("frank")).await, None);
+}

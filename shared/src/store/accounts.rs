@@ -24,6 +24,7 @@ pub(crate) fn account_from_item(item: &Item) -> Result<Account, StoreError> {
         sessions_revoked_at: item.num(super::codes::SESSIONS_REVOKED_AT),
         pending_handover: item.map("handover_pending").and_then(|m| {
             Some(crate::accounts::PendingBy {
+                id: m.str("id")?.to_string(),
                 requested_by: m.str("requested_by").and_then(AccountId::parse)?,
                 requested_as: m.str("requested_as").and_then(Role::parse),
                 expires_at: m.num("expires_at").unwrap_or(0),
