@@ -224,6 +224,8 @@ pub struct Account {
     pub live_tokens: Vec<String>,
     /// A handover of the account waiting for its confirmation code, if any.
     pub pending_handover: Option<PendingBy>,
+    /// The new email and phone a running handover has claimed for the account (released by a deletion that overtakes it).
+    pub reserved: Vec<Identifier>,
 }
 
 /// Who asked for a pending handover, with what authority, and until when it lives.

@@ -1197,6 +1197,7 @@ mod tests {
             sessions_revoked_at: None,
             live_tokens: Vec::new(),
             pending_handover: None,
+            reserved: Vec::new(),
         }
     }
 

@@ -122,6 +122,7 @@ mod tests {
             sessions_revoked_at: None,
             live_tokens: Vec::new(),
             pending_handover: None,
+            reserved: Vec::new(),
         }
     }
 

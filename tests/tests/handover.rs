@@ -3,7 +3,7 @@
 //! enterprise does it for one who has already left. One verified,
 //! all-or-nothing operation with a checklist of what was done.
 
-use journeys::harness::{number, Item, TestStack, User};
+use journeys::harness::{number, Function, Item, TestStack, User};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -776,4 +776,29 @@ async fn a_code_confirms_only_the_pending_handover_it_was_sent_for() {
     assert_erins_as_before(&stack).await;
     assert_eq!(claim_owner(&stack, "EMAIL", &stack.email("zoe")).await, None);
     assert_eq!(claim_owner(&stack, "EMAIL", &stack.email("frank")).await, None);
+}
+
+#[tokio::test]
+async fn a_deletion_overtaking_a_large_handover_frees_what_it_claimed_in_its_final_transaction() {
+    let stack = TestStack::with(|c| c.inline_work_items = 50).await;
+    stack.seed(with_keys(200)).await;
+    let erin = stack.user("erin");
+    let delete_token = erin.token_for("delete_account").await;
+    stack.app.clock.advance(61);
+    let code = start(&stack, &erin, json!({"new_phone": FRANK_PHONE})).await;
+    erin.confirm_handover(None, &code).await.expect(202, "");
+    assert_eq!(claim_owner(&stack, "PHONE", FRANK_PHONE).await.as_deref(), Some(erin.id.as_str()));
+
+    // The deletion finishes in its own request, before the handover's job runs again.
+    let whole = stack.app_with(|c| c.inline_work_items = 10_000).await;
+    let deleted =
+        stack.invoke_on(&whole, Function::DeleteAccount, &erin.id, json!({"verification_token": delete_token})).await;
+    deleted.expect(200, "");
+    assert_eq!(claim_owner(&stack, "PHONE", FRANK_PHONE).await, None, "released by the deletion itself");
+    assert_eq!(claim_owner(&stack, "EMAIL", &stack.email("frank")).await, None);
+    assert!(!stack.keys_with_prefix("JOB#handover").await.is_empty(), "the handover's job has not run since");
+
+    let summary = cleanup(&stack).await;
+    assert_eq!(summary.failures, 0, "{summary:?}");
+    assert_deleted(&stack).await;
 }

@@ -30,6 +30,11 @@ pub(crate) fn account_from_item(item: &Item) -> Result<Account, StoreError> {
                 expires_at: m.num("expires_at").unwrap_or(0),
             })
         }),
+        reserved: item
+            .get(RESERVED)
+            .and_then(|v| v.as_l().ok())
+            .map(|list| list.iter().filter_map(|v| v.as_m().ok()).filter_map(identifier_from_map).collect())
+            .unwrap_or_default(),
         live_tokens: crate::purpose::Purpose::ALL
             .iter()
             .filter_map(|p| item.str(&super::codes::token_attr(*p)).map(String::from))
@@ -38,6 +43,27 @@ pub(crate) fn account_from_item(item: &Item) -> Result<Account, StoreError> {
         role,
         status,
     })
+}
+
+/// On the profile while a handover runs in several transactions: the identifiers it claimed.
+pub(crate) const RESERVED: &str = "handover_reserved";
+
+/// `{kind, value}`, as a handover records what it claimed.
+pub(crate) fn identifier_value(id: &Identifier) -> aws_sdk_dynamodb::types::AttributeValue {
+    aws_sdk_dynamodb::types::AttributeValue::M(std::collections::HashMap::from([
+        ("kind".to_string(), s(id.kind())),
+        ("value".to_string(), s(id.value())),
+    ]))
+}
+
+fn identifier_from_map(m: &Item) -> Option<Identifier> {
+    let value = m.str("value")?;
+    match m.str("kind")? {
+        "email" => EmailAddress::parse(value).ok().map(Identifier::Email),
+        "phone" => PhoneNumber::parse(value).ok().map(Identifier::Phone),
+        "username" => Username::parse(value).ok().map(Identifier::Username),
+        _ => None,
+    }
 }
 
 fn hold_from_item(item: &Item) -> Hold {
@@ -325,6 +351,10 @@ impl Store {
         let identifiers = account.identifiers();
         for id in &identifiers {
             ops.push(self.claim_release(id, &account.id, receipt.identifiers_free_at));
+        }
+        // What an overtaken handover had claimed goes now too, not when its job next runs (never the account's own).
+        for id in account.reserved.iter().filter(|id| !identifiers.contains(id)) {
+            ops.push(self.claim_release(id, &account.id, None));
         }
         if let Some(enterprise) = &account.enterprise_id {
             ops.push(Op::delete(key(keys::enterprise(enterprise), &keys::member(account.id.as_str()))));

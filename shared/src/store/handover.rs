@@ -487,7 +487,7 @@ impl Store {
             .into_iter()
             .map(String::from)
             .collect::<Vec<_>>();
-        let mut removes = vec!["#marker".to_string()];
+        let mut removes = vec!["#marker".to_string(), "#res".to_string()];
         // Every code, failure streak and token of the previous holder ends here.
         let verification = verification_attrs();
         removes.extend((0..verification.len()).map(|i| format!("#v{i}")));
@@ -499,6 +499,7 @@ impl Store {
             ("#hoa".to_string(), "handed_over_at".to_string()),
             ("#last".into(), "last_handover_id".into()),
             ("#marker".into(), marker.into()),
+            ("#res".into(), super::accounts::RESERVED.into()),
         ]);
         names.extend(verification.into_iter().enumerate().map(|(i, a)| (format!("#v{i}"), a)));
         let mut values = vec![
@@ -645,7 +646,10 @@ impl Store {
         change: &HandoverChange<'_>,
         job: &Job,
     ) -> Result<Result<(), HandoverConflict>, StoreError> {
-        let profile = Op::update(profile_key(change.target), "SET #hip = :hid REMOVE #hp")
+        let reserved = AttributeValue::L(change.take.iter().map(super::accounts::identifier_value).collect());
+        let profile = Op::update(profile_key(change.target), "SET #hip = :hid, #res = :res REMOVE #hp")
+            .name("#res", super::accounts::RESERVED)
+            .value(":res", reserved)
             .name("#hp", PENDING)
             .name("#hip", IN_PROGRESS)
             .name("#id", "id")
