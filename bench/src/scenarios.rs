@@ -168,7 +168,10 @@ impl Bed {
 
     /// Sends a code in-process and reads it back from the mail the SDK sent.
     pub async fn code(&self, account: &AccountId, purpose: Purpose) -> Result<String, Error> {
-        self.app.send_code(account, purpose).await.map_err(|e| format!("send_code: {e}"))?;
+        self.app
+            .send_code(&shared::caller::Caller::new(account.clone()), purpose)
+            .await
+            .map_err(|e| format!("send_code: {e}"))?;
         self.recorder.code_for(&format!("{account}@example.com")).ok_or_else(|| "no code in the mail".into())
     }
 
@@ -176,7 +179,11 @@ impl Bed {
     pub async fn token(&self, account: &AccountId, purpose: Purpose) -> Result<String, Error> {
         let code = self.code(account, purpose).await?;
         let code = shared::codes::VerificationCode::parse(&code)?;
-        let token = self.app.verify_code(account, purpose, &code).await.map_err(|e| format!("verify_code: {e}"))?;
+        let token = self
+            .app
+            .verify_code(&shared::caller::Caller::new(account.clone()), purpose, &code)
+            .await
+            .map_err(|e| format!("verify_code: {e}"))?;
         Ok(token.verification_token)
     }
 

@@ -1,5 +1,6 @@
 //! Accounts, their contacts and the identifiers they claim.
 
+use crate::identifiers;
 use std::fmt;
 
 /// The `sub` claim of the caller's JWT: who is asking.
@@ -32,14 +33,14 @@ pub struct InvalidIdentifier {
     pub reason: &'static str,
 }
 
-/// An email address, trimmed and lower-cased so one mailbox is one claim.
+/// An email address, trimmed and in the comparable form of [`identifiers::canonical`], so one mailbox is one claim.
 #[derive(Clone, PartialEq, Eq)]
 pub struct EmailAddress(String);
 
 impl EmailAddress {
     pub fn parse(s: &str) -> Result<Self, InvalidIdentifier> {
-        let s = s.trim().to_ascii_lowercase();
         let bad = |reason| InvalidIdentifier { field: "email", reason };
+        let s = identifiers::canonical(s.trim()).map_err(|_| bad("contains an invisible character"))?;
         if s.len() > 254 {
             return Err(bad("longer than 254 characters"));
         }
@@ -66,9 +67,10 @@ impl EmailAddress {
     pub fn masked(&self) -> String {
         let (local, domain) = self.0.split_once('@').unwrap_or((&self.0, ""));
         let chars: Vec<char> = local.chars().collect();
+        // Two characters or fewer: only the first, so the mask never shows a whole local part.
         let shown = match chars.as_slice() {
             [] => String::new(),
-            [only] => format!("{only}***"),
+            [first] | [first, _] => format!("{first}***"),
             [first, .., last] => format!("{first}***{last}"),
         };
         format!("{shown}@{domain}")
@@ -102,13 +104,14 @@ impl PhoneNumber {
     }
 }
 
-/// A sign-in name, compared without case.
+/// A sign-in name, in the comparable form of [`identifiers::canonical`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Username(String);
 
 impl Username {
     pub fn parse(s: &str) -> Result<Self, InvalidIdentifier> {
-        let s = s.trim().to_lowercase();
+        let s = identifiers::canonical(s.trim())
+            .map_err(|_| InvalidIdentifier { field: "username", reason: "contains an invisible character" })?;
         if s.is_empty() || s.chars().count() > 64 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(InvalidIdentifier { field: "username", reason: "1 to 64 characters, no spaces" });
         }
@@ -215,9 +218,57 @@ pub struct Account {
     pub role: Role,
     pub status: AccountStatus,
     pub hold_count: u32,
+    /// When the account was last handed over: sessions signed in before it are refused.
+    pub sessions_revoked_at: Option<i64>,
+    /// Hashes of the verification tokens the account's current holder may still spend.
+    pub live_tokens: Vec<String>,
+    /// A handover of the account waiting for its confirmation code, if any.
+    pub pending_handover: Option<PendingBy>,
+    /// The new email and phone a running handover has claimed for the account (released by a deletion that overtakes it).
+    pub reserved: Vec<Identifier>,
+}
+
+/// Who asked for a pending handover, with what authority, and until when it lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingBy {
+    /// The pending handover's id: its confirmation code is bound to it.
+    pub id: String,
+    pub requested_by: AccountId,
+    /// The requester's role when an administrator asked; `None` when the holder did.
+    pub requested_as: Option<Role>,
+    pub expires_at: i64,
+}
+
+impl PendingBy {
+    /// An administrator outranks the holder, the default administrator an administrator.
+    pub fn rank(&self) -> u8 {
+        authority_rank(self.requested_as)
+    }
+}
+
+/// The holder 0, an administrator 1, the default administrator 2.
+pub fn authority_rank(role: Option<Role>) -> u8 {
+    match role {
+        None | Some(Role::Member | Role::Individual) => 0,
+        Some(Role::Admin) => 1,
+        Some(Role::DefaultAdmin) => 2,
+    }
 }
 
 impl Account {
+    /// An administrator's handover of this account is waiting for its code: the holder may not act on the account.
+    pub fn awaits_administrators_handover(&self, now: i64) -> bool {
+        self.pending_handover.as_ref().is_some_and(|p| p.requested_as.is_some() && p.expires_at > now)
+    }
+    /// The caller's own account, refused to a session from before its last handover.
+    pub fn admit(&self, session: crate::caller::Session) -> Result<(), AccountError> {
+        if session.revoked_by(self.sessions_revoked_at) {
+            Err(AccountError::SessionRevoked)
+        } else {
+            Ok(())
+        }
+    }
+
     pub fn identifiers(&self) -> Vec<Identifier> {
         let mut ids = Vec::new();
         ids.extend(self.username.clone().map(Identifier::Username));
@@ -251,6 +302,10 @@ pub enum AccountError {
     Deleted,
     #[error("the account has no bound email")]
     EmailNotBound,
+    #[error("the session began before the account was handed over")]
+    SessionRevoked,
+    #[error("an administrator's handover of the account is pending")]
+    HandoverPending,
     #[error("{kind} {value:?} is held by a live account")]
     IdentifierTaken { kind: &'static str, value: String },
     #[error("account {0} already exists")]
@@ -275,6 +330,13 @@ impl crate::App {
         }
     }
 
+    /// The caller's own live account, refused to a session from before its last handover.
+    pub async fn live_caller(&self, caller: &crate::caller::Caller) -> Result<Account, AccountError> {
+        let account = self.live_account(&caller.account).await?;
+        account.admit(caller.session)?;
+        Ok(account)
+    }
+
     /// Why an account is not there: deleted (a receipt stays) or never known.
     pub async fn missing_account(&self, id: &AccountId) -> AccountError {
         match self.store.receipt_exists(id).await {
@@ -295,6 +357,15 @@ mod tests {
         assert_eq!(e.as_str(), "alice@example.com");
         assert_eq!(e.masked(), "a***e@example.com");
         assert_eq!(EmailAddress::parse("a@example.com").unwrap().masked(), "a***@example.com");
+        assert_eq!(EmailAddress::parse("ab@example.com").unwrap().masked(), "a***@example.com");
+        assert_eq!(EmailAddress::parse("abc@example.com").unwrap().masked(), "a***c@example.com");
+        assert_eq!(
+            EmailAddress::parse("ZOE\u{0308}@Example.com").unwrap(),
+            EmailAddress::parse("zo\u{00EB}@example.com").unwrap()
+        );
+        assert!(EmailAddress::parse("zo\u{200B}e@example.com").is_err());
+        assert_eq!(Username::parse("Stra\u{00DF}e").unwrap(), Username::parse("STRASSE").unwrap());
+        assert!(Username::parse("ali\u{200D}ce").is_err());
         assert!(!format!("{e:?}").contains("alice@"));
         for bad in ["", "alice", "@example.com", "alice@", "alice@com", "a b@example.com", "a@b@example.com"] {
             assert!(EmailAddress::parse(bad).is_err(), "{bad} accepted");

@@ -2,6 +2,7 @@
 //! a verification token (seeds 000 and 002: "Send Code, enter the verification code").
 
 use crate::accounts::{AccountError, AccountId, AccountStatus, EmailAddress};
+use crate::caller::{Caller, Session};
 use crate::crypto::{self, RandomError};
 use crate::purpose::Purpose;
 use crate::store::codes::{CodeSlot, PlaceGuard, Profile, TokenRecord};
@@ -34,17 +35,22 @@ impl VerificationCode {
         Ok(Self(format!("{:06}", crypto::random_below(1_000_000)?)))
     }
 
-    /// Bound to the account and purpose, so a code for one never verifies another.
-    fn hash(&self, app: &App, account: &AccountId, purpose: Purpose) -> String {
-        crypto::keyed_hash(&app.config.code_secret, &["code", account.as_str(), purpose.as_str(), &self.0])
+    /// Bound to the account and purpose (and to what it was sent for, if given), so a code for one never verifies another.
+    fn hash(&self, app: &App, account: &AccountId, purpose: Purpose, bound_to: Option<&str>) -> String {
+        crypto::keyed_hash(&app.secrets.current().signing, &Self::parts(account, purpose, bound_to, &self.0))
     }
 
-    fn matches(&self, app: &App, account: &AccountId, purpose: Purpose, hash: &str) -> bool {
-        crypto::keyed_hash_matches(
-            &app.config.code_secret,
-            &["code", account.as_str(), purpose.as_str(), &self.0],
-            hash,
-        )
+    /// Under any key still checking, so a code hashed before a rotation stays good.
+    fn matches(&self, app: &App, account: &AccountId, purpose: Purpose, bound_to: Option<&str>, hash: &str) -> bool {
+        let parts = Self::parts(account, purpose, bound_to, &self.0);
+        app.secrets.current().checking.iter().any(|key| crypto::keyed_hash_matches(key, &parts, hash))
+    }
+
+    fn parts<'a>(account: &'a AccountId, purpose: Purpose, bound_to: Option<&'a str>, digits: &'a str) -> Vec<&'a str> {
+        let mut parts = vec!["code", account.as_str(), purpose.as_str()];
+        parts.extend(bound_to);
+        parts.push(digits);
+        parts
     }
 
     /// Only for the mail body: a code never goes into a response or a log.
@@ -94,21 +100,25 @@ impl App {
     /// Places a new code (replacing any earlier one) and mails it: one
     /// conditional write and one send in the common case. If the mail fails,
     /// the previous state is put back, so the caller loses nothing.
-    pub async fn send_code(&self, account: &AccountId, purpose: Purpose) -> Result<SentCode, CodeError> {
-        self.send_code_to(account, purpose, None).await
+    pub async fn send_code(&self, caller: &Caller, purpose: Purpose) -> Result<SentCode, CodeError> {
+        self.send_code_to(&caller.account, Some(caller.session), purpose, None, None).await
     }
 
     /// As `send_code`, but to `destination` when given (a handover's new address) instead of the bound email.
+    /// `session`: the caller's, when the account is the caller's own (its writes then hold only for it).
+    /// `bound_to`: what the code is for (a pending handover's id); it verifies only for that.
     pub(crate) async fn send_code_to(
         &self,
         account: &AccountId,
+        session: Option<Session>,
         purpose: Purpose,
         destination: Option<&EmailAddress>,
+        bound_to: Option<&str>,
     ) -> Result<SentCode, CodeError> {
         let cfg = &self.config;
         let now = self.clock.now();
         let code = VerificationCode::generate()?;
-        let hash = code.hash(self, account, purpose);
+        let hash = code.hash(self, account, purpose, bound_to);
         let slot = |window_start, window_sends| CodeSlot {
             hash: Some(hash.clone()),
             expires_at: now + cfg.code_ttl_seconds,
@@ -120,7 +130,7 @@ impl App {
         let mut placing = (slot(now, 1), PlaceGuard::FreshWindow { window_edge: now - DAY });
         let mut before = None;
         for _ in 0..MAX_RACES {
-            let state = match self.store.place_code(account, purpose, &placing.0, &placing.1).await? {
+            let state = match self.store.place_code(account, purpose, &placing.0, &placing.1, session).await? {
                 Profile::Written(state) => {
                     before = Some(state);
                     break;
@@ -128,6 +138,9 @@ impl App {
                 Profile::Refused(None) => return Err(self.missing_account(account).await.into()),
                 Profile::Refused(Some(state)) => state,
             };
+            if let Some(session) = session {
+                state.account.admit(session)?;
+            }
             if state.account.status != AccountStatus::Active {
                 return Err(AccountError::Deleted.into());
             }
@@ -174,18 +187,34 @@ impl App {
     /// racing guesses cannot exceed the limit; a match burns the code and clears the count.
     pub async fn verify_code(
         &self,
-        account: &AccountId,
+        caller: &Caller,
         purpose: Purpose,
         code: &VerificationCode,
+    ) -> Result<VerificationToken, CodeError> {
+        self.verify_code_on(&caller.account, Some(caller.session), purpose, code, None).await
+    }
+
+    /// As `verify_code`, on `account`; `session` as for `send_code_to`.
+    pub(crate) async fn verify_code_on(
+        &self,
+        account: &AccountId,
+        session: Option<Session>,
+        purpose: Purpose,
+        code: &VerificationCode,
+        bound_to: Option<&str>,
     ) -> Result<VerificationToken, CodeError> {
         let cfg = &self.config;
         let now = self.clock.now();
         for _ in 0..MAX_RACES {
-            let state = match self.store.spend_attempt(account, purpose, now, cfg.max_consecutive_failures).await? {
+            let state = match self
+                .store
+                .spend_attempt(account, purpose, now, cfg.max_consecutive_failures, session)
+                .await?
+            {
                 Profile::Written(after) => {
                     let Some(slot) = after.slot else { return Err(CodeError::Expired) };
                     let Some(hash) = slot.hash else { return Err(CodeError::Expired) };
-                    if !code.matches(self, account, purpose, &hash) {
+                    if !code.matches(self, account, purpose, bound_to, &hash) {
                         tracing::info!(account = %account, %purpose, attempts_left = slot.attempts_left, failures = after.failures, "wrong verification code");
                         return Err(CodeError::Incorrect { attempts_left: slot.attempts_left });
                     }
@@ -205,6 +234,9 @@ impl App {
                 Profile::Refused(None) => return Err(self.missing_account(account).await.into()),
                 Profile::Refused(Some(state)) => state,
             };
+            if let Some(session) = session {
+                state.account.admit(session)?;
+            }
             if state.account.status != AccountStatus::Active {
                 return Err(AccountError::Deleted.into());
             }

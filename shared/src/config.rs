@@ -43,7 +43,10 @@ impl std::fmt::Debug for CodeSecret {
 pub struct Config {
     pub table_name: String,
     pub sender_email: String,
-    pub code_secret: CodeSecret,
+    /// The keys as configured: from `CODE_SECRET` (and `CODE_SECRET_PREVIOUS`), or as read from `CODE_SECRET_ID`.
+    pub code_secrets: crate::secrets::CodeSecrets,
+    /// The Secrets Manager secret the keys were read from, if any (never its value).
+    pub code_secret_id: Option<String>,
     pub code_ttl_seconds: i64,
     pub code_max_attempts: u32,
     pub resend_cooldown_seconds: i64,
@@ -65,6 +68,14 @@ impl Config {
 
     /// Reads every setting through `lookup`, so tests need not touch the process environment.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        Self::resolved(lookup, None)
+    }
+
+    /// As `from_lookup`, with the keys already read from Secrets Manager (then `CODE_SECRET` is not needed).
+    pub fn resolved(
+        lookup: impl Fn(&str) -> Option<String>,
+        read: Option<crate::secrets::CodeSecrets>,
+    ) -> Result<Self, ConfigError> {
         let required = |name: &'static str| -> Result<String, ConfigError> {
             match lookup(name) {
                 Some(v) if !v.trim().is_empty() => Ok(v.trim().to_string()),
@@ -88,10 +99,26 @@ impl Config {
         if crate::accounts::EmailAddress::parse(&sender_email).is_err() {
             return Err(ConfigError::Malformed { name: "SENDER_EMAIL", reason: "not an email address".into() });
         }
+        let code_secrets = match read {
+            Some(secrets) => secrets,
+            None => {
+                let current = CodeSecret::new(required("CODE_SECRET")?.into_bytes())?;
+                let previous = lookup("CODE_SECRET_PREVIOUS")
+                    .filter(|v| !v.trim().is_empty())
+                    .map(|v| CodeSecret::new(v.trim().as_bytes().to_vec()))
+                    .transpose()
+                    .map_err(|_| ConfigError::Malformed {
+                        name: "CODE_SECRET_PREVIOUS",
+                        reason: format!("must be at least {} bytes", CodeSecret::MIN_LEN),
+                    })?;
+                crate::secrets::CodeSecrets::fixed(current, previous)
+            }
+        };
         Ok(Self {
             table_name: required("TABLE_NAME")?,
             sender_email,
-            code_secret: CodeSecret::new(required("CODE_SECRET")?.into_bytes())?,
+            code_secrets,
+            code_secret_id: lookup("CODE_SECRET_ID").filter(|v| !v.trim().is_empty()),
             code_ttl_seconds: number("CODE_TTL_SECONDS", 600, 1)?,
             code_max_attempts: number("CODE_MAX_ATTEMPTS", 5, 1)? as u32,
             resend_cooldown_seconds: number("RESEND_COOLDOWN_SECONDS", 60, 0)?,

@@ -80,14 +80,26 @@ impl App {
             payload: None,
         };
         let locked_as = if grace > 0 { AccountStatus::DeletionScheduled } else { AccountStatus::Deleting };
-        let outcome = self.store.accept_deletion(&caller.account, &token.hash(self), now, locked_as, &job).await?;
+        let mut outcome = TxOutcome::Cancelled(Vec::new());
+        for hash in token.hashes(self) {
+            outcome = self.store.accept_deletion(&caller.account, caller.session, &hash, now, locked_as, &job).await?;
+            // Under the next key only if no token was found under this one (issued before a rotation).
+            if !outcome.failed(0) {
+                break;
+            }
+        }
         if let TxOutcome::Cancelled(_) = outcome {
-            // Say why, in the order a user can act on: the account, its blockers, the token.
+            // Say why, in the order a user can act on: the account (and session), its blockers, the token.
             if outcome.failed(1) {
                 let blockers = self.current_blockers(caller).await?;
+                if blockers.iter().any(|b| b.kind == crate::prerequisites::HANDOVER_PENDING) {
+                    return Err(AccountError::HandoverPending.into());
+                }
                 if !blockers.is_empty() {
                     return Err(DeletionError::PrerequisitesUnmet(blockers));
                 }
+                // Active, admitted and unblocked: the profile no longer lists the token (a handover ended it).
+                return Err(DeletionError::TokenInvalid);
             }
             return Err(if outcome.failed(0) { DeletionError::TokenInvalid } else { AccountError::Deleted.into() });
         }

@@ -97,7 +97,7 @@ impl App {
     /// the members until done or out of budget; the rest is left to `cleanup`.
     pub async fn dismiss_enterprise(&self, caller: &Caller, token: &TokenString) -> Result<Dismissal, DismissalError> {
         let now = self.clock.now();
-        let account = self.live_account(&caller.account).await?;
+        let account = self.live_caller(caller).await?;
         let Some(enterprise_id) = account.enterprise_id.clone() else {
             return Err(DismissalError::NotActive);
         };
@@ -128,10 +128,23 @@ impl App {
             reference: enterprise_id.clone(),
             payload: Some(enterprise.name.clone()),
         };
-        match self.store.accept_dismissal(&enterprise_id, &caller.account, &token.hash(self), now, &job).await? {
+        let mut outcome = TxOutcome::Cancelled(Vec::new());
+        for hash in token.hashes(self) {
+            outcome =
+                self.store.accept_dismissal(&enterprise_id, &caller.account, caller.session, &hash, now, &job).await?;
+            // Under the next key only if no token was found under this one (issued before a rotation).
+            if !outcome.failed(0) {
+                break;
+            }
+        }
+        match outcome {
             TxOutcome::Committed => {}
             outcome if outcome.failed(1) || outcome.failed(3) => return Err(DismissalError::NotActive),
-            outcome if outcome.failed(2) => return Err(AccountError::Deleted.into()),
+            // The profile: deleted since the read, or the token ended by a handover of the account.
+            outcome if outcome.failed(2) => {
+                self.live_caller(caller).await?;
+                return Err(DismissalError::TokenInvalid);
+            }
             _ => return Err(DismissalError::TokenInvalid),
         }
         tracing::info!(account = %caller.account, enterprise = %enterprise_id, "dismissal accepted");

@@ -23,7 +23,10 @@
 //! Both parties are mailed by the job after the handover committed, at least
 //! once: twice only if the process dies between a send and the progress write after it.
 
-use crate::accounts::{Account, AccountError, AccountId, AccountStatus, EmailAddress, Identifier, PhoneNumber, Role};
+use crate::accounts::{
+    authority_rank, Account, AccountError, AccountId, AccountStatus, EmailAddress, Identifier, PendingBy, PhoneNumber,
+    Role,
+};
 use crate::caller::Caller;
 use crate::codes::{CodeError, VerificationCode};
 use crate::crypto::RandomError;
@@ -132,6 +135,8 @@ pub struct PendingHandover {
     pub owner: NewOwner,
     pub iam_users: IamUsers,
     pub requested_by: AccountId,
+    /// The requester's role when an administrator asked; `None` when the holder did.
+    pub requested_as: Option<Role>,
     pub requested_at: i64,
     /// When its code expires; the pending handover is dead from then on.
     pub expires_at: i64,
@@ -144,6 +149,24 @@ pub enum Authority {
     Own,
     /// An administrator of the account's enterprise, above the account's role.
     Administrator { caller: AccountId, enterprise: String, caller_role: Role, target_role: Role },
+}
+
+impl Authority {
+    /// Who outranks whom over a pending handover: see [`authority_rank`].
+    pub fn rank(&self) -> u8 {
+        match self {
+            Self::Own => authority_rank(None),
+            Self::Administrator { caller_role, .. } => authority_rank(Some(*caller_role)),
+        }
+    }
+
+    /// A pending handover may be confirmed or replaced only with at least its requester's authority.
+    fn may_act_on(&self, pending: Option<&PendingBy>, now: i64) -> Result<(), HandoverError> {
+        match pending {
+            Some(p) if p.expires_at > now && p.rank() > self.rank() => Err(AccountError::HandoverPending.into()),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// The rule: the holder; the default administrator for any other account of
@@ -649,19 +672,26 @@ impl App {
     /// or deleted account, 403 for anyone but the holder or an administrator above it.
     async fn handover_authority(
         &self,
-        caller: &AccountId,
+        caller: &Caller,
         me: Option<&Account>,
         target_id: &AccountId,
         target: Option<&Account>,
     ) -> Result<Authority, HandoverError> {
-        let Some(me) = me else { return Err(self.missing_account(caller).await.into()) };
+        let Some(me) = me else { return Err(self.missing_account(&caller.account).await.into()) };
+        me.admit(caller.session)?;
         if me.status != AccountStatus::Active {
             return Err(AccountError::Deleted.into());
         }
+        let caller = &caller.account;
         if caller != target_id && !(matches!(me.role, Role::DefaultAdmin | Role::Admin) && me.enterprise_id.is_some()) {
             return Err(HandoverError::NotAuthorized);
         }
-        let Some(target) = target else { return Err(self.missing_account(target_id).await.into()) };
+        // Another's account: missing, deleted or out of reach all answer the same, before anything is read about it.
+        let target = match target {
+            Some(t) => t,
+            None if caller == target_id => return Err(self.missing_account(target_id).await.into()),
+            None => return Err(HandoverError::NotAuthorized),
+        };
         let authority = authority_over(me, target).ok_or(HandoverError::NotAuthorized)?;
         if target.status != AccountStatus::Active {
             return Err(AccountError::Deleted.into());
@@ -678,31 +708,32 @@ impl App {
         request: &HandoverRequest,
     ) -> Result<HandoverStarted, HandoverError> {
         let target = request.account.clone().unwrap_or_else(|| caller.account.clone());
-        let token_hash = request.token.hash(self);
+        let token_hashes = request.token.hashes(self);
         let wanted = request.owner.identifiers();
         let mut stored = None;
         for _ in 0..MAX_RACES {
             let now = self.clock.now();
-            let read = self.store.handover_start_read(&caller.account, &target, &wanted, &token_hash).await?;
+            let read = self.store.handover_start_read(&caller.account, &target, &wanted, &token_hashes).await?;
             let authority = self
-                .handover_authority(
-                    &caller.account,
-                    read.caller.as_ref(),
-                    &target,
-                    read.target.as_ref().map(|v| &v.account),
-                )
+                .handover_authority(caller, read.caller.as_ref(), &target, read.target.as_ref().map(|v| &v.account))
                 .await?;
             let Some(view) = read.target else { return Err(AccountError::NotFound.into()) };
             if view.in_progress.is_some() {
                 return Err(HandoverError::InProgress);
             }
+            authority.may_act_on(view.account.pending_handover.as_ref(), now)?;
             if view.account.email.is_none() {
                 return Err(AccountError::EmailNotBound.into());
             }
-            let Some(token) = read.token.filter(|t| t.record.account == caller.account && t.record.expires_at > now)
+            // A token the caller's profile no longer lists was ended by a handover of the caller's account.
+            let listed = |hash: &String| read.caller.as_ref().is_some_and(|me| me.live_tokens.contains(hash));
+            let Some(token) = read
+                .token
+                .filter(|t| listed(&t.record.hash) && t.record.account == caller.account && t.record.expires_at > now)
             else {
                 return Err(HandoverError::TokenInvalid);
             };
+            let token_hash = token.record.hash.clone();
             if let Some(held) =
                 read.claims.iter().find(|c| c.owner.as_ref() != Some(&target) && c.free_at.is_none_or(|at| at > now))
             {
@@ -713,13 +744,17 @@ impl App {
                 owner: request.owner.clone(),
                 iam_users: request.iam_users,
                 requested_by: caller.account.clone(),
+                requested_as: match &authority {
+                    Authority::Own => None,
+                    Authority::Administrator { caller_role, .. } => Some(*caller_role),
+                },
                 requested_at: now,
                 expires_at: now + self.config.code_ttl_seconds,
             };
             let seen = view.pending.as_ref().map(|p| p.id.as_str());
             match self
                 .store
-                .store_pending_handover(&caller.account, &target, &authority, &token_hash, &pending, seen, &wanted, now)
+                .store_pending_handover(caller, &target, &authority, &token_hash, &pending, seen, &wanted, now)
                 .await?
             {
                 Ok(()) => {
@@ -735,7 +770,15 @@ impl App {
         let Some((pending, token, previous)) = stored else { return Err(HandoverError::Contended) };
         tracing::info!(account = %target, caller = %caller.account, handover = %pending.id, "handover pending confirmation");
         self.failpoints.check("handover.pending_stored")?;
-        match Box::pin(self.send_code_to(&target, Purpose::ConfirmHandover, Some(&pending.owner.email))).await {
+        match Box::pin(self.send_code_to(
+            &target,
+            None,
+            Purpose::ConfirmHandover,
+            Some(&pending.owner.email),
+            Some(&pending.id),
+        ))
+        .await
+        {
             Ok(sent) => Ok(HandoverStarted {
                 status: "awaiting_confirmation",
                 account_id: target.to_string(),
@@ -766,13 +809,30 @@ impl App {
     ) -> Result<HandoverOutcome, HandoverError> {
         let target = account.cloned().unwrap_or_else(|| caller.account.clone());
         let mut me = None;
+        // Rights (and a higher pending handover) are decided before an attempt is spent.
+        let ids =
+            if target == caller.account { vec![target.clone()] } else { vec![caller.account.clone(), target.clone()] };
+        let accounts = self.store.get_accounts(&ids).await?;
+        let find = |id: &AccountId| accounts.iter().find(|a| &a.id == id);
+        let authority = self.handover_authority(caller, find(&caller.account), &target, find(&target)).await?;
+        let pending = find(&target).and_then(|t| t.pending_handover.as_ref());
+        authority.may_act_on(pending, self.clock.now())?;
+        // The code verifies only for the pending handover it was sent for; none pending: no live code.
+        let Some(bound_to) = pending.map(|p| p.id.clone()) else { return Err(CodeError::Expired.into()) };
         if target != caller.account {
-            let accounts = self.store.get_accounts(&[caller.account.clone(), target.clone()]).await?;
-            let find = |id: &AccountId| accounts.iter().find(|a| &a.id == id);
-            self.handover_authority(&caller.account, find(&caller.account), &target, find(&target)).await?;
             me = find(&caller.account).cloned();
         }
-        let token = match Box::pin(self.verify_code(&target, Purpose::ConfirmHandover, code)).await {
+        // The holder's own confirmation spends an attempt only for a session from after the last handover.
+        let session = (target == caller.account).then_some(caller.session);
+        let token = match Box::pin(self.verify_code_on(
+            &target,
+            session,
+            Purpose::ConfirmHandover,
+            code,
+            Some(&bound_to),
+        ))
+        .await
+        {
             Ok(token) => token,
             // A deletion accepted between the attempt and the redemption also ends in "no live code": say which.
             Err(CodeError::Expired) => {
@@ -798,9 +858,12 @@ impl App {
                 None => Authority::Own,
                 Some(me) => authority_over(me, &view.account).ok_or(HandoverError::NotAuthorized)?,
             };
-            let Some(pending) = view.pending.clone().filter(|p| p.expires_at > now) else {
+            let Some(pending) = view.pending.clone().filter(|p| p.expires_at > now && p.id == bound_to) else {
                 return Err(CodeError::Expired.into());
             };
+            if !view.account.live_tokens.contains(&token_hash) {
+                return Err(CodeError::Expired.into());
+            }
             let mut state = JobState::new(&pending, &view.account, &caller.account);
             let (take, release) = state.identifier_changes()?;
             let (revocations, counts) = revocations(&view.credentials, pending.iam_users);
@@ -1078,7 +1141,7 @@ pub enum LinkError {
     Invalid(&'static str),
     #[error("{0} is malformed")]
     InvalidContact(String),
-    #[error("the account is not active (unknown, deleted or being deleted)")]
+    #[error("the account is not active (unknown, deleted or being deleted) or a handover of it is running")]
     AccountNotActive,
     #[error("this credential is already linked")]
     AlreadyLinked,
@@ -1131,6 +1194,10 @@ mod tests {
             role,
             status: AccountStatus::Active,
             hold_count: 0,
+            sessions_revoked_at: None,
+            live_tokens: Vec::new(),
+            pending_handover: None,
+            reserved: Vec::new(),
         }
     }
 

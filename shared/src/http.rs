@@ -103,7 +103,8 @@ pub fn caller(request: &Request) -> Result<Caller, Problem> {
         .find_map(|c| claims.get(*c))
         .map(|v| v.trim_matches(|c| c == '[' || c == ']').split_whitespace().next().unwrap_or_default().to_string())
         .filter(|v| !v.is_empty());
-    Ok(Caller { account, client_id })
+    let session = crate::caller::Session::from_iat_claim(claims.get("iat").map(String::as_str));
+    Ok(Caller { account, client_id, session })
 }
 
 /// The body as `T`: JSON, no unknown fields, at most 64 KiB.
@@ -176,6 +177,20 @@ fn blockers_problem(blockers: Vec<Blocker>) -> Problem {
         .with("blockers", serde_json::to_value(&blockers).unwrap_or(Value::Null))
 }
 
+/// Nothing was done; the same request may simply be sent again.
+fn busy() -> Problem {
+    Problem::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "busy",
+        "Busy: try again",
+        "Another change to the same account or enterprise was under way; nothing was done. Try again shortly.",
+    )
+    .retry_after(BUSY_RETRY_AFTER_SECONDS)
+}
+
+/// Long enough for the concurrent transaction to have finished.
+const BUSY_RETRY_AFTER_SECONDS: i64 = 1;
+
 fn token_invalid() -> Problem {
     Problem::new(
         StatusCode::FORBIDDEN,
@@ -205,7 +220,13 @@ impl From<MalformedToken> for Problem {
 
 impl From<StoreError> for Problem {
     fn from(e: StoreError) -> Self {
-        internal(&e)
+        match e {
+            StoreError::Busy(_) => {
+                tracing::warn!(error = %e, "busy: a concurrent change outlasted the retries");
+                busy()
+            }
+            StoreError::Unavailable(_) | StoreError::Malformed(_) => internal(&e),
+        }
     }
 }
 
@@ -236,7 +257,20 @@ impl From<AccountError> for Problem {
                 "Identifier already in use",
                 format!("The {kind} is held by another live account."),
             ),
-            AccountError::AlreadyExists(_) | AccountError::Store(_) => internal(&e),
+            AccountError::SessionRevoked => Problem::new(
+                StatusCode::UNAUTHORIZED,
+                "session_revoked",
+                "Session revoked",
+                "The account was handed over after you signed in: sign in again.",
+            ),
+            AccountError::HandoverPending => Problem::new(
+                StatusCode::CONFLICT,
+                "handover_pending",
+                "A handover of this account is pending",
+                "An administrator's handover of this account is pending or running; only someone with at least their authority can act on it.",
+            ),
+            AccountError::Store(s) => s.into(),
+            AccountError::AlreadyExists(_) => internal(&e),
         }
     }
 }
@@ -289,7 +323,7 @@ impl From<CodeError> for Problem {
                 "Too many wrong codes in a row: verification is locked for 24 hours.",
             )
             .retry_after(retry_after),
-            CodeError::Store(e) => internal(&e),
+            CodeError::Store(e) => e.into(),
             CodeError::Random(e) => internal(&e),
         }
     }
@@ -299,7 +333,7 @@ impl From<TokenError> for Problem {
     fn from(e: TokenError) -> Self {
         match e {
             TokenError::Invalid => token_invalid(),
-            TokenError::Store(e) => internal(&e),
+            TokenError::Store(e) => e.into(),
         }
     }
 }
@@ -310,7 +344,7 @@ impl From<DeletionError> for Problem {
             DeletionError::Account(a) => a.into(),
             DeletionError::PrerequisitesUnmet(blockers) => blockers_problem(blockers),
             DeletionError::TokenInvalid => token_invalid(),
-            DeletionError::Store(e) => internal(&e),
+            DeletionError::Store(e) => e.into(),
             DeletionError::Random(e) => internal(&e),
             DeletionError::Interrupted(e) => internal(&e),
         }
@@ -335,7 +369,7 @@ impl From<DismissalError> for Problem {
             ),
             DismissalError::Blocked(blockers) => blockers_problem(blockers),
             DismissalError::TokenInvalid => token_invalid(),
-            DismissalError::Store(e) => internal(&e),
+            DismissalError::Store(e) => e.into(),
             DismissalError::Random(e) => internal(&e),
             DismissalError::Interrupted(e) => internal(&e),
         }
@@ -363,16 +397,37 @@ impl From<crate::handover::HandoverError> for Problem {
                 "Wait until the handover under way has finished, then try again.",
             )
             .retry_after(crate::store::jobs::LEASE_SECONDS),
-            HandoverError::Contended => Problem::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "resend_too_soon",
-                "The account is being changed by another request",
-                "Another request changed the account at the same time; try again.",
-            )
-            .retry_after(1),
-            HandoverError::Store(e) => internal(&e),
+            HandoverError::Contended => busy(),
+            HandoverError::Store(e) => e.into(),
             HandoverError::Random(e) => internal(&e),
             HandoverError::Interrupted(e) => internal(&e),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_busy_store_is_503_busy_with_retry_after_in_every_operation() {
+        let busy = || StoreError::Busy("transaction cancelled: TransactionConflict".into());
+        let problems: Vec<Problem> = vec![
+            busy().into(),
+            AccountError::Store(busy()).into(),
+            CodeError::Store(busy()).into(),
+            TokenError::Store(busy()).into(),
+            DeletionError::Store(busy()).into(),
+            DismissalError::Store(busy()).into(),
+            crate::handover::HandoverError::Store(busy()).into(),
+            crate::handover::HandoverError::Contended.into(),
+        ];
+        for p in problems {
+            assert_eq!((p.status, p.code), (StatusCode::SERVICE_UNAVAILABLE, "busy"));
+            let response = p.into_response();
+            assert_eq!(response.headers()[header::RETRY_AFTER], "1");
+        }
+        let p: Problem = StoreError::Unavailable("boom".into()).into();
+        assert_eq!(p.code, "internal");
     }
 }

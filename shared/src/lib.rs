@@ -18,10 +18,12 @@ pub mod failpoints;
 pub mod handover;
 pub mod holds;
 pub mod http;
+pub mod identifiers;
 pub mod mail;
 pub mod prerequisites;
 pub mod purpose;
 pub mod runtime;
+pub mod secrets;
 pub mod store;
 pub mod tokens;
 pub mod work;
@@ -45,6 +47,8 @@ pub fn sdk_timeouts() -> aws_config::timeout::TimeoutConfig {
 /// Everything an operation needs, built once per process.
 pub struct App {
     pub config: Config,
+    /// The keys for codes and tokens, read again from Secrets Manager as they rotate.
+    pub secrets: secrets::SecretRing,
     pub store: store::Store,
     pub mailer: mail::Mailer,
     pub clock: clock::Clock,
@@ -54,16 +58,41 @@ pub struct App {
 impl App {
     /// From the SDK's standard settings (`AWS_ENDPOINT_URL`, `AWS_REGION`,
     /// credentials), so one binary runs on AWS and on the local stack.
+    /// `CODE_SECRET` set (local use, tests): that key; else the secret `CODE_SECRET_ID` names, read here.
     pub async fn from_env() -> Result<Self, ConfigError> {
-        let config = Config::from_env()?;
         let sdk =
             aws_config::defaults(aws_config::BehaviorVersion::latest()).timeout_config(sdk_timeouts()).load().await;
-        Ok(Self::new(config, &sdk))
+        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        match (env("CODE_SECRET"), env("CODE_SECRET_ID")) {
+            (None, Some(secret_id)) => Self::with_secret_id(Config::resolved, env, &sdk, &secret_id).await,
+            _ => Ok(Self::new(Config::from_env()?, &sdk)),
+        }
+    }
+
+    /// An app whose keys are read from the Secrets Manager secret `secret_id` (and refreshed as it rotates).
+    pub async fn with_secret_id<L: Fn(&str) -> Option<String>>(
+        build: impl FnOnce(L, Option<secrets::CodeSecrets>) -> Result<Config, ConfigError>,
+        lookup: L,
+        sdk: &aws_config::SdkConfig,
+        secret_id: &str,
+    ) -> Result<Self, ConfigError> {
+        let client = aws_sdk_secretsmanager::Client::new(sdk);
+        let now = clock::Clock::default().now();
+        let read = secrets::fetch(&client, secret_id, now).await?;
+        let config = build(lookup, Some(read.clone()))?;
+        let source = secrets::SecretSource::SecretsManager { client, secret_id: secret_id.to_string() };
+        Ok(Self::assemble(config, sdk, secrets::SecretRing::new(source, read, now)))
     }
 
     pub fn new(config: Config, sdk: &aws_config::SdkConfig) -> Self {
+        let ring = secrets::SecretRing::new(secrets::SecretSource::Environment, config.code_secrets.clone(), 0);
+        Self::assemble(config, sdk, ring)
+    }
+
+    fn assemble(config: Config, sdk: &aws_config::SdkConfig, secrets: secrets::SecretRing) -> Self {
         let store = store::Store::new(aws_sdk_dynamodb::Client::new(sdk), config.table_name.clone());
         let mailer = mail::Mailer::new(aws_sdk_sesv2::Client::new(sdk), config.sender_email.clone());
-        Self { config, store, mailer, clock: clock::Clock::default(), failpoints: failpoints::FailPoints::default() }
+        let (clock, failpoints) = (clock::Clock::default(), failpoints::FailPoints::default());
+        Self { config, secrets, store, mailer, clock, failpoints }
     }
 }

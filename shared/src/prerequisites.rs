@@ -31,6 +31,18 @@ pub fn desktop_client_required() -> Blocker {
     }
 }
 
+/// An administrator is handing the account over (seed 001): it is not the holder's to delete meanwhile.
+pub fn handover_pending() -> Blocker {
+    Blocker {
+        kind: HANDOVER_PENDING.into(),
+        detail: "An administrator of your enterprise is handing this account over to a designated person.".into(),
+        action: "Ask the administrator; the account cannot be deleted while the handover waits for its confirmation."
+            .into(),
+    }
+}
+
+pub const HANDOVER_PENDING: &str = "handover_pending";
+
 /// The rules of seeds 000 and 002, on what one read of the account returned.
 pub fn blockers(
     account: &Account,
@@ -75,6 +87,7 @@ impl App {
         let Some((account, holds)) = self.store.account_with_holds(&caller.account).await? else {
             return Err(self.missing_account(&caller.account).await);
         };
+        account.admit(caller.session)?;
         if account.status != AccountStatus::Active {
             return Err(AccountError::Deleted);
         }
@@ -82,7 +95,11 @@ impl App {
             (Some(id), true) => self.store.get_enterprise(id).await?,
             _ => None,
         };
-        Ok(blockers(&account, &holds, enterprise.as_ref(), caller.on_mobile_app(&self.config)))
+        let mut found = blockers(&account, &holds, enterprise.as_ref(), caller.on_mobile_app(&self.config));
+        if account.awaits_administrators_handover(self.clock.now()) {
+            found.push(handover_pending());
+        }
+        Ok(found)
     }
 }
 
@@ -102,6 +119,10 @@ mod tests {
             role,
             status: AccountStatus::Active,
             hold_count: 0,
+            sessions_revoked_at: None,
+            live_tokens: Vec::new(),
+            pending_handover: None,
+            reserved: Vec::new(),
         }
     }
 

@@ -16,6 +16,9 @@ pub enum Purpose {
 pub struct UnsupportedPurpose;
 
 impl Purpose {
+    pub const ALL: [Purpose; 4] =
+        [Self::DeleteAccount, Self::DismissEnterprise, Self::HandoverAccount, Self::ConfirmHandover];
+
     /// The purposes a client may ask a code for (contract §3).
     pub fn from_client(s: &str) -> Result<Self, UnsupportedPurpose> {
         match s {

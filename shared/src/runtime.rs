@@ -45,6 +45,7 @@ where
 {
     let app = start().await?;
     lambda_http::run(service_fn(move |request: Request| async move {
+        app.secrets.refresh_if_stale(app.clock.now()).await;
         Ok::<_, std::convert::Infallible>(handler(app, request).await)
     }))
     .await
@@ -57,5 +58,9 @@ where
     Fut: Future<Output = Result<serde_json::Value, lambda_http::Error>> + Send,
 {
     let app = start().await?;
-    lambda_http::lambda_runtime::run(lambda_http::lambda_runtime::service_fn(move |event| handler(app, event))).await
+    lambda_http::lambda_runtime::run(lambda_http::lambda_runtime::service_fn(move |event| async move {
+        app.secrets.refresh_if_stale(app.clock.now()).await;
+        handler(app, event).await
+    }))
+    .await
 }

@@ -24,7 +24,12 @@ impl TokenString {
     }
 
     pub(crate) fn hash(&self, app: &App) -> String {
-        crypto::keyed_hash(&app.config.code_secret, &["token", &self.0])
+        crypto::keyed_hash(&app.secrets.current().signing, &["token", &self.0])
+    }
+
+    /// The hash under every key still checking, the signing key's first: a token issued before a rotation stays good.
+    pub(crate) fn hashes(&self, app: &App) -> Vec<String> {
+        app.secrets.current().checking.iter().map(|key| crypto::keyed_hash(key, &["token", &self.0])).collect()
     }
 }
 

@@ -53,12 +53,16 @@ impl Function {
     }
 }
 
-/// An API Gateway HTTP API (payload 2.0) event, as the JWT authorizer passes it.
-pub fn event(function: Function, sub: Option<&str>, client_id: &str, body: Option<&str>) -> Value {
+/// An API Gateway HTTP API (payload 2.0) event, as the JWT authorizer passes it;
+/// `iat` (when the JWT was issued) as a string, as API Gateway hands every claim over.
+pub fn event(function: Function, sub: Option<&str>, client_id: &str, iat: Option<&str>, body: Option<&str>) -> Value {
     let (method, path) = function.route();
     let mut claims = json!({"client_id": client_id, "iss": "https://issuer.example.com", "token_use": "access"});
     if let Some(sub) = sub {
         claims["sub"] = json!(sub);
+    }
+    if let Some(iat) = iat {
+        claims["iat"] = json!(iat);
     }
     json!({
         "version": "2.0",
@@ -171,12 +175,40 @@ impl TestStack {
             .connect_timeout(std::time::Duration::from_secs(1))
             .operation_attempt_timeout(std::time::Duration::from_millis(1500))
             .build();
-        let dynamo = aws_sdk_dynamodb::config::Builder::from(&sdk).endpoint_url(dynamodb).timeout_config(timeouts.clone());
+        let dynamo =
+            aws_sdk_dynamodb::config::Builder::from(&sdk).endpoint_url(dynamodb).timeout_config(timeouts.clone());
         let mail = aws_sdk_sesv2::config::Builder::from(&sdk).endpoint_url(ses).timeout_config(timeouts);
         let mut app = App::new(stack.app.config.clone(), &sdk);
         app.store = shared::store::Store::new(aws_sdk_dynamodb::Client::from_conf(dynamo.build()), stack.table.clone());
         app.mailer = shared::mail::Mailer::new(aws_sdk_sesv2::Client::from_conf(mail.build()), SENDER);
         Self { app: Arc::new(app), ..stack }
+    }
+
+    /// A stack whose app reads the code secret from Secrets Manager (`secret_id` in moto), as on AWS.
+    pub async fn reading_secret(secret_id: &str, settings: &[(&str, &str)]) -> Self {
+        let stack = Self::start().await;
+        let app = stack.app_reading_secret(secret_id, settings).await;
+        Self { app: Arc::new(app), ..stack }
+    }
+
+    /// Another instance of the functions on this table, reading the code secret from Secrets Manager.
+    pub async fn app_reading_secret(&self, secret_id: &str, settings: &[(&str, &str)]) -> App {
+        let sdk = localstack::sdk_config().await;
+        let mut env: HashMap<String, String> = settings.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        env.insert("TABLE_NAME".into(), self.table.clone());
+        env.insert("SENDER_EMAIL".into(), SENDER.into());
+        let app = App::with_secret_id(Config::resolved, |k: &str| env.get(k).cloned(), &sdk, secret_id)
+            .await
+            .expect("the secret is in moto");
+        app.clock.advance(self.offset());
+        app
+    }
+
+    /// Calls a function of `app` (another instance on this stack's table) with a JWT issued just now.
+    pub async fn invoke_on(&self, app: &App, function: Function, sub: &str, body: Value) -> Reply {
+        let now = app.clock.now().to_string();
+        let body = (!body.is_null()).then(|| body.to_string());
+        call(app, function, event(function, Some(sub), "web-console", Some(&now), body.as_deref())).await
     }
 
     /// A name unique to this test run, so tests sharing moto's mailbox never see each other's mail.
@@ -194,34 +226,33 @@ impl TestStack {
         Fixtures::parse(&text).expect("fixtures parse").load(&self.app).await.expect("fixtures load");
     }
 
+    /// Calls a function with a JWT issued just now (by the stack's clock).
     pub async fn invoke(&self, function: Function, sub: Option<&str>, client_id: &str, body: Option<&str>) -> Reply {
-        let event = event(function, sub, client_id, body);
-        let request = shared::lambda_http::request::from_str(&event.to_string()).expect("a valid API Gateway event");
-        let response = match function {
-            Function::SendCode => send_code::handle(&self.app, request).await,
-            Function::VerifyCode => verify_code::handle(&self.app, request).await,
-            Function::CheckPrerequisites => check_prerequisites::handle(&self.app, request).await,
-            Function::DismissEnterprise => dismiss_enterprise::handle(&self.app, request).await,
-            Function::DeleteAccount => delete_account::handle(&self.app, request).await,
-            Function::HandoverAccount | Function::ConfirmHandover => handover_account::handle(&self.app, request).await,
-        };
-        let status = response.status().as_u16();
-        let headers = response
-            .headers()
-            .iter()
-            .map(|(k, v)| (k.as_str().to_ascii_lowercase(), v.to_str().unwrap_or_default().to_string()))
-            .collect();
-        let body = match response.body() {
-            shared::lambda_http::Body::Text(t) => serde_json::from_str(t).expect("every answer is JSON"),
-            shared::lambda_http::Body::Binary(b) => serde_json::from_slice(b).expect("every answer is JSON"),
-            _ => Value::Null,
-        };
-        Reply { status, headers, body }
+        let now = self.app.clock.now().to_string();
+        self.invoke_signed(function, sub, client_id, Some(&now), body).await
+    }
+
+    /// Calls a function with a JWT issued at `iat` (`None`: a JWT without the claim).
+    pub async fn invoke_signed(
+        &self,
+        function: Function,
+        sub: Option<&str>,
+        client_id: &str,
+        iat: Option<&str>,
+        body: Option<&str>,
+    ) -> Reply {
+        call(&self.app, function, event(function, sub, client_id, iat, body)).await
     }
 
     /// A user of this stack, by the base of their id (see [`TestStack::id`]).
     pub fn user(&self, base: &str) -> User<'_> {
-        User { stack: self, id: self.id(base), email: self.email(base), client_id: "web-console".into() }
+        User {
+            stack: self,
+            id: self.id(base),
+            email: self.email(base),
+            client_id: "web-console".into(),
+            signed_in: SignIn::JustNow,
+        }
     }
 
     /// Every mail moto accepted for `address`, oldest first.
@@ -306,15 +337,63 @@ impl TestStack {
     }
 }
 
+/// Calls `function` of `app` with `event`, as Lambda would, and reads the answer as the client does.
+pub async fn call(app: &App, function: Function, event: Value) -> Reply {
+    let request = shared::lambda_http::request::from_str(&event.to_string()).expect("a valid API Gateway event");
+    let response = match function {
+        Function::SendCode => send_code::handle(app, request).await,
+        Function::VerifyCode => verify_code::handle(app, request).await,
+        Function::CheckPrerequisites => check_prerequisites::handle(app, request).await,
+        Function::DismissEnterprise => dismiss_enterprise::handle(app, request).await,
+        Function::DeleteAccount => delete_account::handle(app, request).await,
+        Function::HandoverAccount | Function::ConfirmHandover => handover_account::handle(app, request).await,
+    };
+    let status = response.status().as_u16();
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.as_str().to_ascii_lowercase(), v.to_str().unwrap_or_default().to_string()))
+        .collect();
+    let body = match response.body() {
+        shared::lambda_http::Body::Text(t) => serde_json::from_str(t).expect("every answer is JSON"),
+        shared::lambda_http::Body::Binary(b) => serde_json::from_slice(b).expect("every answer is JSON"),
+        _ => Value::Null,
+    };
+    Reply { status, headers, body }
+}
+
 /// A person using the platform, with the requests the journeys make.
 pub struct User<'a> {
     pub stack: &'a TestStack,
     pub id: String,
     pub email: String,
     pub client_id: String,
+    pub signed_in: SignIn,
+}
+
+/// When the user's JWT was issued (its `iat` claim).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignIn {
+    /// Issued at the moment of each request, by the stack's clock.
+    JustNow,
+    At(i64),
+    /// A JWT without `iat`.
+    Unknown,
 }
 
 impl User<'_> {
+    /// The same person, on a session signed in at `unix_seconds` (e.g. before a handover).
+    pub fn signed_in_at(mut self, unix_seconds: i64) -> Self {
+        self.signed_in = SignIn::At(unix_seconds);
+        self
+    }
+
+    /// The same person, with a JWT that carries no `iat` claim.
+    pub fn without_iat(mut self) -> Self {
+        self.signed_in = SignIn::Unknown;
+        self
+    }
+
     /// The same person, signed in through another OAuth client (e.g. the mobile app).
     pub fn on_client(mut self, client_id: &str) -> Self {
         self.client_id = client_id.into();
@@ -323,7 +402,12 @@ impl User<'_> {
 
     pub async fn call(&self, function: Function, body: Value) -> Reply {
         let body = (!body.is_null()).then(|| body.to_string());
-        self.stack.invoke(function, Some(&self.id), &self.client_id, body.as_deref()).await
+        let iat = match self.signed_in {
+            SignIn::JustNow => Some(self.stack.app.clock.now().to_string()),
+            SignIn::At(at) => Some(at.to_string()),
+            SignIn::Unknown => None,
+        };
+        self.stack.invoke_signed(function, Some(&self.id), &self.client_id, iat.as_deref(), body.as_deref()).await
     }
 
     pub async fn send_code(&self, purpose: &str) -> Reply {
@@ -420,6 +504,7 @@ fn canonical(item: &Item) -> String {
     fn value(v: &AttributeValue) -> String {
         match v {
             AttributeValue::M(m) => format!("{{{}}}", canonical(m)),
+            AttributeValue::L(l) => format!("[{}]", l.iter().map(value).collect::<Vec<_>>().join(",")),
             other => format!("{other:?}"),
         }
     }

@@ -263,3 +263,15 @@ pub async fn stream_records(table: &str) -> Result<Vec<StreamRecord>, Error> {
     }
     Ok(records)
 }
+
+/// Creates the code secret in moto with `value`, or makes `value` its current version (the old one
+/// becomes AWSPREVIOUS, as a rotation leaves it).
+pub async fn put_code_secret(client: &aws_sdk_secretsmanager::Client, id: &str, value: &str) -> Result<(), Error> {
+    let exists = client.describe_secret().secret_id(id).send().await.is_ok();
+    if exists {
+        client.put_secret_value().secret_id(id).secret_string(value).send().await?;
+    } else {
+        client.create_secret().name(id).secret_string(value).send().await?;
+    }
+    Ok(())
+}

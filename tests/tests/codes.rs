@@ -159,6 +159,7 @@ async fn when_mail_fails_nothing_is_consumed() {
         Function::SendCode,
         Some(&alice.id),
         "web-console",
+        Some(&stack.app.clock.now().to_string()),
         Some(r#"{"purpose":"delete_account"}"#),
     );
     let response =

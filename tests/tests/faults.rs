@@ -43,7 +43,10 @@ fn assert_contract_answer(reply: &Reply, context: &str) {
     let allowed = matches!((reply.status, reply.code()), (200 | 202, "") | (503, "busy" | "mail_unavailable"));
     assert!(allowed, "{context}: {} {}", reply.status, reply.body);
     if reply.status == 503 {
-        assert!(reply.headers.contains_key("retry-after") || reply.code() == "mail_unavailable", "{context}: no Retry-After");
+        assert!(
+            reply.headers.contains_key("retry-after") || reply.code() == "mail_unavailable",
+            "{context}: no Retry-After"
+        );
     }
 }
 
@@ -179,7 +182,9 @@ async fn a_deletion_hit_at_any_step_is_finished_exactly_once() {
 }
 
 fn globex() -> serde_json::Value {
-    let mut accounts = vec![json!({"id": "gina-{id}", "email": "gina-{id}@example.com", "enterprise_id": "globex-{id}", "role": "default_admin"})];
+    let mut accounts = vec![
+        json!({"id": "gina-{id}", "email": "gina-{id}@example.com", "enterprise_id": "globex-{id}", "role": "default_admin"}),
+    ];
     accounts.extend((0..4).map(|i| {
         json!({"id": format!("m{i}-{{id}}"), "email": format!("m{i}-{{id}}@example.com"), "enterprise_id": "globex-{id}"})
     }));

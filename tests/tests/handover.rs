@@ -3,7 +3,7 @@
 //! enterprise does it for one who has already left. One verified,
 //! all-or-nothing operation with a checklist of what was done.
 
-use journeys::harness::{number, Item, TestStack, User};
+use journeys::harness::{number, Function, Item, TestStack, User};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -279,8 +279,8 @@ async fn only_the_holder_or_an_administrator_above_the_account_may_hand_it_over(
     assert_eq!(stack.snapshot().await, before);
     assert!(frank.mails().await.is_empty());
 
-    // To an administrator an unknown account is 404; harry, an admin, may hand over ivan, a member.
-    harry.hand_over(body(&harry_token, &stack.id("nobody"))).await.expect(404, "account_not_found");
+    // To an administrator too, an unknown account is outside their reach; harry, an admin, may hand over ivan, a member.
+    harry.hand_over(body(&harry_token, &stack.id("nobody"))).await.expect(403, "not_authorized");
     harry.hand_over(body(&harry_token, &ivan.id)).await.expect(202, "");
     assert!(stack.keys_with_prefix("TOKEN#").await.len() == 2, "harry's token alone was spent");
     stack.app.clock.advance(61);
@@ -296,8 +296,10 @@ async fn only_the_holder_or_an_administrator_above_the_account_may_hand_it_over(
     assert_eq!(attempts(stack.profile(&erin.id).await.unwrap()), Some(5));
     assert_erins_as_before(&stack).await;
 
-    // Erin herself may confirm what her administrator started: the code is the proof.
-    erin.confirm_handover(None, &code).await.expect(200, "");
+    // Erin, the holder, may not confirm what her administrator started (she may be the one leaving); gina does.
+    erin.confirm_handover(None, &code).await.expect(409, "handover_pending");
+    assert_eq!(stack.snapshot().await, before);
+    gina.confirm_handover(Some(&erin.id), &code).await.expect(200, "");
     assert_handed_over(&stack, None, "reset_password").await;
 }
 
@@ -395,9 +397,10 @@ async fn bad_input_is_refused_with_its_code_and_changes_nothing() {
     erin.delete(&delete_token).await.expect(200, "");
     erin.hand_over(json!({"verification_token": token, "new_email": f})).await.expect(410, "account_deleted");
     erin.confirm_handover(None, "123456").await.expect(410, "account_deleted");
+    // To an administrator a deleted account is as one that never was: outside their reach.
     gina.hand_over(json!({"verification_token": gina_token, "new_email": f, "account_id": erin.id}))
         .await
-        .expect(410, "account_deleted");
+        .expect(403, "not_authorized");
     assert_eq!(claim_owner(&stack, "EMAIL", f).await, None);
 }
 
@@ -411,10 +414,11 @@ async fn confirmation_codes_are_limited_and_checked_like_every_code() {
     let (gina, erin, frank) = (stack.user("gina"), stack.user("erin"), stack.user("frank"));
     let token_a = erin.token_for("handover_account").await;
     stack.app.clock.advance(61);
-    let token_b = erin.token_for("handover_account").await;
     let body = |token: &str| json!({"verification_token": token, "new_email": frank.email, "new_name": "Frank"});
     erin.hand_over(body(&token_a)).await.expect(202, "");
     let first = frank.code_from_mail().await;
+    // A newer token of a purpose replaces the older one, as a newer code does.
+    let token_b = erin.token_for("handover_account").await;
 
     // Asking again within the cooldown: 429, and the second token is not spent.
     let before = stack.snapshot().await;
@@ -619,16 +623,22 @@ async fn a_handover_racing_a_deletion_of_the_account_leaves_one_outcome() {
         };
         let confirmed = erin.confirm_handover(None, &code).await;
         let deleted = deleter.await.unwrap();
-        deleted.expect(200, "");
         match confirmed.status {
             // The deletion came first: the handover is refused and took nothing.
-            410 => assert_eq!(confirmed.code(), "account_deleted"),
-            // The handover came first: the deletion then took the account as frank's, with his identifiers.
-            200 => assert!(confirmed.str("status") == "handed_over"),
+            410 => {
+                assert_eq!(confirmed.code(), "account_deleted");
+                deleted.expect(200, "");
+                assert_deleted(&stack).await;
+            }
+            // The handover came first: it ended the token erin verified before it, so the account stays frank's.
+            200 => {
+                assert!(confirmed.str("status") == "handed_over");
+                deleted.expect(403, "token_invalid");
+                assert_handed_over(&stack, Some(FRANK_PHONE), "reset_password").await;
+            }
             _ => panic!("round {round}: confirmation answered {}", confirmed.body),
         }
         seen.insert(confirmed.status);
-        assert_deleted(&stack).await;
     }
     eprintln!("outcomes seen: {seen:?}");
 }
@@ -714,6 +724,7 @@ async fn when_the_code_cannot_be_mailed_nothing_is_consumed() {
         journeys::harness::Function::HandoverAccount,
         Some(&erin.id),
         "web-console",
+        Some(&stack.app.clock.now().to_string()),
         Some(&body),
     );
     let response =
@@ -726,4 +737,68 @@ async fn when_the_code_cannot_be_mailed_nothing_is_consumed() {
     // The earlier handover still completes with its code.
     erin.confirm_handover(None, &code).await.expect(200, "");
     assert_handed_over(&stack, Some(FRANK_PHONE), "reset_password").await;
+}
+
+#[tokio::test]
+async fn no_credential_linked_while_a_large_handover_runs_survives_it() {
+    let stack = TestStack::with(|c| c.inline_work_items = 50).await;
+    stack.seed(with_keys(200)).await;
+    let erin = stack.user("erin");
+    let code = start(&stack, &erin, json!({"new_phone": FRANK_PHONE})).await;
+    erin.confirm_handover(None, &code).await.expect(202, "");
+
+    // The leaving employee links an authenticator of their own while the handover runs: refused.
+    let mfa = shared::handover::Credential::Mfa { id: "sneaky".into(), label: None };
+    let linked = stack.app.link_credential(&shared::accounts::AccountId::parse(&erin.id).unwrap(), &mfa).await;
+    assert!(matches!(linked, Err(shared::handover::LinkError::AccountNotActive)), "{linked:?}");
+
+    cleanup(&stack).await;
+    assert_handed_over(&stack, Some(FRANK_PHONE), "reset_password").await;
+    assert!(stack.item(&format!("ACCOUNT#{}", erin.id), "MFA#sneaky").await.is_none(), "nothing of theirs survives");
+}
+
+#[tokio::test]
+async fn a_code_confirms_only_the_pending_handover_it_was_sent_for() {
+    let stack = seeded().await;
+    let (gina, erin) = (stack.user("gina"), stack.user("erin"));
+    let franks_code = start(&stack, &gina, json!({"account_id": erin.id})).await;
+    // Gina replaces it with a handover to zoe, and the process dies before zoe's code is placed:
+    // zoe's handover is pending while the code slot still holds the one frank received.
+    stack.app.clock.advance(61);
+    let token = gina.token_for("handover_account").await;
+    stack.app.failpoints.arm("handover.pending_stored", 1);
+    gina.hand_over(json!({"verification_token": token, "new_email": stack.email("zoe"), "account_id": erin.id}))
+        .await
+        .expect(500, "internal");
+
+    // Frank's code does not confirm zoe's handover.
+    gina.confirm_handover(Some(&erin.id), &franks_code).await.expect(422, "code_incorrect");
+    assert_erins_as_before(&stack).await;
+    assert_eq!(claim_owner(&stack, "EMAIL", &stack.email("zoe")).await, None);
+    assert_eq!(claim_owner(&stack, "EMAIL", &stack.email("frank")).await, None);
+}
+
+#[tokio::test]
+async fn a_deletion_overtaking_a_large_handover_frees_what_it_claimed_in_its_final_transaction() {
+    let stack = TestStack::with(|c| c.inline_work_items = 50).await;
+    stack.seed(with_keys(200)).await;
+    let erin = stack.user("erin");
+    let delete_token = erin.token_for("delete_account").await;
+    stack.app.clock.advance(61);
+    let code = start(&stack, &erin, json!({"new_phone": FRANK_PHONE})).await;
+    erin.confirm_handover(None, &code).await.expect(202, "");
+    assert_eq!(claim_owner(&stack, "PHONE", FRANK_PHONE).await.as_deref(), Some(erin.id.as_str()));
+
+    // The deletion finishes in its own request, before the handover's job runs again.
+    let whole = stack.app_with(|c| c.inline_work_items = 10_000).await;
+    let deleted =
+        stack.invoke_on(&whole, Function::DeleteAccount, &erin.id, json!({"verification_token": delete_token})).await;
+    deleted.expect(200, "");
+    assert_eq!(claim_owner(&stack, "PHONE", FRANK_PHONE).await, None, "released by the deletion itself");
+    assert_eq!(claim_owner(&stack, "EMAIL", &stack.email("frank")).await, None);
+    assert!(!stack.keys_with_prefix("JOB#handover").await.is_empty(), "the handover's job has not run since");
+
+    let summary = cleanup(&stack).await;
+    assert_eq!(summary.failures, 0, "{summary:?}");
+    assert_deleted(&stack).await;
 }

@@ -24,6 +24,6 @@ async fn send(app: &App, request: &Request) -> Result<Response<Body>, Problem> {
     let caller = http::caller(request)?;
     let body: SendCode = http::json_body(request)?;
     let purpose = Purpose::from_client(&body.purpose)?;
-    let sent = app.send_code(&caller.account, purpose).await?;
+    let sent = app.send_code(&caller, purpose).await?;
     Ok(http::json(StatusCode::ACCEPTED, &sent))
 }

@@ -27,6 +27,6 @@ async fn verify(app: &App, request: &Request) -> Result<Response<Body>, Problem>
     let body: VerifyCode = http::json_body(request)?;
     let purpose = Purpose::from_client(&body.purpose)?;
     let code = VerificationCode::parse(&body.code)?;
-    let token = app.verify_code(&caller.account, purpose, &code).await?;
+    let token = app.verify_code(&caller, purpose, &code).await?;
     Ok(http::json(StatusCode::OK, &token))
 }

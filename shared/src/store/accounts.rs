@@ -21,10 +21,49 @@ pub(crate) fn account_from_item(item: &Item) -> Result<Account, StoreError> {
         name: item.str("name").map(String::from),
         enterprise_id: item.str("enterprise_id").map(String::from),
         hold_count: item.num("hold_count").unwrap_or(0).max(0) as u32,
+        sessions_revoked_at: item.num(super::codes::SESSIONS_REVOKED_AT),
+        pending_handover: item.map("handover_pending").and_then(|m| {
+            Some(crate::accounts::PendingBy {
+                id: m.str("id")?.to_string(),
+                requested_by: m.str("requested_by").and_then(AccountId::parse)?,
+                requested_as: m.str("requested_as").and_then(Role::parse),
+                expires_at: m.num("expires_at").unwrap_or(0),
+            })
+        }),
+        reserved: item
+            .get(RESERVED)
+            .and_then(|v| v.as_l().ok())
+            .map(|list| list.iter().filter_map(|v| v.as_m().ok()).filter_map(identifier_from_map).collect())
+            .unwrap_or_default(),
+        live_tokens: crate::purpose::Purpose::ALL
+            .iter()
+            .filter_map(|p| item.str(&super::codes::token_attr(*p)).map(String::from))
+            .collect(),
         id,
         role,
         status,
     })
+}
+
+/// On the profile while a handover runs in several transactions: the identifiers it claimed.
+pub(crate) const RESERVED: &str = "handover_reserved";
+
+/// `{kind, value}`, as a handover records what it claimed.
+pub(crate) fn identifier_value(id: &Identifier) -> aws_sdk_dynamodb::types::AttributeValue {
+    aws_sdk_dynamodb::types::AttributeValue::M(std::collections::HashMap::from([
+        ("kind".to_string(), s(id.kind())),
+        ("value".to_string(), s(id.value())),
+    ]))
+}
+
+fn identifier_from_map(m: &Item) -> Option<Identifier> {
+    let value = m.str("value")?;
+    match m.str("kind")? {
+        "email" => EmailAddress::parse(value).ok().map(Identifier::Email),
+        "phone" => PhoneNumber::parse(value).ok().map(Identifier::Phone),
+        "username" => Username::parse(value).ok().map(Identifier::Username),
+        _ => None,
+    }
 }
 
 fn hold_from_item(item: &Item) -> Hold {
@@ -230,6 +269,7 @@ impl Store {
     pub async fn accept_deletion(
         &self,
         account: &AccountId,
+        session: crate::caller::Session,
         token_hash: &str,
         now: i64,
         locked_as: AccountStatus,
@@ -248,6 +288,16 @@ impl Store {
             .value(":now", n(now))
             .value(":zero", n(0))
             .value(":default_admin", s(Role::DefaultAdmin.as_str()));
+        // Not while an administrator's handover of the account waits for its code.
+        let lock = lock
+            .and_when("attribute_not_exists(#hp) OR attribute_not_exists(#hp.#as) OR #hp.#exp <= :now")
+            .name("#hp", "handover_pending")
+            .name("#as", "requested_as")
+            .name("#exp", "expires_at");
+        let lock = super::codes::within_session(
+            super::codes::spending_token(lock, crate::purpose::Purpose::DeleteAccount, token_hash),
+            Some(session),
+        );
         self.transact(vec![token, lock, self.job_creation(job)]).await
     }
 
@@ -301,6 +351,10 @@ impl Store {
         let identifiers = account.identifiers();
         for id in &identifiers {
             ops.push(self.claim_release(id, &account.id, receipt.identifiers_free_at));
+        }
+        // What an overtaken handover had claimed goes now too, not when its job next runs (never the account's own).
+        for id in account.reserved.iter().filter(|id| !identifiers.contains(id)) {
+            ops.push(self.claim_release(id, &account.id, None));
         }
         if let Some(enterprise) = &account.enterprise_id {
             ops.push(Op::delete(key(keys::enterprise(enterprise), &keys::member(account.id.as_str()))));

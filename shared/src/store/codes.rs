@@ -7,6 +7,7 @@
 
 use super::{accounts::account_from_item, key, keys, n, s, Item, ItemExt, Op, Store, StoreError, TxOutcome, Written};
 use crate::accounts::{Account, AccountId};
+use crate::caller::Session;
 use crate::purpose::Purpose;
 use aws_sdk_dynamodb::types::AttributeValue;
 use std::collections::HashMap;
@@ -58,6 +59,37 @@ pub struct TokenRecord {
     pub account: AccountId,
     pub purpose: Purpose,
     pub expires_at: i64,
+}
+
+/// Written by a handover: sessions signed in before it are refused.
+pub(crate) const SESSIONS_REVOKED_AT: &str = "sessions_revoked_at";
+
+/// The hash of the one token of a purpose the account may still spend; a handover removes it.
+pub(crate) fn token_attr(purpose: Purpose) -> String {
+    format!("token_{purpose}")
+}
+
+/// Every code, failure streak and token attribute a handover ends.
+pub(crate) fn verification_attrs() -> Vec<String> {
+    Purpose::ALL
+        .iter()
+        .flat_map(|p| [slot_attr(*p), failures_attr(*p), last_failure_attr(*p), token_attr(*p)])
+        .collect()
+}
+
+/// A write on the caller's own profile holds only for a session from after the account's last handover.
+pub(crate) fn within_session(op: Op, session: Option<Session>) -> Op {
+    let Some(session) = session else { return op };
+    let op = op.name("#srev", SESSIONS_REVOKED_AT);
+    match session.issued_at {
+        Some(iat) => op.and_when("attribute_not_exists(#srev) OR #srev <= :iat").value(":iat", n(iat)),
+        None => op.and_when("attribute_not_exists(#srev)"),
+    }
+}
+
+/// A transaction spending a token holds only while the profile still lists it (a handover ends it).
+pub(crate) fn spending_token(op: Op, purpose: Purpose, token_hash: &str) -> Op {
+    op.and_when("#ltok = :ltok").name("#ltok", token_attr(purpose)).value(":ltok", s(token_hash))
 }
 
 fn slot_attr(purpose: Purpose) -> String {
@@ -123,6 +155,7 @@ impl Store {
         purpose: Purpose,
         code: &CodeSlot,
         guard: &PlaceGuard,
+        session: Option<Session>,
     ) -> Result<Profile, StoreError> {
         let base = "attribute_exists(pk) AND #status = :active AND attribute_exists(email)";
         let op = Op::update(profile_key(account), "SET #slot = :slot")
@@ -142,7 +175,7 @@ impl Store {
                 .value(":wn", n(seen.window_sends))
                 .value(":sa", n(seen.sent_at)),
         };
-        profile(self.write(op, false).await?, purpose)
+        profile(self.write(within_session(op, session), false).await?, purpose)
     }
 
     /// Pattern "put the previous code back": after a failed send, restores the
@@ -174,6 +207,7 @@ impl Store {
         purpose: Purpose,
         now: i64,
         max_failures: u32,
+        session: Option<Session>,
     ) -> Result<Profile, StoreError> {
         let op = Op::update(
             profile_key(account),
@@ -194,7 +228,7 @@ impl Store {
         .value(":zero", n(0))
         .value(":now", n(now))
         .value(":max", n(max_failures));
-        profile(self.write(op, true).await?, purpose)
+        profile(self.write(within_session(op, session), true).await?, purpose)
     }
 
     /// Pattern "redeem a code": one transaction burns the code (if it is still
@@ -207,7 +241,7 @@ impl Store {
         code_hash: &str,
         token: &TokenRecord,
     ) -> Result<bool, StoreError> {
-        let burn = Op::update(profile_key(account), "SET #fail = :zero REMOVE #slot.#hash")
+        let burn = Op::update(profile_key(account), "SET #fail = :zero, #ltok = :ltok REMOVE #slot.#hash")
             .when("#status = :active AND #slot.#hash = :h")
             .name("#slot", slot_attr(purpose))
             .name("#hash", "hash")
@@ -215,7 +249,9 @@ impl Store {
             .name("#status", "status")
             .value(":active", s("active"))
             .value(":h", s(code_hash))
-            .value(":zero", n(0));
+            .value(":zero", n(0))
+            .name("#ltok", token_attr(purpose))
+            .value(":ltok", s(&token.hash));
         let mut item = key(keys::token(&token.hash), keys::TOKEN);
         item.extend([
             ("account_id".to_string(), s(token.account.as_str())),

@@ -3,6 +3,7 @@
 
 use super::{accounts::account_from_item, key, keys, n, s, Item, ItemExt, Job, Op, Store, StoreError, TxOutcome};
 use crate::accounts::{Account, AccountId, AccountStatus, Role};
+use crate::caller::Session;
 use crate::enterprises::{Enterprise, EnterpriseStatus};
 use crate::purpose::Purpose;
 
@@ -72,12 +73,13 @@ impl Store {
 
     /// Pattern "accept a dismissal": spends the token, moves the enterprise from
     /// active to dismissing (only for its default administrator), checks the
-    /// caller's account is active and creates the job, in one transaction.
-    /// Operation order: 0 token, 1 enterprise, 2 caller's profile, 3 job.
+    /// caller's account is active, still lists the token and admits the session, and creates the
+    /// job, in one transaction. Operation order: 0 token, 1 enterprise, 2 caller's profile, 3 job.
     pub async fn accept_dismissal(
         &self,
         enterprise: &str,
         caller: &AccountId,
+        session: Session,
         token_hash: &str,
         now: i64,
         job: &Job,
@@ -93,6 +95,10 @@ impl Store {
             .name("#status", "status")
             .value(":active", s("active"))
             .value(":e", s(enterprise));
+        let profile = super::codes::within_session(
+            super::codes::spending_token(profile, Purpose::DismissEnterprise, token_hash),
+            Some(session),
+        );
         self.transact(vec![token, meta, profile, self.job_creation(job)]).await
     }
 

@@ -8,11 +8,12 @@
 //! carry a handover out. Each transaction names the part whose condition
 //! failed as a [`HandoverConflict`], never as an error string.
 
-use super::codes::TokenRecord;
+use super::codes::{spending_token, verification_attrs, within_session, TokenRecord};
 use super::{
     accounts::account_from_item, key, keys, n, s, Item, ItemExt, Job, Op, Store, StoreError, TxOutcome, Written,
 };
 use crate::accounts::{Account, AccountId, EmailAddress, Identifier, PhoneNumber};
+use crate::caller::Caller;
 use crate::handover::{
     Authority, ChecklistItem, ContactSlot, Credential, CredentialKind, CredentialRef, IamUsers, NewOwner,
     PendingHandover, Rebinding, Revocations,
@@ -71,6 +72,9 @@ fn pending_value(p: &PendingHandover) -> AttributeValue {
         ("requested_at".into(), n(p.requested_at)),
         ("expires_at".into(), n(p.expires_at)),
     ]);
+    if let Some(role) = p.requested_as {
+        m.insert("requested_as".into(), s(role.as_str()));
+    }
     if let Some(phone) = &p.owner.phone {
         m.insert("new_phone".into(), s(phone.as_str()));
     }
@@ -91,6 +95,7 @@ fn pending_from_map(m: &Item) -> Result<PendingHandover, StoreError> {
         },
         iam_users: if m.str("iam_users") == Some("delete") { IamUsers::Delete } else { IamUsers::ResetPassword },
         requested_by: m.str("requested_by").and_then(AccountId::parse).ok_or_else(bad)?,
+        requested_as: m.str("requested_as").and_then(crate::accounts::Role::parse),
         requested_at: m.num("requested_at").unwrap_or(0),
         expires_at: m.num("expires_at").unwrap_or(0),
     })
@@ -285,14 +290,14 @@ impl Store {
         caller: &AccountId,
         target: &AccountId,
         wanted: &[Identifier],
-        token_hash: &str,
+        token_hashes: &[String],
     ) -> Result<StartRead, StoreError> {
         let mut wanted_keys = vec![profile_key(caller)];
         if target != caller {
             wanted_keys.push(profile_key(target));
         }
         wanted_keys.extend(wanted.iter().map(claim_key));
-        wanted_keys.push(key(keys::token(token_hash), keys::TOKEN));
+        wanted_keys.extend(token_hashes.iter().map(|h| key(keys::token(h), keys::TOKEN)));
         let items = self.get_many(wanted_keys).await?;
         let mut read = StartRead { caller: None, target: None, claims: Vec::new(), token: None };
         let (caller_pk, target_pk) = (keys::account(caller.as_str()), keys::account(target.as_str()));
@@ -313,8 +318,10 @@ impl Store {
                         .str("account_id")
                         .and_then(AccountId::parse)
                         .ok_or_else(|| StoreError::Malformed("token".into()))?;
+                    // The hash it was found under: the key it was issued with.
+                    let hash = pk.strip_prefix("TOKEN#").unwrap_or_default().to_string();
                     let record = TokenRecord {
-                        hash: token_hash.to_string(),
+                        hash,
                         account,
                         purpose: Purpose::HandoverAccount,
                         expires_at: item.num("expires_at").unwrap_or(0),
@@ -335,10 +342,11 @@ impl Store {
     /// Pattern "store a pending handover": one transaction spends the caller's
     /// token, checks the caller's rights and that no live account holds the new
     /// identifiers, and replaces the pending handover seen (`seen`) with `pending`.
-    #[allow(clippy::too_many_arguments)] // each is one part of the transaction
+    // Each argument is one named condition of the one transaction; a struct would only rename them.
+    #[allow(clippy::too_many_arguments)]
     pub async fn store_pending_handover(
         &self,
-        caller: &AccountId,
+        caller: &Caller,
         target: &AccountId,
         authority: &Authority,
         token_hash: &str,
@@ -363,6 +371,13 @@ impl Store {
             None => profile,
         };
         let (profile, caller_check) = self.authority_parts(profile, authority);
+        // The caller's own profile (the target's, or the administrator's check) still lists the token and admits the session.
+        let guard = |op| within_session(spending_token(op, Purpose::HandoverAccount, token_hash), Some(caller.session));
+        let (profile, caller_check) = match caller_check {
+            Some((part, check)) => (profile, Some((part, guard(check)))),
+            None => (guard(profile), None),
+        };
+        let caller = &caller.account;
         let mut parts = vec![
             (Part::Token, self.token_consumption(token_hash, caller, Purpose::HandoverAccount, now)),
             (Part::Profile, profile),
@@ -472,7 +487,10 @@ impl Store {
             .into_iter()
             .map(String::from)
             .collect::<Vec<_>>();
-        let mut removes = vec!["#marker".to_string()];
+        let mut removes = vec!["#marker".to_string(), "#res".to_string()];
+        // Every code, failure streak and token of the previous holder ends here.
+        let verification = verification_attrs();
+        removes.extend((0..verification.len()).map(|i| format!("#v{i}")));
         let mut names = vec![
             ("#prr".to_string(), "password_reset_required".to_string()),
             ("#sra".into(), "sessions_revoked_at".into()),
@@ -481,7 +499,9 @@ impl Store {
             ("#hoa".to_string(), "handed_over_at".to_string()),
             ("#last".into(), "last_handover_id".into()),
             ("#marker".into(), marker.into()),
+            ("#res".into(), super::accounts::RESERVED.into()),
         ]);
+        names.extend(verification.into_iter().enumerate().map(|(i, a)| (format!("#v{i}"), a)));
         let mut values = vec![
             (":email".to_string(), s(r.email.as_str())),
             (":true".into(), AttributeValue::Bool(true)),
@@ -583,10 +603,9 @@ impl Store {
         job: &Job,
     ) -> Result<Result<(), HandoverConflict>, StoreError> {
         let profile = self.rebinding_op(change.target, rebinding, change.handover_id, change.now, PENDING);
-        let (profile, caller_check) = self.authority_parts(
-            self.active_with(profile, change, "#marker.#id = :hid").name("#id", "id"),
-            change.authority,
-        );
+        let profile = self.active_with(profile, change, "#marker.#id = :hid").name("#id", "id");
+        let profile = spending_token(profile, Purpose::ConfirmHandover, change.token_hash);
+        let (profile, caller_check) = self.authority_parts(profile, change.authority);
         let mut parts = vec![
             (
                 Part::Token,
@@ -627,13 +646,20 @@ impl Store {
         change: &HandoverChange<'_>,
         job: &Job,
     ) -> Result<Result<(), HandoverConflict>, StoreError> {
-        let profile = Op::update(profile_key(change.target), "SET #hip = :hid REMOVE #hp")
+        let reserved = AttributeValue::L(change.take.iter().map(super::accounts::identifier_value).collect());
+        let profile = Op::update(profile_key(change.target), "SET #hip = :hid, #res = :res REMOVE #hp")
+            .name("#res", super::accounts::RESERVED)
+            .value(":res", reserved)
             .name("#hp", PENDING)
             .name("#hip", IN_PROGRESS)
             .name("#id", "id")
             .value(":hid", s(change.handover_id));
-        let (profile, caller_check) =
-            self.authority_parts(self.active_with(profile, change, "#hp.#id = :hid"), change.authority);
+        let profile = spending_token(
+            self.active_with(profile, change, "#hp.#id = :hid"),
+            Purpose::ConfirmHandover,
+            change.token_hash,
+        );
+        let (profile, caller_check) = self.authority_parts(profile, change.authority);
         let mut parts = vec![
             (
                 Part::Token,
@@ -672,7 +698,8 @@ impl Store {
 
     /// Pattern "finish a large handover": rebinds the contacts, releases the old
     /// identifiers, writes the record and moves the job on, in one transaction.
-    #[allow(clippy::too_many_arguments)] // each is one part of the transaction
+    // Each argument is one named condition of the one transaction; a struct would only rename them.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn finish_handover(
         &self,
         target: &AccountId,
@@ -744,8 +771,10 @@ impl Store {
         credential: &Credential,
         now: i64,
     ) -> Result<TxOutcome, StoreError> {
-        let profile = Op::check(profile_key(account), "#status = :active")
+        // Not while a handover runs: its pages were read already, so a credential linked now would survive it.
+        let profile = Op::check(profile_key(account), "#status = :active AND attribute_not_exists(#hip)")
             .name("#status", "status")
+            .name("#hip", IN_PROGRESS)
             .value(":active", s("active"));
         let mut item = key(keys::account(account.as_str()), &credential_sort_key(credential));
         match credential {

@@ -29,11 +29,49 @@ pub enum StoreError {
     Unavailable(String),
     #[error("stored item {0} is malformed")]
     Malformed(String),
+    /// A concurrent change or throttling outlasted the retries; nothing was written.
+    #[error("DynamoDB is busy with a concurrent change: {0}")]
+    Busy(String),
+}
+
+/// Error codes that mean "another change got there first or the table is throttled": try again later.
+const BUSY_CODES: [&str; 8] = [
+    "TransactionConflict",
+    "TransactionConflictException",
+    "TransactionInProgressException",
+    "ThrottlingError",
+    "ThrottlingException",
+    "ProvisionedThroughputExceeded",
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",
+];
+
+fn is_busy(code: &str) -> bool {
+    BUSY_CODES.contains(&code)
 }
 
 impl StoreError {
-    fn sdk<E: std::error::Error + 'static, R: std::fmt::Debug>(err: SdkError<E, R>) -> Self {
-        Self::Unavailable(DisplayErrorContext(err).to_string())
+    fn sdk<E, R>(err: SdkError<E, R>) -> Self
+    where
+        E: std::error::Error + aws_sdk_dynamodb::error::ProvideErrorMetadata + 'static,
+        R: std::fmt::Debug,
+    {
+        let busy = err.as_service_error().and_then(|e| e.code()).is_some_and(is_busy);
+        let text = DisplayErrorContext(err).to_string();
+        if busy {
+            Self::Busy(text)
+        } else {
+            Self::Unavailable(text)
+        }
+    }
+}
+
+/// A cancelled transaction: a conflict or throttling on any part means nothing was decided, so the
+/// caller hears `Busy` rather than a failed condition it would misread as the item's state.
+fn cancellation(reasons: Vec<Option<String>>) -> Result<TxOutcome, StoreError> {
+    match reasons.iter().flatten().find(|r| is_busy(r)) {
+        Some(code) => Err(StoreError::Busy(format!("transaction cancelled: {code}"))),
+        None => Ok(TxOutcome::Cancelled(reasons)),
     }
 }
 
@@ -158,6 +196,15 @@ impl Op {
     }
     pub fn when(mut self, condition: impl Into<String>) -> Self {
         self.condition = Some(condition.into());
+        self
+    }
+    /// Adds a condition to the one already set: both must hold.
+    pub fn and_when(mut self, condition: impl AsRef<str>) -> Self {
+        let more = condition.as_ref();
+        self.condition = Some(match self.condition.take() {
+            Some(c) => format!("({c}) AND ({more})"),
+            None => more.to_string(),
+        });
         self
     }
     pub fn name(mut self, placeholder: &str, attribute: impl Into<String>) -> Self {
@@ -375,7 +422,7 @@ impl Store {
                     backoff_ms *= 2;
                     continue;
                 }
-                return Ok(TxOutcome::Cancelled(reasons));
+                return cancellation(reasons);
             }
             if let Some(TransactWriteItemsError::TransactionInProgressException(_)) = err.as_service_error() {
                 if backoff_ms < 1000 {
@@ -446,5 +493,35 @@ impl Store {
             }
         }
         Ok(found)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_conflict_or_throttling_after_the_retries_is_busy_not_a_failed_condition() {
+        for code in ["TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"] {
+            let reasons = vec![None, Some("ConditionalCheckFailed".to_string()), Some(code.to_string())];
+            assert!(matches!(cancellation(reasons), Err(StoreError::Busy(_))), "{code}");
+        }
+        let failed = cancellation(vec![None, Some("ConditionalCheckFailed".to_string())]);
+        assert!(matches!(&failed, Ok(o) if o.failed(1) && !o.failed(0)));
+    }
+
+    #[test]
+    fn throttling_codes_of_single_requests_are_busy() {
+        for code in [
+            "ThrottlingException",
+            "ProvisionedThroughputExceededException",
+            "RequestLimitExceeded",
+            "TransactionConflictException",
+        ] {
+            assert!(is_busy(code), "{code}");
+        }
+        for code in ["ConditionalCheckFailedException", "ValidationException", "ResourceNotFoundException"] {
+            assert!(!is_busy(code), "{code}");
+        }
     }
 }

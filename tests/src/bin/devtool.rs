@@ -1,5 +1,6 @@
 //! The dev tool behind `scripts/dev`: `provision` (table from the template,
-//! verified sender), `drop-table`, `seed FILE`, `mail`. Reads the same environment as the functions.
+//! verified sender, and with `CODE_SECRET_ID` the code secret in moto), `drop-table`, `seed FILE`, `mail`.
+//! Reads the same environment as the functions.
 
 use journeys::fixtures::Fixtures;
 use journeys::localstack;
@@ -33,6 +34,14 @@ async fn provision() -> Result<(), localstack::Error> {
     let table = required("TABLE_NAME")?;
     localstack::create_table(&aws_sdk_dynamodb::Client::new(&sdk), &table, localstack::Stream::AsTemplate).await?;
     localstack::verify_sender(&aws_sdk_sesv2::Client::new(&sdk), &required("SENDER_EMAIL")?).await?;
+    // With CODE_SECRET_ID the functions read the key from (moto's) Secrets Manager, as on AWS.
+    if let Ok(secret_id) = std::env::var("CODE_SECRET_ID") {
+        let client = aws_sdk_secretsmanager::Client::new(&sdk);
+        if client.describe_secret().secret_id(&secret_id).send().await.is_err() {
+            localstack::put_code_secret(&client, &secret_id, &required("CODE_SECRET")?).await?;
+        }
+        println!("code secret {secret_id} ready");
+    }
     println!("table {table} ready, sender verified");
     Ok(())
 }

@@ -1,0 +1,59 @@
+//! The code secret is read from Secrets Manager at start-up (moto serves it
+//! locally), never from the function configuration; rotating it needs no
+//! redeploy and loses no live code or token.
+
+use journeys::harness::{Function, TestStack};
+use journeys::localstack;
+use serde_json::json;
+
+const K1: &str = "rotation-test-key-one-0123456789abcdef";
+const K2: &str = "rotation-test-key-two-0123456789abcdef";
+/// Long enough that the code and token outlive the settling of the new key.
+const SETTINGS: [(&str, &str); 2] = [("CODE_TTL_SECONDS", "3600"), ("TOKEN_TTL_SECONDS", "3600")];
+
+#[tokio::test]
+async fn a_rotation_keeps_every_live_code_and_token_good() {
+    let sdk = localstack::sdk_config().await;
+    let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
+    let secret_id = format!("code-secret-{}", TestStack::start().await.id("rotation"));
+    localstack::put_code_secret(&secrets, &secret_id, K1).await.unwrap();
+
+    // Carol, on an instance started before the rotation: a verified token and a code in her mailbox.
+    let stack = TestStack::reading_secret(&secret_id, &SETTINGS).await;
+    assert_eq!(stack.app.secrets.current().signing.expose(), K1.as_bytes());
+    stack
+        .seed(json!({"accounts": [{"id": "carol-{id}", "email": "carol-{id}@example.com", "role": "individual"}]}))
+        .await;
+    let carol = stack.user("carol");
+    let delete_token = carol.token_for("delete_account").await;
+    carol.send_code("handover_account").await.expect(202, "");
+    let code = carol.code_from_mail().await;
+
+    // The secret rotates; a new instance reads it, and once the new key has settled it signs with it.
+    localstack::put_code_secret(&secrets, &secret_id, K2).await.unwrap();
+    let fresh = stack.app_reading_secret(&secret_id, &SETTINGS).await;
+    assert_eq!(fresh.secrets.current().signing.expose(), K1.as_bytes(), "a new key only checks at first");
+    fresh.clock.advance(shared::secrets::SETTLE_SECONDS + 1);
+    fresh.secrets.refresh_if_stale(fresh.clock.now()).await;
+    let keys = fresh.secrets.current();
+    assert_eq!(keys.signing.expose(), K2.as_bytes());
+    assert_eq!(keys.checking.len(), 2);
+
+    // On the new instance: the code and the token from before the rotation are good.
+    let verified = stack
+        .invoke_on(&fresh, Function::VerifyCode, &carol.id, json!({"purpose": "handover_account", "code": code}))
+        .await;
+    verified.expect(200, "");
+    let deleted =
+        stack.invoke_on(&fresh, Function::DeleteAccount, &carol.id, json!({"verification_token": delete_token})).await;
+    deleted.expect(200, "");
+    assert!(stack.profile(&carol.id).await.is_none(), "deleted with a token issued under the previous key");
+}
+
+#[test]
+fn the_function_configuration_names_the_secret_never_its_value() {
+    let template = std::fs::read_to_string(localstack::template_path()).unwrap();
+    assert!(!template.contains("CODE_SECRET:"), "no CODE_SECRET in any function's environment");
+    assert!(!template.contains("resolve:secretsmanager"), "no value resolved into the configuration");
+    assert!(template.contains("CODE_SECRET_ID"));
+}
