@@ -116,13 +116,26 @@ impl App {
             return Ok(answer("deletion_scheduled", None, Some(now + grace)));
         }
         let mut deleted_at = None;
-        match self.run_deletion(&job, &owner, Budget::items(self.config.inline_work_items), &mut deleted_at).await? {
-            Progress::Finished => Ok(answer("deleted", deleted_at.or(Some(now)), None)),
-            Progress::Paused => {
-                self.store.release_job(&job, &owner, self.clock.now()).await?;
+        let purged = match self
+            .run_deletion(&job, &owner, Budget::items(self.config.inline_work_items), &mut deleted_at)
+            .await
+        {
+            Ok(Progress::Paused) => {
+                self.store.release_job(&job, &owner, self.clock.now()).await.map(|()| Progress::Paused)
+            }
+            Ok(progress) => Ok(progress),
+            Err(DeletionError::Store(error)) => Err(error),
+            Err(other) => return Err(other),
+        };
+        match purged {
+            Ok(Progress::Finished) => Ok(answer("deleted", deleted_at.or(Some(now)), None)),
+            Ok(_) => Ok(answer("deleting", None, None)),
+            // Accepted already: the account is gone for every caller, and once the lease lapses cleanup carries the purge on.
+            Err(StoreError::Busy(error)) => {
+                tracing::warn!(account = %caller.account, %error, "deletion paused: DynamoDB is busy; cleanup carries it on");
                 Ok(answer("deleting", None, None))
             }
-            Progress::LeaseLost => Ok(answer("deleting", None, None)),
+            Err(error) => Err(error.into()),
         }
     }
 

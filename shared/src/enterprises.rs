@@ -149,8 +149,18 @@ impl App {
         }
         tracing::info!(account = %caller.account, enterprise = %enterprise_id, "dismissal accepted");
         self.failpoints.check("dismissal.accepted")?;
-        let progress = self.run_dismissal(&job, &owner, Budget::items(self.config.inline_work_items)).await?;
-        self.dismissal_answer(&job, &owner, progress).await
+        let answer = match self.run_dismissal(&job, &owner, Budget::items(self.config.inline_work_items)).await {
+            Ok(progress) => self.dismissal_answer(&job, &owner, progress).await,
+            Err(error) => Err(error),
+        };
+        match answer {
+            // Accepted already: once the lease lapses, cleanup carries the dismissal on.
+            Err(DismissalError::Store(StoreError::Busy(error))) => {
+                tracing::warn!(enterprise = %enterprise_id, %error, "dismissal paused: DynamoDB is busy; cleanup carries it on");
+                Ok(Dismissal { enterprise_id, status: "dismissing", members_released: job.done, dismissed_at: None })
+            }
+            answer => answer,
+        }
     }
 
     async fn dismissal_answer(&self, job: &Job, owner: &str, progress: Progress) -> Result<Dismissal, DismissalError> {

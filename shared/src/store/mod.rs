@@ -16,6 +16,7 @@ pub use enterprises::{MemberRef, ReleasePlan};
 pub use jobs::{Job, JobKind};
 pub use sweep::DueEntry;
 
+use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
@@ -29,8 +30,8 @@ pub enum StoreError {
     Unavailable(String),
     #[error("stored item {0} is malformed")]
     Malformed(String),
-    /// A concurrent change or throttling outlasted the retries; nothing was written.
-    #[error("DynamoDB is busy with a concurrent change: {0}")]
+    /// A concurrent change, throttling or an outage outlasted the retries.
+    #[error("DynamoDB is busy or unreachable: {0}")]
     Busy(String),
 }
 
@@ -51,12 +52,17 @@ fn is_busy(code: &str) -> bool {
 }
 
 impl StoreError {
-    fn sdk<E, R>(err: SdkError<E, R>) -> Self
+    /// A failure the SDK's retries did not outlast is `Busy` when trying again later can succeed
+    /// (no connection, no answer in time, a 5xx, throttling); anything else is a bug of ours.
+    fn sdk<E>(err: SdkError<E, HttpResponse>) -> Self
     where
         E: std::error::Error + aws_sdk_dynamodb::error::ProvideErrorMetadata + 'static,
-        R: std::fmt::Debug,
     {
-        let busy = err.as_service_error().and_then(|e| e.code()).is_some_and(is_busy);
+        let busy = match &err {
+            SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => true,
+            SdkError::ServiceError(e) => e.raw().status().is_server_error() || e.err().code().is_some_and(is_busy),
+            _ => false,
+        };
         let text = DisplayErrorContext(err).to_string();
         if busy {
             Self::Busy(text)
