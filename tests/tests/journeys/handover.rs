@@ -317,7 +317,7 @@ async fn an_email_or_phone_held_by_a_live_account_is_refused_and_nothing_changes
         assert!(refused.str("detail").contains("email") || refused.str("detail").contains("phone"));
     }
     assert_eq!(stack.snapshot().await, before, "the token is not spent, nothing is pending");
-    assert!(gina.mails().await.len() == 0 && frank.mails().await.is_empty());
+    assert!(gina.mails().await.is_empty() && frank.mails().await.is_empty());
 
     // Taken between the start and the confirmation: refused then, and still nothing changes.
     erin.hand_over(json!({"verification_token": token, "new_email": frank.email, "new_phone": FRANK_PHONE}))

@@ -114,7 +114,7 @@ impl Gen {
     }
     fn body(&mut self) -> String {
         let mut body = self.value(0);
-        if self.next() % 5 == 0 && !body.is_empty() {
+        if self.next().is_multiple_of(5) && !body.is_empty() {
             let cut = (self.next() % body.len() as u64) as usize;
             body = body.chars().take(cut).collect(); // truncated JSON
         }
