@@ -534,7 +534,7 @@ async fn round_trips(sdk: &aws_config::SdkConfig, table: &str) -> Result<Vec<Tri
         let body = (!body.is_null()).then_some(body);
         Ok(from_str(&scenarios::http_event(f, sub, body.as_ref()).to_string())?)
     };
-    /// One operation: what it sent, what it answered against what the contract says, and its floor.
+    /// One operation: what it sent, what it answered against what docs/api.md says, and its floor.
     async fn measure<F: Future<Output = Response<Body>>>(
         bed: &Bed,
         trips: &mut Vec<Trip>,

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
 
-/// The functions of contract section 1, in the order the table lists them.
+/// The functions of docs/api.md#functions, in the order the table lists them.
 pub const FUNCTIONS: [&str; 7] = [
     "send-code",
     "verify-code",

@@ -10,7 +10,7 @@ read back with `scripts/dev mail`.
     demo.py            every journey
     demo.py a c        only journeys a and c
 
-Exits 1 when any answer differs from what the contract says it should be.
+Exits 1 when any answer differs from what docs/api.md says it should be.
 
 To add a journey: write a function taking the Demo object (see the journeys
 below: d.step, d.call, d.token, d.wait_mail, d.check, d.seed) and add it to
@@ -364,7 +364,7 @@ def journey_reregister(d):
     d.check("dave" in out, "the refusal names it")
 
 
-# Handover (issue 5): gina, default administrator of Globex, hands the account of
+# Handover (docs/handover.md): gina, default administrator of Globex, hands the account of
 # erin (a member who resigned) over to frank, the designated person.
 HANDOVER_REQUEST = {"account_id": "erin", "new_email": "frank@example.com",
                     "new_phone": "+8613800000009", "new_name": "Frank"}

@@ -1,5 +1,5 @@
 //! What still blocks an account's deletion: all of it at once, each with the
-//! action that clears it (seed 002: "display tasks for you to complete").
+//! action that clears it (docs/seeds.md#prerequisites: "display tasks for you to complete").
 
 use crate::accounts::{Account, AccountError, AccountStatus};
 use crate::caller::Caller;
@@ -22,7 +22,7 @@ pub struct Prerequisites {
     pub blockers: Vec<Blocker>,
 }
 
-/// The blocker a default administrator gets on the mobile app (seed 000).
+/// The blocker a default administrator gets on the mobile app (docs/seeds.md#deletion).
 pub fn desktop_client_required() -> Blocker {
     Blocker {
         kind: "desktop_client_required".into(),
@@ -31,7 +31,7 @@ pub fn desktop_client_required() -> Blocker {
     }
 }
 
-/// The rules of seeds 000 and 002, on what one read of the account returned.
+/// The rules of docs/seeds.md#deletion and #prerequisites, on what one read of the account returned.
 pub fn blockers(
     account: &Account,
     holds: &[Hold],

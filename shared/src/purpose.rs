@@ -16,7 +16,7 @@ pub enum Purpose {
 pub struct UnsupportedPurpose;
 
 impl Purpose {
-    /// The purposes a client may ask a code for (contract §3).
+    /// The purposes a client may ask a code for (docs/api.md#purposes).
     pub fn from_client(s: &str) -> Result<Self, UnsupportedPurpose> {
         match s {
             "delete_account" => Ok(Self::DeleteAccount),

@@ -16,7 +16,7 @@ pub type Item = HashMap<String, AttributeValue>;
 pub const SENDER: &str = "no-reply@example.com";
 pub const SECRET: &str = "test-only-secret-0123456789abcdef0123456789";
 
-/// The HTTP functions of contract §1.
+/// The HTTP functions of docs/api.md#functions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Function {
     SendCode,

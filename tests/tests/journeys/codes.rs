@@ -1,4 +1,4 @@
-//! Verification codes and tokens: seed 000's "Send Code, enter the verification
+//! Verification codes and tokens: docs/seeds.md#verification-codes, "Send Code, enter the verification
 //! code, click OK", against the real DynamoDB and SES APIs of the local stack.
 
 use journeys::harness::{code_in, number, Function, TestStack};
@@ -213,7 +213,7 @@ async fn who_cannot_get_a_code() {
     let stack = TestStack::start().await;
     with_alice(&stack).await;
     let before = stack.snapshot().await;
-    // Carol has no bound email (seed 000: complete the information first).
+    // Carol has no bound email (docs/seeds.md#deletion: complete the information first).
     stack.user("carol").send_code("delete_account").await.expect(409, "email_not_bound");
     stack.user("carol").verify("delete_account", "123456").await.expect(422, "code_expired");
     stack.user("nobody").send_code("delete_account").await.expect(404, "account_not_found");
