@@ -1,6 +1,8 @@
 //! The dev tool behind `scripts/dev`: `provision` (table from the template,
-//! verified sender), `seed FILE`, `mail`. Reads the same environment as the functions.
+//! verified sender), `seed FILE`, `mail`, and `event` (the events the scripts
+//! send the functions). Reads the same environment as the functions.
 
+use journeys::event;
 use journeys::fixtures::Fixtures;
 use journeys::localstack;
 use std::process::ExitCode;
@@ -12,7 +14,9 @@ async fn main() -> ExitCode {
         ["provision"] => provision().await,
         ["seed", file] => seed(file).await,
         ["mail"] => mail().await,
-        _ => Err("usage: devtool provision | seed FILE | mail".into()),
+        ["event", "schedule"] => print_json(&event::scheduled()),
+        ["event", method, path, options @ ..] => http_event(method, path, options),
+        _ => Err(USAGE.into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -21,6 +25,28 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+const USAGE: &str = "usage: devtool provision | seed FILE | mail | event schedule
+       | event METHOD PATH [--sub ACCOUNT] [--client CLIENT_ID] [--body JSON]";
+
+/// Prints an API Gateway HTTP API event; without `--sub` and `--client` it has no authorizer.
+fn http_event(method: &str, path: &str, options: &[&str]) -> Result<(), localstack::Error> {
+    let (mut sub, mut client, mut body) = (None, None, None);
+    for pair in options.chunks(2) {
+        match pair {
+            ["--sub", value] => sub = Some(*value),
+            ["--client", value] => client = Some(*value),
+            ["--body", value] => body = Some(*value),
+            _ => return Err(USAGE.into()),
+        }
+    }
+    print_json(&event::http(method, path, sub, client, body))
+}
+
+fn print_json(value: &serde_json::Value) -> Result<(), localstack::Error> {
+    println!("{value}");
+    Ok(())
 }
 
 fn required(name: &str) -> Result<String, localstack::Error> {

@@ -155,12 +155,8 @@ async fn when_mail_fails_nothing_is_consumed() {
 
     // A sender SES has not verified: moto refuses the mail, as SES would.
     let broken = stack.app_with(|c| c.sender_email = "unverified@elsewhere.example".into()).await;
-    let request = journeys::harness::event(
-        Function::SendCode,
-        Some(&alice.id),
-        "web-console",
-        Some(r#"{"purpose":"delete_account"}"#),
-    );
+    let request =
+        Function::SendCode.event(Some(&alice.id), Some("web-console"), Some(r#"{"purpose":"delete_account"}"#));
     let response =
         send_code::handle(&broken, shared::lambda_http::request::from_str(&request.to_string()).unwrap()).await;
     assert_eq!(response.status().as_u16(), 503);

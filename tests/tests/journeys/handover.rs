@@ -710,12 +710,7 @@ async fn when_the_code_cannot_be_mailed_nothing_is_consumed() {
     // A sender SES has not verified: moto refuses the mail, as SES would.
     let broken = stack.app_with(|c| c.sender_email = "unverified@elsewhere.example".into()).await;
     let body = json!({"verification_token": token, "new_email": stack.email("zoe")}).to_string();
-    let event = journeys::harness::event(
-        journeys::harness::Function::HandoverAccount,
-        Some(&erin.id),
-        "web-console",
-        Some(&body),
-    );
+    let event = journeys::harness::Function::HandoverAccount.event(Some(&erin.id), Some("web-console"), Some(&body));
     let response =
         handover_account::handle(&broken, shared::lambda_http::request::from_str(&event.to_string()).unwrap()).await;
     assert_eq!(response.status().as_u16(), 503);
