@@ -199,7 +199,7 @@ impl Intercept for Ses {
     }
 }
 
-/// The bench's settings for a function: the contract's defaults, except a
+/// The bench's settings for a function: the defaults of docs/api.md#configuration, except a
 /// resend cooldown of 0 and a daily limit no run reaches, so one account can
 /// take a thousand codes in a row.
 pub fn settings(table: &str) -> Vec<(String, String)> {

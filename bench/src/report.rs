@@ -1,5 +1,5 @@
 //! The report: one JSON document and one markdown table, with each figure
-//! set against the target issue 6 gives it.
+//! set against its target (docs/benchmark.md#each-figure-against-its-target).
 
 use crate::probe::Seen;
 use crate::stats::Stats;
@@ -9,7 +9,7 @@ use std::path::Path;
 use std::time::Duration;
 
 pub const MIB: u64 = 1024 * 1024;
-/// Issue 6's targets.
+/// The targets of docs/benchmark.md#each-figure-against-its-target.
 pub const BINARY_TARGET_BYTES: u64 = 8 * MIB;
 pub const RSS_TARGET_KB: u64 = 32 * 1024;
 /// "On the order of a hello world's": read here as at most this many times its median.
@@ -82,7 +82,7 @@ pub struct Trip {
     pub function: String,
     pub operation: String,
     pub status: u16,
-    /// What the contract answers to this operation.
+    /// What docs/api.md answers to this operation.
     pub expected_status: u16,
     pub dynamodb: u64,
     pub ses: u64,
@@ -297,7 +297,7 @@ impl Report {
         }
     }
 
-    /// Every function that ran answered its main path as the contract says.
+    /// Every function that ran answered its main path as docs/api.md says.
     pub fn main_paths_ok(&self) -> bool {
         let functions = self.functions.iter().chain([&self.hello]).chain(self.cold_what_if.as_ref());
         let mut ok = true;
@@ -316,7 +316,7 @@ impl Report {
         }
         for t in self.round_trips.iter().filter(|t| t.status != t.expected_status) {
             eprintln!(
-                "bench: {} {}: answered {} where the contract says {}",
+                "bench: {} {}: answered {} where docs/api.md says {}",
                 t.function, t.operation, t.status, t.expected_status
             );
             ok = false;

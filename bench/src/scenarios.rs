@@ -4,6 +4,7 @@
 //! beforehand by the bench's own [`App`] on the function's table, untimed.
 
 use crate::probe::{self, Recorder};
+use journeys::event::{self, Function};
 use serde_json::{json, Value};
 use shared::accounts::{AccountId, EmailAddress, NewAccount, PhoneNumber, Role, Username};
 use shared::purpose::Purpose;
@@ -12,7 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
 
-/// The functions of contract section 1, in the order the table lists them.
+/// The functions of docs/api.md#functions, in the order the table lists them.
 pub const FUNCTIONS: [&str; 7] = [
     "send-code",
     "verify-code",
@@ -37,52 +38,13 @@ pub fn main_path(function: &str) -> &'static str {
     }
 }
 
-/// The route of an HTTP function; `None` for the scheduled one.
-pub fn route(function: &str) -> Option<(&'static str, &'static str)> {
-    match function {
-        "send-code" => Some(("POST", "/v1/verification-codes")),
-        "verify-code" => Some(("POST", "/v1/verification-codes/verify")),
-        "check-prerequisites" => Some(("GET", "/v1/account/deletion-prerequisites")),
-        "dismiss-enterprise" => Some(("POST", "/v1/enterprise/dismissal")),
-        "delete-account" => Some(("POST", "/v1/account/deletion")),
-        "handover-account" => Some(("POST", "/v1/account/handover")),
-        _ => None,
-    }
-}
-
-/// An API Gateway HTTP API (payload 2.0) event as the JWT authorizer passes it on.
+/// An API Gateway HTTP API event for `function`'s first route, from `sub` on
+/// the web console; the hello world, which answers any route, gets `POST /`.
 pub fn http_event(function: &str, sub: &str, body: Option<&Value>) -> Value {
-    let (method, path) = route(function).unwrap_or(("POST", "/"));
-    http_event_at(method, path, sub, body)
-}
-
-/// The same, for any method and path.
-pub fn http_event_at(method: &str, path: &str, sub: &str, body: Option<&Value>) -> Value {
-    json!({
-        "version": "2.0",
-        "routeKey": format!("{method} {path}"),
-        "rawPath": path,
-        "rawQueryString": "",
-        "headers": {"content-type": "application/json", "user-agent": "bench", "host": "localhost"},
-        "requestContext": {
-            "accountId": "123456789012", "apiId": "local", "domainName": "localhost", "domainPrefix": "localhost",
-            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "bench"},
-            "requestId": "bench", "routeKey": format!("{method} {path}"), "stage": "$default",
-            "time": "23/Nov/2026:01:00:00 +0000", "timeEpoch": 0,
-            "authorizer": {"jwt": {"claims": {"sub": sub, "client_id": "web-console", "iss": "https://issuer.example.com", "token_use": "access"}, "scopes": null}}
-        },
-        "body": body.map(|b| b.to_string()),
-        "isBase64Encoded": false
-    })
-}
-
-/// The event an EventBridge schedule rule sends.
-pub fn scheduled_event() -> Value {
-    json!({
-        "version": "0", "id": "bench", "detail-type": "Scheduled Event", "source": "aws.events",
-        "account": "123456789012", "time": "2026-11-23T01:00:00Z", "region": "us-east-1",
-        "resources": ["arn:aws:events:us-east-1:123456789012:rule/cleanup"], "detail": {}
-    })
+    let (method, path) = Function::named(function).map_or(("POST", "/"), Function::route);
+    let body = body.map(Value::to_string);
+    let iat = shared::clock::Clock::default().now().to_string();
+    event::http(method, path, Some(sub), Some("web-console"), Some(&iat), body.as_deref())
 }
 
 /// One event of a function's main path and what its answer must be.
@@ -261,7 +223,7 @@ impl Bed {
             }
             "cleanup" => {
                 self.expired_token().await?;
-                Prepared { event: scheduled_event(), status: None }
+                Prepared { event: event::scheduled(), status: None }
             }
             other => return Err(format!("no main path for {other}").into()),
         })

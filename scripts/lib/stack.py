@@ -2,8 +2,8 @@
 """Helpers for scripts/dev and scripts/demo (python3 standard library only).
 
 As a module: the events the functions take (API Gateway HTTP API payload 2.0,
-EventBridge schedule) and a client for the Lambda Invoke API of
-`cargo lambda watch`.
+EventBridge schedule), as the dev tool prints them from the one builder in
+tests/src/event.rs, and a client for the Lambda Invoke API of `cargo lambda watch`.
 
 As a command:
   stack.py probe URL                  exit 0 if URL answers HTTP at all
@@ -14,81 +14,53 @@ As a command:
 """
 
 import argparse
-import datetime
 import json
 import os
 import re
 import socket
+import subprocess
 import sys
 import threading
 import time
 import urllib.error
 import urllib.request
-import uuid
 
 # --- events -------------------------------------------------------------------
 
 
-def http_event(method, path, sub=None, body=None, client_id="web-console", query="", headers=None):
-    """An API Gateway HTTP API (payload format 2.0) event, as a JWT authorizer
-    would hand it on: the caller is the `sub` claim; no `sub`, no authorizer."""
-    now = datetime.datetime.now(datetime.timezone.utc)
-    route = f"{method} {path}"
-    hdrs = {"host": "localhost", "user-agent": "scripts/dev", "accept": "application/json"}
-    if body is not None:
-        hdrs["content-type"] = "application/json"
-    hdrs.update(headers or {})
-    ctx = {
-        "accountId": "123456789012",
-        "apiId": "local",
-        "domainName": "localhost",
-        "domainPrefix": "localhost",
-        "http": {
-            "method": method,
-            "path": path,
-            "protocol": "HTTP/1.1",
-            "sourceIp": "127.0.0.1",
-            "userAgent": hdrs["user-agent"],
-        },
-        "requestId": str(uuid.uuid4()),
-        "routeKey": route,
-        "stage": "$default",
-        "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
-        "timeEpoch": int(now.timestamp() * 1000),
-    }
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def devtool_bin():
+    """The dev tool `scripts/dev up` builds (as scripts/lib/common.sh finds it)."""
+    target = os.environ.get("CARGO_TARGET_DIR") or "target"
+    return os.path.join(ROOT, target, "debug", "devtool")
+
+
+def event(*args):
+    """An event from the project's one builder (tests/src/event.rs), printed by
+    `devtool event ARGS`; docs/api.md#events describes them."""
+    tool = devtool_bin()
+    if not os.path.exists(tool):
+        raise RuntimeError(f"{tool} is missing: scripts/dev up builds it")
+    out = subprocess.run([tool, "event", *args], check=True, capture_output=True, text=True)
+    return json.loads(out.stdout)
+
+
+def http_event(method, path, sub=None, body=None, client_id="web-console"):
+    """An API Gateway HTTP API (payload 2.0) event, as a JWT authorizer would
+    hand it on: the caller is the `sub` claim; no `sub`, no authorizer."""
+    args = [method, path]
     if sub is not None:
-        claims = {"sub": sub}
-        if client_id is not None:
-            claims["client_id"] = client_id
-        ctx["authorizer"] = {"jwt": {"claims": claims, "scopes": None}}
-    event = {
-        "version": "2.0",
-        "routeKey": route,
-        "rawPath": path,
-        "rawQueryString": query,
-        "headers": hdrs,
-        "requestContext": ctx,
-        "isBase64Encoded": False,
-    }
+        args += ["--sub", sub] + (["--client", client_id] if client_id is not None else [])
     if body is not None:
-        event["body"] = body if isinstance(body, str) else json.dumps(body)
-    return event
+        args += ["--body", body if isinstance(body, str) else json.dumps(body)]
+    return event(*args)
 
 
 def scheduled_event():
     """The event an EventBridge schedule rule sends."""
-    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return {
-        "version": "0",
-        "id": str(uuid.uuid4()),
-        "detail-type": "Scheduled Event",
-        "source": "aws.events",
-        "account": "123456789012",
-        "time": now,
-        "region": "us-east-1",
-        "resources": ["arn:aws:events:us-east-1:123456789012:rule/local-cleanup"],
-        "detail": {},
-    }
+    return event("schedule")
 
 
 # What `up` sends each function to make cargo lambda watch compile and start it.

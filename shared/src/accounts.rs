@@ -123,7 +123,7 @@ impl Username {
     }
 }
 
-/// Something only one live account may hold at a time (seed 002: free again after deletion).
+/// Something only one live account may hold at a time (docs/seeds.md#identifiers-after-deletion: free again after deletion).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Identifier {
     Username(Username),
@@ -321,7 +321,7 @@ impl crate::App {
         self.store.register_account(account, self.clock.now()).await
     }
 
-    /// The caller's account, or the contract error for an unknown or deleted one.
+    /// The caller's account, or the API's error for an unknown or deleted one (docs/api.md#errors).
     pub async fn live_account(&self, id: &AccountId) -> Result<Account, AccountError> {
         match self.store.get_account(id).await? {
             Some(a) if a.status == AccountStatus::Active => Ok(a),

@@ -1,5 +1,5 @@
 //! Verification codes: six digits mailed to the bound address, traded once for
-//! a verification token (seeds 000 and 002: "Send Code, enter the verification code").
+//! a verification token (docs/seeds.md#verification-codes: "Send Code, enter the verification code").
 
 use crate::accounts::{AccountError, AccountId, AccountStatus, EmailAddress};
 use crate::caller::{Caller, Session};
@@ -66,7 +66,7 @@ impl std::fmt::Debug for VerificationCode {
     }
 }
 
-/// The answer to send-code (contract §3).
+/// The answer to send-code (docs/api.md#send-code).
 #[derive(Debug, Serialize)]
 pub struct SentCode {
     pub destination: String,

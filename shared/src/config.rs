@@ -1,4 +1,4 @@
-//! Configuration from the environment (contract §5), validated once at start-up.
+//! Configuration from the environment (docs/api.md#configuration), validated once at start-up.
 
 use std::collections::HashSet;
 
@@ -57,7 +57,7 @@ pub struct Config {
     pub mobile_client_ids: HashSet<String>,
     pub identifier_quarantine_seconds: i64,
     /// Items a request works through itself before it hands the rest of a
-    /// deletion or dismissal to `cleanup` and answers 202 (not in the contract).
+    /// deletion or dismissal to `cleanup` and answers 202.
     pub inline_work_items: usize,
 }
 

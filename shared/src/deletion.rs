@@ -1,4 +1,4 @@
-//! Account deletion (seeds 000 and 002): irreversible, all-or-nothing from the
+//! Account deletion (docs/seeds.md#deletion): irreversible, all-or-nothing from the
 //! outside. Accepting it is one transaction that spends the token, checks the
 //! account can go and locks it, so from then on every function answers
 //! `account_deleted`. The purge then runs page by page with recorded progress;
@@ -25,7 +25,7 @@ use serde::Serialize;
 /// Items deleted per page: four BatchWriteItem requests.
 const ITEMS_PER_PAGE: usize = 100;
 
-/// The answer to delete-account (contract §3).
+/// The answer to delete-account (docs/api.md#delete-account).
 #[derive(Debug, Serialize)]
 pub struct DeletionReceipt {
     pub status: &'static str,

@@ -1,4 +1,4 @@
-//! Enterprises and their dismissal (seed 000: the default administrator
+//! Enterprises and their dismissal (docs/seeds.md#deletion: the default administrator
 //! dismisses the enterprise before deleting their account). Dismissal turns
 //! every other member into an individual account and mails each of them; it
 //! works page by page with recorded progress, so any size finishes, and a
@@ -56,7 +56,7 @@ pub struct Enterprise {
     pub members_released: u64,
 }
 
-/// The answer to dismiss-enterprise (contract §3).
+/// The answer to dismiss-enterprise (docs/api.md#dismiss-enterprise).
 #[derive(Debug, Serialize)]
 pub struct Dismissal {
     pub enterprise_id: String,

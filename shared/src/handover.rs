@@ -1,4 +1,4 @@
-//! Account handover (seed 001): a transferred or resigned employee's account
+//! Account handover (docs/seeds.md#handover): a transferred or resigned employee's account
 //! is given to a designated person in one verified, all-or-nothing operation.
 //!
 //! Starting (`start_handover`) spends a `handover_account` token of the caller
@@ -50,7 +50,7 @@ const PAGE: usize = 90;
 const MAX_RACES: usize = 4;
 const NAME_MAX_CHARS: usize = 128;
 
-/// What happens to the account's IAM users (seed 001 step 7).
+/// What happens to the account's IAM users (docs/seeds.md#handover, step 7).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum IamUsers {
@@ -189,7 +189,7 @@ pub fn authority_over(caller: &Account, target: &Account) -> Option<Authority> {
     })
 }
 
-/// Whose contact a profile keeps apart from the account's email and phone (seed 001 step 3).
+/// Whose contact a profile keeps apart from the account's email and phone (docs/seeds.md#handover, step 3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ContactRole {
     Login,
@@ -327,7 +327,7 @@ pub struct Rebinding {
     pub contacts: Vec<(ContactSlot, Option<String>)>,
 }
 
-/// One step of seed 001, with what was done and how many things it touched.
+/// One step of docs/seeds.md#handover, with what was done and how many things it touched.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct ChecklistItem {
     pub step: u8,

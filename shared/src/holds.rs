@@ -1,5 +1,5 @@
 //! Holds: what another service registered on an account that blocks its
-//! deletion (seed 002: cloud products, balance funds, account groups,
+//! deletion (docs/seeds.md#prerequisites: cloud products, balance funds, account groups,
 //! agencies, partnerships, unfulfilled contracts or arrears).
 //!
 //! Other services register and release holds through `App::register_hold`
@@ -9,7 +9,7 @@ use crate::accounts::{AccountError, AccountId};
 use crate::store::{StoreError, TxOutcome};
 use crate::App;
 
-/// The kinds the contract names; any other well-formed kind is reported as itself.
+/// The kinds docs/api.md#check-prerequisites names; any other well-formed kind is reported as itself.
 pub const KNOWN_KINDS: [&str; 7] = [
     "active_resources",
     "account_balance",

@@ -17,7 +17,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
-/// Largest body a function reads (contract §2).
+/// Largest body a function reads (docs/api.md#requests-and-responses).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// An error as the client sees it.

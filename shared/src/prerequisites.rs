@@ -1,5 +1,5 @@
 //! What still blocks an account's deletion: all of it at once, each with the
-//! action that clears it (seed 002: "display tasks for you to complete").
+//! action that clears it (docs/seeds.md#prerequisites: "display tasks for you to complete").
 
 use crate::accounts::{Account, AccountError, AccountStatus};
 use crate::caller::Caller;
@@ -22,7 +22,7 @@ pub struct Prerequisites {
     pub blockers: Vec<Blocker>,
 }
 
-/// The blocker a default administrator gets on the mobile app (seed 000).
+/// The blocker a default administrator gets on the mobile app (docs/seeds.md#deletion).
 pub fn desktop_client_required() -> Blocker {
     Blocker {
         kind: "desktop_client_required".into(),
@@ -31,7 +31,7 @@ pub fn desktop_client_required() -> Blocker {
     }
 }
 
-/// An administrator is handing the account over (seed 001): it is not the holder's to delete meanwhile.
+/// An administrator is handing the account over (docs/seeds.md#handover): it is not the holder's to delete meanwhile.
 pub fn handover_pending() -> Blocker {
     Blocker {
         kind: HANDOVER_PENDING.into(),
@@ -43,7 +43,7 @@ pub fn handover_pending() -> Blocker {
 
 pub const HANDOVER_PENDING: &str = "handover_pending";
 
-/// The rules of seeds 000 and 002, on what one read of the account returned.
+/// The rules of docs/seeds.md#deletion and #prerequisites, on what one read of the account returned.
 pub fn blockers(
     account: &Account,
     holds: &[Hold],

@@ -19,7 +19,7 @@ impl Purpose {
     pub const ALL: [Purpose; 4] =
         [Self::DeleteAccount, Self::DismissEnterprise, Self::HandoverAccount, Self::ConfirmHandover];
 
-    /// The purposes a client may ask a code for (contract §3).
+    /// The purposes a client may ask a code for (docs/api.md#purposes).
     pub fn from_client(s: &str) -> Result<Self, UnsupportedPurpose> {
         match s {
             "delete_account" => Ok(Self::DeleteAccount),

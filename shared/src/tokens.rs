@@ -39,7 +39,7 @@ impl std::fmt::Debug for TokenString {
     }
 }
 
-/// The answer to verify-code (contract §3).
+/// The answer to verify-code (docs/api.md#verify-code).
 #[derive(Serialize)]
 pub struct VerificationToken {
     pub verification_token: String,

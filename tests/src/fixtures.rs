@@ -1,4 +1,4 @@
-//! Fixtures (`scripts/dev seed FILE`, contract §6; the format is in
+//! Fixtures (`scripts/dev seed FILE`; the format is in
 //! `docs/fixtures.md`), loaded the way sign-up and other services would:
 //! accounts through registration (identifier claims included), holds through
 //! the hold registration every service uses, contacts and credentials (MFA

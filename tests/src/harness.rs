@@ -2,6 +2,7 @@
 //! real SDK clients, and the functions' own handlers called in-process with
 //! API Gateway HTTP API events, as Lambda would call them.
 
+pub use crate::event::Function;
 use crate::fixtures::Fixtures;
 use crate::localstack::{self, Mail, Stream};
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -15,72 +16,6 @@ pub type Item = HashMap<String, AttributeValue>;
 
 pub const SENDER: &str = "no-reply@example.com";
 pub const SECRET: &str = "test-only-secret-0123456789abcdef0123456789";
-
-/// The HTTP functions of contract §1.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Function {
-    SendCode,
-    VerifyCode,
-    CheckPrerequisites,
-    DismissEnterprise,
-    DeleteAccount,
-    HandoverAccount,
-    /// The handover function's second route.
-    ConfirmHandover,
-}
-
-impl Function {
-    pub const ALL: [Function; 7] = [
-        Self::SendCode,
-        Self::VerifyCode,
-        Self::CheckPrerequisites,
-        Self::DismissEnterprise,
-        Self::DeleteAccount,
-        Self::HandoverAccount,
-        Self::ConfirmHandover,
-    ];
-
-    pub fn route(self) -> (&'static str, &'static str) {
-        match self {
-            Self::SendCode => ("POST", "/v1/verification-codes"),
-            Self::VerifyCode => ("POST", "/v1/verification-codes/verify"),
-            Self::CheckPrerequisites => ("GET", "/v1/account/deletion-prerequisites"),
-            Self::DismissEnterprise => ("POST", "/v1/enterprise/dismissal"),
-            Self::DeleteAccount => ("POST", "/v1/account/deletion"),
-            Self::HandoverAccount => ("POST", "/v1/account/handover"),
-            Self::ConfirmHandover => ("POST", "/v1/account/handover/confirm"),
-        }
-    }
-}
-
-/// An API Gateway HTTP API (payload 2.0) event, as the JWT authorizer passes it;
-/// `iat` (when the JWT was issued) as a string, as API Gateway hands every claim over.
-pub fn event(function: Function, sub: Option<&str>, client_id: &str, iat: Option<&str>, body: Option<&str>) -> Value {
-    let (method, path) = function.route();
-    let mut claims = json!({"client_id": client_id, "iss": "https://issuer.example.com", "token_use": "access"});
-    if let Some(sub) = sub {
-        claims["sub"] = json!(sub);
-    }
-    if let Some(iat) = iat {
-        claims["iat"] = json!(iat);
-    }
-    json!({
-        "version": "2.0",
-        "routeKey": format!("{method} {path}"),
-        "rawPath": path,
-        "rawQueryString": "",
-        "headers": {"content-type": "application/json", "user-agent": "journeys"},
-        "requestContext": {
-            "accountId": "123456789012", "apiId": "local", "domainName": "localhost", "domainPrefix": "localhost",
-            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "journeys"},
-            "requestId": "journeys", "routeKey": format!("{method} {path}"), "stage": "$default",
-            "time": "23/Nov/2026:01:00:00 +0000", "timeEpoch": 0,
-            "authorizer": {"jwt": {"claims": claims, "scopes": null}}
-        },
-        "body": body,
-        "isBase64Encoded": false
-    })
-}
 
 /// A function's answer, as the client sees it.
 #[derive(Debug, Clone)]
@@ -208,7 +143,7 @@ impl TestStack {
     pub async fn invoke_on(&self, app: &App, function: Function, sub: &str, body: Value) -> Reply {
         let now = app.clock.now().to_string();
         let body = (!body.is_null()).then(|| body.to_string());
-        call(app, function, event(function, Some(sub), "web-console", Some(&now), body.as_deref())).await
+        call(app, function, function.event(Some(sub), Some("web-console"), Some(&now), body.as_deref())).await
     }
 
     /// A name unique to this test run, so tests sharing moto's mailbox never see each other's mail.
@@ -241,7 +176,7 @@ impl TestStack {
         iat: Option<&str>,
         body: Option<&str>,
     ) -> Reply {
-        call(&self.app, function, event(function, sub, client_id, iat, body)).await
+        call(&self.app, function, function.event(sub, Some(client_id), iat, body)).await
     }
 
     /// A user of this stack, by the base of their id (see [`TestStack::id`]).

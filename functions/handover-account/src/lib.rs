@@ -1,5 +1,5 @@
 //! `POST /v1/account/handover` and `POST /v1/account/handover/confirm`: hands
-//! an account over to a designated person (seed 001), confirmed by a code sent
+//! an account over to a designated person (docs/seeds.md#handover), confirmed by a code sent
 //! to the designated person's email.
 
 // A panic kills the function process: nothing outside tests unwraps.

@@ -1,4 +1,4 @@
-//! Handover (seed 001): the pending handover on the target's profile
+//! Handover (docs/seeds.md#handover): the pending handover on the target's profile
 //! (`handover_pending`, a map), the marker of a handover too large for one
 //! transaction (`handover_in_progress`), the contacts a profile keeps apart
 //! from its email and phone (`login_email` ... `admin_phone`), the credentials

@@ -1,7 +1,8 @@
 //! The dev tool behind `scripts/dev`: `provision` (table from the template,
-//! verified sender, and with `CODE_SECRET_ID` the code secret in moto), `drop-table`, `seed FILE`, `mail`.
-//! Reads the same environment as the functions.
+//! verified sender, and with `CODE_SECRET_ID` the code secret in moto), `drop-table`, `seed FILE`, `mail`,
+//! and `event` (the events the scripts send the functions). Reads the same environment as the functions.
 
+use journeys::event;
 use journeys::fixtures::Fixtures;
 use journeys::localstack;
 use std::process::ExitCode;
@@ -14,7 +15,9 @@ async fn main() -> ExitCode {
         ["drop-table"] => drop_table().await,
         ["seed", file] => seed(file).await,
         ["mail"] => mail().await,
-        _ => Err("usage: devtool provision | drop-table | seed FILE | mail".into()),
+        ["event", "schedule"] => print_json(&event::scheduled()),
+        ["event", method, path, options @ ..] => http_event(method, path, options),
+        _ => Err(USAGE.into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -23,6 +26,31 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+const USAGE: &str = "usage: devtool provision | drop-table | seed FILE | mail | event schedule
+       | event METHOD PATH [--sub ACCOUNT] [--client CLIENT_ID] [--iat SECONDS] [--body JSON]";
+
+/// Prints an API Gateway HTTP API event; without `--sub` and `--client` it has no authorizer.
+fn http_event(method: &str, path: &str, options: &[&str]) -> Result<(), localstack::Error> {
+    let (mut sub, mut client, mut iat, mut body) = (None, None, None, None);
+    for pair in options.chunks(2) {
+        match pair {
+            ["--sub", value] => sub = Some(*value),
+            ["--client", value] => client = Some(*value),
+            ["--iat", value] => iat = Some(value.to_string()),
+            ["--body", value] => body = Some(*value),
+            _ => return Err(USAGE.into()),
+        }
+    }
+    // A caller's JWT was issued just now unless the script says when.
+    let iat = iat.or_else(|| sub.map(|_| shared::clock::Clock::default().now().to_string()));
+    print_json(&event::http(method, path, sub, client, iat.as_deref(), body))
+}
+
+fn print_json(value: &serde_json::Value) -> Result<(), localstack::Error> {
+    println!("{value}");
+    Ok(())
 }
 
 fn required(name: &str) -> Result<String, localstack::Error> {

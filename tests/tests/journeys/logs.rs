@@ -23,6 +23,8 @@ impl Write for Captured {
 async fn logs_never_hold_codes_tokens_secrets_or_addresses() {
     let captured = Captured::default();
     let sink = captured.clone();
+    // The process's one global subscriber: the journeys running alongside log
+    // into it too, which every assertion below allows (JSON lines, no secrets).
     shared::runtime::init_logging_to(move || sink.clone());
 
     let stack = TestStack::start().await;

@@ -53,7 +53,8 @@ fn every_function_in_the_template_is_a_binary_of_the_workspace_and_back() {
         .filter(|name| root().join("functions").join(name).join("src/main.rs").exists())
         .collect();
     assert_eq!(in_template, in_workspace);
-    let contract: BTreeSet<String> = [
+    // The functions of docs/api.md#functions.
+    let expected: BTreeSet<String> = [
         "send-code",
         "verify-code",
         "check-prerequisites",
@@ -64,13 +65,14 @@ fn every_function_in_the_template_is_a_binary_of_the_workspace_and_back() {
     ]
     .map(String::from)
     .into();
-    assert_eq!(in_workspace, contract);
+    assert_eq!(in_workspace, expected);
 }
 
 #[test]
-fn the_routes_of_the_template_are_the_contracts_and_the_openapi_documents_them() {
+fn the_routes_of_the_template_are_the_apis_and_the_openapi_documents_them() {
     let routes: BTreeSet<String> = template_functions().into_iter().flat_map(|(_, r)| r).collect();
-    let contract: BTreeSet<String> = [
+    // The routes of docs/api.md#functions.
+    let expected: BTreeSet<String> = [
         "POST /v1/verification-codes",
         "POST /v1/verification-codes/verify",
         "GET /v1/account/deletion-prerequisites",
@@ -80,7 +82,7 @@ fn the_routes_of_the_template_are_the_contracts_and_the_openapi_documents_them()
     ]
     .map(String::from)
     .into();
-    assert!(contract.is_subset(&routes), "missing: {:?}", contract.difference(&routes).collect::<Vec<_>>());
+    assert!(expected.is_subset(&routes), "missing: {:?}", expected.difference(&routes).collect::<Vec<_>>());
     let openapi = yaml(&root().join("infra/openapi.yaml"));
     let documented: BTreeSet<String> = openapi["paths"]
         .as_mapping()
@@ -98,7 +100,7 @@ fn the_routes_of_the_template_are_the_contracts_and_the_openapi_documents_them()
         })
         .collect();
     assert_eq!(documented, routes, "openapi.yaml and template.yaml disagree");
-    // Every error code of the contract is documented.
+    // Every error code of docs/api.md#errors is documented.
     let text = std::fs::read_to_string(root().join("infra/openapi.yaml")).unwrap();
     for code in [
         "unauthenticated",

@@ -1,4 +1,4 @@
-//! The deletion journey of seeds 000 and 002: see every blocker, dismiss the
+//! The deletion journey of docs/seeds.md#deletion and #prerequisites: see every blocker, dismiss the
 //! enterprise first, delete for good, and register the freed identifiers again.
 
 use journeys::harness::{number, TestStack, User};

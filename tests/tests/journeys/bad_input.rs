@@ -1,4 +1,4 @@
-//! Anything a client can send gets a contract error and changes nothing:
+//! Anything a client can send gets an error of docs/api.md#errors and changes nothing:
 //! no panic, no 500. Ends with a property test over generated bodies.
 
 use journeys::harness::{Function, TestStack};

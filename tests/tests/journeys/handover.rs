@@ -1,4 +1,4 @@
-//! The handover journey of seed 001: an employee who is transferred or resigns
+//! The handover journey of docs/seeds.md#handover: an employee who is transferred or resigns
 //! hands their account over to a designated person, or an administrator of the
 //! enterprise does it for one who has already left. One verified,
 //! all-or-nothing operation with a checklist of what was done.
@@ -208,14 +208,14 @@ async fn erin_hands_her_own_account_over_to_frank_before_she_leaves() {
     let done = erin.confirm_handover(None, &code).await;
     done.expect(200, "");
     assert_eq!((done.str("status"), done.str("account_id")), ("handed_over", erin.id.as_str()));
-    // Steps 1-9 of seed 001: 2 identifiers taken and 2 released, name + 3 separate contacts,
+    // Steps 1-9 of docs/seeds.md#handover: 2 identifiers taken and 2 released, name + 3 separate contacts,
     // password and sessions, 1 authenticator, 1 Google login, 2 IAM users, 2 access keys.
     assert_eq!(checklist_counts(&done.body), [(1, 2), (2, 2), (3, 4), (4, 1), (5, 1), (6, 1), (7, 2), (8, 2), (9, 0)]);
     assert!(done.body["checklist"][7]["done"].as_str().unwrap().contains("1 already inactive"));
     assert_handed_over(&stack, Some(FRANK_PHONE), "reset_password").await;
     assert_eq!(s(&stack.profile(&erin.id).await.unwrap(), "name"), Some("Frank Example"));
 
-    // The code worked once; erin's old address can register again (seed 002's rule for released identifiers).
+    // The code worked once; erin's old address can register again (docs/seeds.md#identifiers-after-deletion).
     erin.confirm_handover(None, &code).await.expect(422, "code_expired");
     stack
         .seed(json!({"accounts": [{"id": "erin2-{id}", "email": "erin-{id}@example.com", "phone": ERIN_PHONE}]}))
@@ -720,11 +720,11 @@ async fn when_the_code_cannot_be_mailed_nothing_is_consumed() {
     // A sender SES has not verified: moto refuses the mail, as SES would.
     let broken = stack.app_with(|c| c.sender_email = "unverified@elsewhere.example".into()).await;
     let body = json!({"verification_token": token, "new_email": stack.email("zoe")}).to_string();
-    let event = journeys::harness::event(
-        journeys::harness::Function::HandoverAccount,
+    let now = stack.app.clock.now().to_string();
+    let event = journeys::harness::Function::HandoverAccount.event(
         Some(&erin.id),
-        "web-console",
-        Some(&stack.app.clock.now().to_string()),
+        Some("web-console"),
+        Some(&now),
         Some(&body),
     );
     let response =

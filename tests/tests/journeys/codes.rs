@@ -1,4 +1,4 @@
-//! Verification codes and tokens: seed 000's "Send Code, enter the verification
+//! Verification codes and tokens: docs/seeds.md#verification-codes, "Send Code, enter the verification
 //! code, click OK", against the real DynamoDB and SES APIs of the local stack.
 
 use journeys::harness::{code_in, number, Function, TestStack};
@@ -155,11 +155,11 @@ async fn when_mail_fails_nothing_is_consumed() {
 
     // A sender SES has not verified: moto refuses the mail, as SES would.
     let broken = stack.app_with(|c| c.sender_email = "unverified@elsewhere.example".into()).await;
-    let request = journeys::harness::event(
-        Function::SendCode,
+    let now = stack.app.clock.now().to_string();
+    let request = Function::SendCode.event(
         Some(&alice.id),
-        "web-console",
-        Some(&stack.app.clock.now().to_string()),
+        Some("web-console"),
+        Some(&now),
         Some(r#"{"purpose":"delete_account"}"#),
     );
     let response =
@@ -214,7 +214,7 @@ async fn who_cannot_get_a_code() {
     let stack = TestStack::start().await;
     with_alice(&stack).await;
     let before = stack.snapshot().await;
-    // Carol has no bound email (seed 000: complete the information first).
+    // Carol has no bound email (docs/seeds.md#deletion: complete the information first).
     stack.user("carol").send_code("delete_account").await.expect(409, "email_not_bound");
     stack.user("carol").verify("delete_account", "123456").await.expect(422, "code_expired");
     stack.user("nobody").send_code("delete_account").await.expect(404, "account_not_found");

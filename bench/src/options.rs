@@ -1,0 +1,125 @@
+//! The command line of `bench` (what `scripts/bench` passes).
+
+use crate::scenarios::FUNCTIONS;
+use std::path::PathBuf;
+
+pub const USAGE: &str = "\
+usage: bench [--short] [--bin-dir DIR] [--zip-dir DIR] [--out FILE] [--markdown FILE]
+             [--cold-starts N] [--warm N] [--cleanup-sizes N,N,...] [--functions NAME,...]
+             [--parts cold,warm,trips,cleanup] [--command TEXT]
+
+  --short            a few iterations and small tables (what scripts/test runs)
+  --bin-dir DIR      the release binaries, HELLO included (target/release)
+  --zip-dir DIR      the deployment zips, NAME.zip (target/bench/zips)
+  --out FILE         the JSON report (target/bench/bench.json)
+  --markdown FILE    the table, also printed on stdout (target/bench/bench.md)
+  --cold-starts N    timed starts per function (full 20, short 3)
+  --warm N           warm invocations per function (full 1000, short 20)
+  --cleanup-sizes L  live items per cleanup table (full 1000,10000,100000; short 1000,2000)
+  --functions L      a subset of the functions
+  --parts L          a subset of the measurements (default: all four)
+  --command TEXT     the command line to record in the report
+
+The AWS clients, the bench's and the functions', find moto through the SDK's
+standard settings: AWS_ENDPOINT_URL_DYNAMODB for DynamoDB, AWS_ENDPOINT_URL
+for the rest.";
+
+pub struct Options {
+    pub short: bool,
+    pub bin_dir: PathBuf,
+    pub zip_dir: PathBuf,
+    pub out: PathBuf,
+    pub markdown: PathBuf,
+    pub cold_starts: usize,
+    pub warm: usize,
+    pub cleanup_sizes: Vec<usize>,
+    pub functions: Vec<&'static str>,
+    pub command: String,
+    pub log_dir: PathBuf,
+    pub parts: Vec<String>,
+}
+
+impl Options {
+    pub fn runs(&self, part: &str) -> bool {
+        self.parts.iter().any(|p| p == part)
+    }
+
+    /// The options of `args` (the program name left out); `Ok(None)` for `--help`.
+    pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Self>, String> {
+        let target = PathBuf::from(std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into()));
+        let bench_dir = target.join("bench");
+        let (mut short, mut cold_starts, mut warm, mut cleanup_sizes) = (false, None, None, None);
+        let mut o = Options {
+            short: false,
+            bin_dir: target.join("release"),
+            zip_dir: bench_dir.join("zips"),
+            out: bench_dir.join("bench.json"),
+            markdown: bench_dir.join("bench.md"),
+            cold_starts: 0,
+            warm: 0,
+            cleanup_sizes: Vec::new(),
+            functions: FUNCTIONS.to_vec(),
+            command: "bench".into(),
+            log_dir: bench_dir.join("logs"),
+            parts: ["cold", "warm", "trips", "cleanup"].map(String::from).to_vec(),
+        };
+        let mut args = args.into_iter();
+        while let Some(flag) = args.next() {
+            let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
+            match flag.as_str() {
+                "-h" | "--help" => return Ok(None),
+                "--short" => short = true,
+                "--bin-dir" => o.bin_dir = value()?.into(),
+                "--zip-dir" => o.zip_dir = value()?.into(),
+                "--out" => o.out = value()?.into(),
+                "--markdown" => o.markdown = value()?.into(),
+                "--cold-starts" => cold_starts = Some(number(&flag, &value()?)?),
+                "--warm" => warm = Some(number(&flag, &value()?)?),
+                "--cleanup-sizes" => cleanup_sizes = Some(list(&value()?, |n| number(&flag, n))?),
+                "--functions" => o.functions = list(&value()?, function)?,
+                "--parts" => o.parts = list(&value()?, |p| Ok(p.to_string()))?,
+                "--command" => o.command = value()?,
+                _ => return Err(format!("unexpected argument {flag:?}")),
+            }
+        }
+        o.short = short;
+        o.cold_starts = cold_starts.unwrap_or(if short { 3 } else { 20 });
+        o.warm = warm.unwrap_or(if short { 20 } else { 1000 });
+        o.cleanup_sizes =
+            cleanup_sizes.unwrap_or_else(|| if short { vec![1_000, 2_000] } else { vec![1_000, 10_000, 100_000] });
+        Ok(Some(o))
+    }
+}
+
+fn number(flag: &str, value: &str) -> Result<usize, String> {
+    value.trim().parse().map_err(|_| format!("{flag} takes numbers, not {value:?}"))
+}
+
+fn list<T>(value: &str, item: impl Fn(&str) -> Result<T, String>) -> Result<Vec<T>, String> {
+    value.split(',').map(|v| item(v.trim())).collect()
+}
+
+fn function(name: &str) -> Result<&'static str, String> {
+    FUNCTIONS.iter().find(|known| **known == name).copied().ok_or_else(|| format!("unknown function {name:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Option<Options>, String> {
+        Options::parse(args.iter().map(|a| a.to_string()))
+    }
+
+    #[test]
+    fn short_mode_sets_small_defaults_and_flags_override_them() {
+        let o = parse(&["--short", "--warm", "5", "--functions", "send-code,cleanup"]).unwrap().unwrap();
+        assert_eq!((o.short, o.cold_starts, o.warm), (true, 3, 5));
+        assert_eq!(o.cleanup_sizes, [1_000, 2_000]);
+        assert_eq!(o.functions, ["send-code", "cleanup"]);
+        assert!(parse(&["--help"]).unwrap().is_none());
+        assert!(parse(&["--functions", "nope"]).is_err());
+        assert!(parse(&["--warm"]).is_err());
+        assert_eq!(parse(&["--nope"]).err().unwrap(), "unexpected argument \"--nope\"");
+    }
+}

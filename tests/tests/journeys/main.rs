@@ -1,0 +1,15 @@
+//! Every journey against the local stack, in one test binary: the AWS SDK is
+//! linked once instead of once per file. Each module is one journey.
+
+mod after_handover;
+mod bad_input;
+mod codes;
+mod deletion;
+mod faults;
+mod handover;
+mod identifiers;
+mod infra;
+mod logs;
+mod resumable;
+mod secret;
+mod stream;
