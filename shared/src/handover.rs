@@ -924,12 +924,27 @@ impl App {
         }
         let Some(job) = accepted else { return Err(HandoverError::Contended) };
         self.failpoints.check("handover.accepted")?;
-        let run = Box::pin(self.run_handover(&job, &owner, Budget::items(self.config.inline_work_items))).await?;
+        let handing_over =
+            || HandoverOutcome { status: "handing_over", account_id: target.to_string(), checklist: Vec::new() };
+        let run = match Box::pin(self.run_handover(&job, &owner, Budget::items(self.config.inline_work_items))).await {
+            Ok(run) => run,
+            // Accepted already: once the lease lapses, cleanup carries the handover on.
+            Err(HandoverError::Store(StoreError::Busy(error))) => {
+                tracing::warn!(account = %target, %error, "handover paused: DynamoDB is busy; cleanup carries it on");
+                return Ok(handing_over());
+            }
+            Err(other) => return Err(other),
+        };
         if run.abandoned {
             return Err(AccountError::Deleted.into());
         }
         if run.progress == Progress::Paused {
-            self.store.release_job(&job, &owner, self.clock.now()).await?;
+            match self.store.release_job(&job, &owner, self.clock.now()).await {
+                Ok(()) => {}
+                // The lease lapses by itself: cleanup takes the job then.
+                Err(StoreError::Busy(_)) => return Ok(handing_over()),
+                Err(other) => return Err(other.into()),
+            }
         }
         Ok(HandoverOutcome {
             status: if run.handed_over { "handed_over" } else { "handing_over" },

@@ -12,14 +12,14 @@ use serde_json::json;
 use std::time::{Duration, Instant};
 
 /// A stack whose functions reach DynamoDB Local and SES through fault proxies.
-struct Faulty {
-    stack: TestStack,
-    dynamodb: FaultProxy,
-    ses: FaultProxy,
+pub(crate) struct Faulty {
+    pub(crate) stack: TestStack,
+    pub(crate) dynamodb: FaultProxy,
+    pub(crate) ses: FaultProxy,
 }
 
 impl Faulty {
-    async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         let upstream = std::env::var("AWS_ENDPOINT_URL_DYNAMODB").expect("AWS_ENDPOINT_URL_DYNAMODB (scripts/dev env)");
         let dynamodb = FaultProxy::start(&upstream).await.expect("DynamoDB proxy");
         let ses = FaultProxy::start(&localstack::moto_url()).await.expect("SES proxy");
@@ -27,19 +27,19 @@ impl Faulty {
         Self { stack, dynamodb, ses }
     }
 
-    fn heal(&self) {
+    pub(crate) fn heal(&self) {
         self.dynamodb.heal();
         self.ses.heal();
     }
 
-    fn injected(&self) -> usize {
+    pub(crate) fn injected(&self) -> usize {
         self.dynamodb.injected() + self.ses.injected()
     }
 }
 
 /// The answers a client may get while a service fails: success, or a contract error that says retry.
 #[track_caller]
-fn assert_contract_answer(reply: &Reply, context: &str) {
+pub(crate) fn assert_contract_answer(reply: &Reply, context: &str) {
     let allowed = matches!((reply.status, reply.code()), (200 | 202, "") | (503, "busy" | "mail_unavailable"));
     assert!(allowed, "{context}: {} {}", reply.status, reply.body);
     if reply.status == 503 {
@@ -56,14 +56,14 @@ async fn cleanup(stack: &TestStack) -> shared::cleanup::CleanupSummary {
 
 /// The tally a test prints: faults injected, scenarios run, scenarios whose work was finished.
 #[derive(Default)]
-struct Tally {
-    faults: usize,
-    scenarios: usize,
-    recovered: usize,
+pub(crate) struct Tally {
+    pub(crate) faults: usize,
+    pub(crate) scenarios: usize,
+    pub(crate) recovered: usize,
 }
 
 impl Tally {
-    fn report(&self, journey: &str) {
+    pub(crate) fn report(&self, journey: &str) {
         eprintln!(
             "faults ({journey}): {} injected over {} scenarios, {} recovered",
             self.faults, self.scenarios, self.recovered

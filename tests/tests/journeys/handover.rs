@@ -119,6 +119,17 @@ async fn assert_erins_as_before(stack: &TestStack) {
 /// Erin's account is frank's: contacts rebound, claims swapped, credentials
 /// revoked, the record kept, the job gone, and both addresses mailed once.
 async fn assert_handed_over(stack: &TestStack, new_phone: Option<&str>, iam: &str) {
+    assert_handed_over_with(stack, new_phone, iam, 1..=1).await;
+}
+
+/// As [`assert_handed_over`], with erin told `erin_notices` times: a notice goes out just before the
+/// write that records it, so a failure of that write sends it once more.
+async fn assert_handed_over_with(
+    stack: &TestStack,
+    new_phone: Option<&str>,
+    iam: &str,
+    erin_notices: std::ops::RangeInclusive<usize>,
+) {
     let (erin, frank) = (stack.user("erin"), stack.user("frank"));
     let profile = stack.profile(&erin.id).await.unwrap();
     assert_eq!(s(&profile, "email"), Some(frank.email.as_str()));
@@ -172,7 +183,8 @@ async fn assert_handed_over(stack: &TestStack, new_phone: Option<&str>, iam: &st
     );
     assert!(stack.keys_with_prefix("JOB#").await.is_empty());
 
-    assert_eq!(mails_with(&erin, "Your account was handed over").await, 1);
+    let told = mails_with(&erin, "Your account was handed over").await;
+    assert!(erin_notices.contains(&told), "erin told {told} times");
     let notices: Vec<_> =
         frank.mails().await.into_iter().filter(|m| m.subject.contains("An account was handed over")).collect();
     assert!((1..=2).contains(&notices.len()), "at least once, twice only after a crash between send and record");
@@ -801,4 +813,58 @@ async fn a_deletion_overtaking_a_large_handover_frees_what_it_claimed_in_its_fin
     let summary = cleanup(&stack).await;
     assert_eq!(summary.failures, 0, "{summary:?}");
     assert_deleted(&stack).await;
+}
+
+#[tokio::test]
+async fn a_handover_whose_table_fails_at_any_step_of_the_confirmation_is_finished_exactly_once() {
+    use crate::faults::{assert_contract_answer, Faulty, Tally};
+    use journeys::faults::{Fault, Rule};
+    let (mut tally, mut restarted) = (Tally::default(), 0);
+    let steps = {
+        let faulty = Faulty::start().await;
+        faulty.stack.seed(globex()).await;
+        let (gina, erin) = (faulty.stack.user("gina"), faulty.stack.user("erin"));
+        let code = start(&faulty.stack, &gina, json!({"account_id": erin.id, "iam_users": "delete"})).await;
+        faulty.dynamodb.clear_log();
+        gina.confirm_handover(Some(&erin.id), &code).await.expect(200, "");
+        faulty.dynamodb.operations()
+    };
+    for (step, operation) in steps.iter().enumerate() {
+        for fault in [Fault::Reset, Fault::ServerError, Fault::Throttle] {
+            let context = format!("step {step} ({operation}), {fault:?}");
+            let faulty = Faulty::start().await;
+            let stack = &faulty.stack;
+            stack.seed(globex()).await;
+            let (gina, erin) = (stack.user("gina"), stack.user("erin"));
+            let code = start(stack, &gina, json!({"account_id": erin.id, "iam_users": "delete"})).await;
+            faulty.dynamodb.inject(Rule::at(step, fault));
+            let reply = gina.confirm_handover(Some(&erin.id), &code).await;
+            tally.scenarios += 1;
+            tally.faults += faulty.injected();
+            assert_contract_answer(&reply, &context);
+            faulty.heal();
+            if reply.status == 503 {
+                // Not handed over: erin's account is as it was. The same code confirms it now, unless the
+                // failure came after the code was redeemed: then gina starts again and frank gets a new one.
+                assert_erins_as_before(stack).await;
+                let retried = gina.confirm_handover(Some(&erin.id), &code).await;
+                if retried.code() == "code_expired" {
+                    restarted += 1;
+                    stack.app.clock.advance(61);
+                    let code = start(stack, &gina, json!({"account_id": erin.id, "iam_users": "delete"})).await;
+                    gina.confirm_handover(Some(&erin.id), &code).await.expect(200, "");
+                } else {
+                    assert_eq!(retried.status, 200, "{context}: {}", retried.body);
+                }
+            } else {
+                stack.app.clock.advance(121);
+                cleanup(stack).await;
+            }
+            let most = if reply.status == 202 { 2 } else { 1 };
+            assert_handed_over_with(stack, None, "delete", 1..=most).await;
+            tally.recovered += 1;
+        }
+    }
+    eprintln!("faults (handover): {restarted} scenarios needed a new start after the code was redeemed");
+    tally.report("handover");
 }
