@@ -139,8 +139,9 @@ async fn a_deletion_hit_at_any_step_is_finished_exactly_once() {
     };
     assert!(steps.iter().any(|s| s == "TransactWriteItems"), "{steps:?}");
     for (step, operation) in steps.iter().enumerate() {
+        // A stall costs three attempt timeouts: tried where it matters most, on the transactions.
         let faults: &[Fault] = if operation == "TransactWriteItems" {
-            &[Fault::Reset, Fault::ServerError, Fault::Throttle, Fault::Conflict]
+            &[Fault::Reset, Fault::Stall, Fault::ServerError, Fault::Throttle, Fault::Conflict]
         } else {
             &[Fault::Reset, Fault::ServerError, Fault::Throttle]
         };
