@@ -14,9 +14,8 @@ use crate::clock::rfc3339;
 use crate::crypto::RandomError;
 use crate::failpoints::Interrupted;
 use crate::prerequisites::Blocker;
-use crate::store::accounts::account_from_item;
 use crate::store::jobs::LEASE_SECONDS;
-use crate::store::{DeletionFinal, Job, JobKind, StoreError, TxOutcome};
+use crate::store::{AcceptDeletionPart, DeletionFinal, Job, JobKind, StoreError, TxOutcome};
 use crate::tokens::TokenString;
 use crate::work::{random_id, Budget, Progress};
 use crate::App;
@@ -84,13 +83,13 @@ impl App {
         for hash in token.hashes(self) {
             outcome = self.store.accept_deletion(&caller.account, caller.session, &hash, now, locked_as, &job).await?;
             // Under the next key only if no token was found under this one (issued before a rotation).
-            if !outcome.failed(0) {
+            if !outcome.refused(&AcceptDeletionPart::Token) {
                 break;
             }
         }
         if let TxOutcome::Cancelled(_) = outcome {
             // Say why, in the order a user can act on: the account (and session), its blockers, the token.
-            if outcome.failed(1) {
+            if outcome.refused(&AcceptDeletionPart::Profile) {
                 let blockers = self.current_blockers(caller).await?;
                 if blockers.iter().any(|b| b.kind == crate::prerequisites::HANDOVER_PENDING) {
                     return Err(AccountError::HandoverPending.into());
@@ -101,7 +100,11 @@ impl App {
                 // Active, admitted and unblocked: the profile no longer lists the token (a handover ended it).
                 return Err(DeletionError::TokenInvalid);
             }
-            return Err(if outcome.failed(0) { DeletionError::TokenInvalid } else { AccountError::Deleted.into() });
+            return Err(if outcome.refused(&AcceptDeletionPart::Token) {
+                DeletionError::TokenInvalid
+            } else {
+                AccountError::Deleted.into()
+            });
         }
         tracing::info!(account = %caller.account, receipt = %job.reference, grace, "deletion accepted");
         self.failpoints.check("deletion.accepted")?;
@@ -182,11 +185,10 @@ impl App {
                 }
                 continue;
             }
-            let Some(profile) = page.profile else {
+            let Some(account) = page.profile else {
                 // The final transaction already ran (it also ends the job): nothing is left to do.
                 return Ok(Progress::Finished);
             };
-            let account = account_from_item(&profile)?;
             if let Some(email) = &account.email {
                 if let Err(error) = self.mailer.send_deletion_notice(email, &job.reference).await {
                     tracing::warn!(account = %account_id, %error, "deletion notice failed; a later run retries it");

@@ -5,13 +5,13 @@
 //! run cut off is finished by `cleanup` through `resume_dismissal`.
 
 use crate::accounts::{AccountError, AccountId, AccountStatus, Role};
+use crate::blockers::{desktop_client_required, Blocker};
 use crate::caller::Caller;
 use crate::clock::rfc3339;
 use crate::crypto::RandomError;
 use crate::failpoints::Interrupted;
-use crate::prerequisites::{desktop_client_required, Blocker};
 use crate::store::jobs::LEASE_SECONDS;
-use crate::store::{Job, JobKind, ReleasePlan, StoreError, TxOutcome};
+use crate::store::{AcceptDismissalPart, Job, JobKind, ReleaseMembersPart, ReleasePlan, StoreError, TxOutcome};
 use crate::tokens::TokenString;
 use crate::work::{random_id, Budget, Progress};
 use crate::App;
@@ -133,15 +133,19 @@ impl App {
             outcome =
                 self.store.accept_dismissal(&enterprise_id, &caller.account, caller.session, &hash, now, &job).await?;
             // Under the next key only if no token was found under this one (issued before a rotation).
-            if !outcome.failed(0) {
+            if !outcome.refused(&AcceptDismissalPart::Token) {
                 break;
             }
         }
         match outcome {
             TxOutcome::Committed => {}
-            outcome if outcome.failed(1) || outcome.failed(3) => return Err(DismissalError::NotActive),
+            outcome
+                if outcome.refused(&AcceptDismissalPart::Enterprise) || outcome.refused(&AcceptDismissalPart::Job) =>
+            {
+                return Err(DismissalError::NotActive)
+            }
             // The profile: deleted since the read, or the token ended by a handover of the account.
-            outcome if outcome.failed(2) => {
+            outcome if outcome.refused(&AcceptDismissalPart::Profile) => {
                 self.live_caller(caller).await?;
                 return Err(DismissalError::TokenInvalid);
             }
@@ -222,7 +226,7 @@ impl App {
                 match self.store.release_members(enterprise, &plan, &job, owner, self.clock.now()).await? {
                     TxOutcome::Committed => job.done += plan.release.len() as u64,
                     // A member changed under us (say, its own deletion began): read the page again.
-                    outcome if !outcome.failed(plan.release.len() * 2 + plan.drop.len()) => continue,
+                    outcome if !outcome.refused(&ReleaseMembersPart::Job) => continue,
                     _ => return Ok(Progress::LeaseLost),
                 }
                 self.failpoints.check("dismissal.page_released")?;

@@ -6,7 +6,7 @@
 //! and `App::release_hold`; the item format is in `docs/key-design.md`.
 
 use crate::accounts::{AccountError, AccountId};
-use crate::store::{StoreError, TxOutcome};
+use crate::store::{HoldPart, StoreError, TxOutcome};
 use crate::App;
 
 /// The kinds docs/api.md#check-prerequisites names; any other well-formed kind is reported as itself.
@@ -76,7 +76,7 @@ impl App {
     pub async fn register_hold(&self, account: &AccountId, hold: &Hold) -> Result<(), HoldError> {
         match self.store.register_hold(account, hold, self.clock.now()).await? {
             TxOutcome::Committed => Ok(()),
-            outcome if outcome.failed(0) => Err(HoldError::AccountNotActive),
+            outcome if outcome.refused(&HoldPart::Profile) => Err(HoldError::AccountNotActive),
             _ => Err(HoldError::AlreadyRegistered),
         }
     }

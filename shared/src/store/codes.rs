@@ -13,6 +13,14 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use std::collections::HashMap;
 
 /// One purpose's code and its send history, as stored on the profile.
+/// The parts of redeeming a code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RedeemPart {
+    /// The code was used or replaced.
+    Code,
+    Token,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CodeSlot {
     /// Keyed hash of the live code; gone once the code is used.
@@ -263,7 +271,8 @@ impl Store {
             ("due_at".to_string(), n(token.expires_at)),
         ]);
         let store_token = Op::put(item).when("attribute_not_exists(pk)");
-        Ok(matches!(self.transact(vec![burn, store_token]).await?, TxOutcome::Committed))
+        let parts = vec![(RedeemPart::Code, burn), (RedeemPart::Token, store_token)];
+        Ok(matches!(self.transact(parts).await?, TxOutcome::Committed))
     }
 
     /// Pattern "end a lock that has run out": zeroes the failure streak if it is still the one observed.
