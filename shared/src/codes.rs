@@ -4,9 +4,9 @@
 use crate::accounts::{AccountError, AccountId, AccountStatus, EmailAddress};
 use crate::caller::{Caller, Session};
 use crate::crypto::{self, RandomError};
+use crate::internal::{internal_from, Internal};
 use crate::purpose::Purpose;
 use crate::store::codes::{CodeSlot, PlaceGuard, Profile, TokenRecord};
-use crate::store::StoreError;
 use crate::tokens::VerificationToken;
 use crate::App;
 use serde::Serialize;
@@ -91,10 +91,10 @@ pub enum CodeError {
     #[error("too many wrong codes in a row")]
     Locked { retry_after: i64 },
     #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error(transparent)]
-    Random(#[from] RandomError),
+    Internal(#[from] Internal),
 }
+
+internal_from!(CodeError);
 
 impl App {
     /// Places a new code (replacing any earlier one) and mails it: one

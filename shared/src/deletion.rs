@@ -11,8 +11,7 @@
 use crate::accounts::{AccountError, AccountId, AccountStatus};
 use crate::caller::Caller;
 use crate::clock::rfc3339;
-use crate::crypto::RandomError;
-use crate::failpoints::Interrupted;
+use crate::internal::{internal_from, Internal};
 use crate::prerequisites::Blocker;
 use crate::store::jobs::LEASE_SECONDS;
 use crate::store::{AcceptDeletionPart, DeletionFinal, Job, JobKind, StoreError, TxOutcome};
@@ -24,10 +23,36 @@ use serde::Serialize;
 /// Items deleted per page: four BatchWriteItem requests.
 const ITEMS_PER_PAGE: usize = 100;
 
+/// The steps of the deletion job, stored in the job's `step`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DeletionStep {
+    /// Removes the account's items page by page, then the profile and claims in one transaction.
+    Purge,
+}
+
+impl DeletionStep {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Purge => "purge",
+        }
+    }
+}
+
+/// Where a deletion stands, as delete-account answers it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeletionStatus {
+    /// Locked; purged when the grace period ends.
+    DeletionScheduled,
+    /// Accepted; cleanup finishes the purge.
+    Deleting,
+    Deleted,
+}
+
 /// The answer to delete-account (docs/api.md#delete-account).
 #[derive(Debug, Serialize)]
 pub struct DeletionReceipt {
-    pub status: &'static str,
+    pub status: DeletionStatus,
     pub account_id: String,
     pub receipt_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -38,7 +63,7 @@ pub struct DeletionReceipt {
 
 impl DeletionReceipt {
     pub fn finished(&self) -> bool {
-        self.status == "deleted"
+        self.status == DeletionStatus::Deleted
     }
 }
 
@@ -51,12 +76,10 @@ pub enum DeletionError {
     #[error("the verification token is invalid")]
     TokenInvalid,
     #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error(transparent)]
-    Random(#[from] RandomError),
-    #[error(transparent)]
-    Interrupted(#[from] Interrupted),
+    Internal(#[from] Internal),
 }
+
+internal_from!(DeletionError);
 
 impl App {
     /// Accepts the deletion and, without a grace period, purges the account
@@ -68,7 +91,7 @@ impl App {
         let job = Job {
             kind: JobKind::Deletion,
             subject: caller.account.to_string(),
-            step: "purge".into(),
+            step: DeletionStep::Purge.as_str().into(),
             done: 0,
             cursor: None,
             requested_by: caller.account.to_string(),
@@ -116,7 +139,7 @@ impl App {
             purge_at: purge_at.map(rfc3339),
         };
         if grace > 0 {
-            return Ok(answer("deletion_scheduled", None, Some(now + grace)));
+            return Ok(answer(DeletionStatus::DeletionScheduled, None, Some(now + grace)));
         }
         let mut deleted_at = None;
         let purged = match self
@@ -127,16 +150,16 @@ impl App {
                 self.store.release_job(&job, &owner, self.clock.now()).await.map(|()| Progress::Paused)
             }
             Ok(progress) => Ok(progress),
-            Err(DeletionError::Store(error)) => Err(error),
+            Err(DeletionError::Internal(Internal::Store(error))) => Err(error),
             Err(other) => return Err(other),
         };
         match purged {
-            Ok(Progress::Finished) => Ok(answer("deleted", deleted_at.or(Some(now)), None)),
-            Ok(_) => Ok(answer("deleting", None, None)),
+            Ok(Progress::Finished) => Ok(answer(DeletionStatus::Deleted, deleted_at.or(Some(now)), None)),
+            Ok(_) => Ok(answer(DeletionStatus::Deleting, None, None)),
             // Accepted already: the account is gone for every caller, and once the lease lapses cleanup carries the purge on.
             Err(StoreError::Busy(error)) => {
                 tracing::warn!(account = %caller.account, %error, "deletion paused: DynamoDB is busy; cleanup carries it on");
-                Ok(answer("deleting", None, None))
+                Ok(answer(DeletionStatus::Deleting, None, None))
             }
             Err(error) => Err(error.into()),
         }

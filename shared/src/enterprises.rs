@@ -8,8 +8,7 @@ use crate::accounts::{AccountError, AccountId, AccountStatus, Role};
 use crate::blockers::{desktop_client_required, Blocker};
 use crate::caller::Caller;
 use crate::clock::rfc3339;
-use crate::crypto::RandomError;
-use crate::failpoints::Interrupted;
+use crate::internal::{internal_from, Internal};
 use crate::store::jobs::LEASE_SECONDS;
 use crate::store::{AcceptDismissalPart, Job, JobKind, ReleaseMembersPart, ReleasePlan, StoreError, TxOutcome};
 use crate::tokens::TokenString;
@@ -56,11 +55,35 @@ pub struct Enterprise {
     pub members_released: u64,
 }
 
+/// The steps of the dismissal job, stored in the job's `step`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DismissalStep {
+    /// Releases the members page by page, then dismisses the enterprise in one transaction.
+    Release,
+}
+
+impl DismissalStep {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Release => "release",
+        }
+    }
+}
+
+/// Where a dismissal stands, as dismiss-enterprise answers it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DismissalStatus {
+    /// Accepted; cleanup releases the remaining members.
+    Dismissing,
+    Dismissed,
+}
+
 /// The answer to dismiss-enterprise (docs/api.md#dismiss-enterprise).
 #[derive(Debug, Serialize)]
 pub struct Dismissal {
     pub enterprise_id: String,
-    pub status: &'static str,
+    pub status: DismissalStatus,
     pub members_released: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dismissed_at: Option<String>,
@@ -68,7 +91,7 @@ pub struct Dismissal {
 
 impl Dismissal {
     pub fn finished(&self) -> bool {
-        self.status == "dismissed"
+        self.status == DismissalStatus::Dismissed
     }
 }
 
@@ -85,12 +108,10 @@ pub enum DismissalError {
     #[error("the verification token is invalid")]
     TokenInvalid,
     #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error(transparent)]
-    Random(#[from] RandomError),
-    #[error(transparent)]
-    Interrupted(#[from] Interrupted),
+    Internal(#[from] Internal),
 }
+
+internal_from!(DismissalError);
 
 impl App {
     /// Accepts the dismissal (spending the token only then) and works through
@@ -118,7 +139,7 @@ impl App {
         let job = Job {
             kind: JobKind::Dismissal,
             subject: enterprise_id.clone(),
-            step: "release".into(),
+            step: DismissalStep::Release.as_str().into(),
             done: 0,
             cursor: None,
             requested_by: caller.account.to_string(),
@@ -159,9 +180,14 @@ impl App {
         };
         match answer {
             // Accepted already: once the lease lapses, cleanup carries the dismissal on.
-            Err(DismissalError::Store(StoreError::Busy(error))) => {
+            Err(DismissalError::Internal(Internal::Store(StoreError::Busy(error)))) => {
                 tracing::warn!(enterprise = %enterprise_id, %error, "dismissal paused: DynamoDB is busy; cleanup carries it on");
-                Ok(Dismissal { enterprise_id, status: "dismissing", members_released: job.done, dismissed_at: None })
+                Ok(Dismissal {
+                    enterprise_id,
+                    status: DismissalStatus::Dismissing,
+                    members_released: job.done,
+                    dismissed_at: None,
+                })
             }
             answer => answer,
         }
@@ -175,7 +201,7 @@ impl App {
         let dismissed = enterprise.status == EnterpriseStatus::Dismissed;
         Ok(Dismissal {
             enterprise_id: enterprise.id,
-            status: if dismissed { "dismissed" } else { "dismissing" },
+            status: if dismissed { DismissalStatus::Dismissed } else { DismissalStatus::Dismissing },
             members_released: if dismissed {
                 enterprise.members_released
             } else {

@@ -20,6 +20,7 @@ pub mod handover;
 pub mod holds;
 pub mod http;
 pub mod identifiers;
+pub mod internal;
 pub mod mail;
 pub mod prerequisites;
 pub mod purpose;

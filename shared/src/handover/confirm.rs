@@ -2,7 +2,9 @@
 
 use super::credentials::revocations;
 use super::job::{JobState, Step};
-use super::model::{authority_over, rebinding, Authority, ChecklistItem, HandoverChange, HandoverConflict};
+use super::model::{
+    authority_over, rebinding, Authority, ChecklistItem, HandoverChange, HandoverConflict, HandoverStatus,
+};
 use super::HandoverError;
 use super::{taken, MAX_RACES, MAX_TRANSACTION_OPS, VIEW_LIMIT};
 use crate::accounts::{AccountError, AccountId, AccountStatus};
@@ -20,7 +22,7 @@ use serde::Serialize;
 /// `handing_over` when a large account is finished in the background.
 #[derive(Debug, Serialize)]
 pub struct HandoverOutcome {
-    pub status: &'static str,
+    pub status: HandoverStatus,
     pub account_id: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub checklist: Vec<ChecklistItem>,
@@ -28,7 +30,7 @@ pub struct HandoverOutcome {
 
 impl HandoverOutcome {
     pub fn finished(&self) -> bool {
-        self.status == "handed_over"
+        self.status == HandoverStatus::HandedOver
     }
 }
 
@@ -167,7 +169,7 @@ impl App {
             self.store.release_job(&job, &owner, self.clock.now()).await?;
         }
         Ok(HandoverOutcome {
-            status: if run.handed_over { "handed_over" } else { "handing_over" },
+            status: if run.handed_over { HandoverStatus::HandedOver } else { HandoverStatus::HandingOver },
             account_id: target.to_string(),
             checklist: if run.handed_over { run.state.checklist() } else { Vec::new() },
         })

@@ -38,16 +38,14 @@ pub use credentials::{revocations, Counts, Credential, CredentialKind, Credentia
 pub use linking::LinkError;
 pub use model::{
     authority_over, rebinding, Authority, Channel, ChecklistItem, ClaimState, ContactRole, ContactSlot, HandoverChange,
-    HandoverConflict, HandoverRecord, HandoverView, IamUsers, NewOwner, PendingHandover, Rebinding,
+    HandoverConflict, HandoverRecord, HandoverStatus, HandoverView, IamUsers, NewOwner, PendingHandover, Rebinding,
 };
 pub use request::{parse_account_id, HandoverRequest};
 pub use start::HandoverStarted;
 
 use crate::accounts::{AccountError, Identifier};
 use crate::codes::CodeError;
-use crate::crypto::RandomError;
-use crate::failpoints::Interrupted;
-use crate::store::StoreError;
+use crate::internal::{internal_from, Internal};
 
 /// DynamoDB's limit of operations in one TransactWriteItems.
 const MAX_TRANSACTION_OPS: usize = 100;
@@ -75,12 +73,10 @@ pub enum HandoverError {
     #[error("racing requests kept changing the account")]
     Contended,
     #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error(transparent)]
-    Random(#[from] RandomError),
-    #[error(transparent)]
-    Interrupted(#[from] Interrupted),
+    Internal(#[from] Internal),
 }
+
+internal_from!(HandoverError);
 
 fn taken(id: Identifier) -> HandoverError {
     AccountError::IdentifierTaken { kind: id.kind(), value: id.value().to_string() }.into()

@@ -17,6 +17,17 @@ pub enum IamUsers {
     ResetPassword,
 }
 
+/// Where a handover stands, as handover-account answers it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HandoverStatus {
+    /// Started; the code went to the new address.
+    AwaitingConfirmation,
+    /// Confirmed; the job finishes a large account in the background.
+    HandingOver,
+    HandedOver,
+}
+
 /// The designated person's contacts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewOwner {

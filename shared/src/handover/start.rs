@@ -1,6 +1,6 @@
 //! Starting a handover: the rights, the pending handover, the code to the new address.
 
-use super::model::{authority_over, Authority, HandoverConflict, PendingHandover};
+use super::model::{authority_over, Authority, HandoverConflict, HandoverStatus, PendingHandover};
 use super::request::HandoverRequest;
 use super::HandoverError;
 use super::{taken, MAX_RACES};
@@ -14,7 +14,7 @@ use serde::Serialize;
 /// The answer to a start (202).
 #[derive(Debug, Serialize)]
 pub struct HandoverStarted {
-    pub status: &'static str,
+    pub status: HandoverStatus,
     pub account_id: String,
     /// The new email, masked.
     pub destination: String,
@@ -134,7 +134,7 @@ impl App {
         .await
         {
             Ok(sent) => Ok(HandoverStarted {
-                status: "awaiting_confirmation",
+                status: HandoverStatus::AwaitingConfirmation,
                 account_id: target.to_string(),
                 destination: sent.destination,
                 expires_in_seconds: sent.expires_in_seconds,
