@@ -14,7 +14,7 @@ use crate::clock::rfc3339;
 use crate::internal::{internal_from, Internal};
 use crate::prerequisites::Blocker;
 use crate::store::jobs::LEASE_SECONDS;
-use crate::store::{AcceptDeletionPart, DeletionFinal, Job, JobKind, StoreError, TxOutcome};
+use crate::store::{AcceptDeletionPart, Job, JobKind, StoreError, TxOutcome};
 use crate::tokens::TokenString;
 use crate::work::{random_id, Budget, Progress};
 use crate::App;
@@ -22,6 +22,17 @@ use serde::Serialize;
 
 /// Items deleted per page: four BatchWriteItem requests.
 const ITEMS_PER_PAGE: usize = 100;
+
+/// The deletion receipt as stored: no personal data, only what downstream services need.
+#[derive(Debug, Clone)]
+pub struct DeletionFinal {
+    pub receipt_id: String,
+    pub requested_at: i64,
+    pub deleted_at: i64,
+    pub items_removed: u64,
+    /// When the released identifiers become free again (`None`: at once).
+    pub identifiers_free_at: Option<i64>,
+}
 
 /// The steps of the deletion job, stored in the job's `step`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -188,13 +199,7 @@ impl App {
                 let fresh =
                     page.item_keys.iter().filter(|k| job.cursor.as_deref().is_none_or(|c| k.as_str() > c)).count();
                 let last = page.item_keys.last().cloned().unwrap_or_default();
-                let progress = self
-                    .store
-                    .job_progress(&job, owner, self.clock.now(), "done = done + :fresh, #cursor = :last")
-                    .name("#cursor", "cursor")
-                    .value(":fresh", crate::store::n(fresh))
-                    .value(":last", crate::store::s(last.clone()));
-                if !self.store.save_progress(progress).await? {
+                if !self.store.count_page(&job, owner, self.clock.now(), fresh, &last).await? {
                     return Ok(Progress::LeaseLost);
                 }
                 job.done += fresh as u64;

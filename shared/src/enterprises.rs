@@ -10,7 +10,7 @@ use crate::caller::Caller;
 use crate::clock::rfc3339;
 use crate::internal::{internal_from, Internal};
 use crate::store::jobs::LEASE_SECONDS;
-use crate::store::{AcceptDismissalPart, Job, JobKind, ReleaseMembersPart, ReleasePlan, StoreError, TxOutcome};
+use crate::store::{AcceptDismissalPart, Job, JobKind, ReleaseMembersPart, StoreError, TxOutcome};
 use crate::tokens::TokenString;
 use crate::work::{random_id, Budget, Progress};
 use crate::App;
@@ -53,6 +53,15 @@ pub struct Enterprise {
     pub status: EnterpriseStatus,
     pub dismissed_at: Option<i64>,
     pub members_released: u64,
+}
+
+/// What one page of a dismissal changes, all in one transaction.
+#[derive(Debug, Default)]
+pub struct ReleasePlan {
+    /// Active members still in the enterprise: become individuals, notice pending.
+    pub release: Vec<AccountId>,
+    /// Memberships whose account is gone or being deleted: just removed.
+    pub drop: Vec<AccountId>,
 }
 
 /// The steps of the dismissal job, stored in the job's `step`.

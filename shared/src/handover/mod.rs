@@ -56,6 +56,7 @@ const PAGE: usize = 90;
 /// Attempts at a transaction that raced another writer before the caller is told to come back.
 const MAX_RACES: usize = 4;
 
+/// Why a start or a confirmation failed; `http.rs` maps each to its problem.
 #[derive(Debug, thiserror::Error)]
 pub enum HandoverError {
     #[error("{0}")]

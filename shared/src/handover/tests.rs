@@ -1,6 +1,9 @@
+//! The handover's rules, without the table.
+
 use super::job::Step;
 use super::*;
 use crate::accounts::{Account, AccountId, AccountStatus, Role};
+
 fn account(id: &str, role: Role, enterprise: Option<&str>) -> Account {
     Account {
         id: AccountId::parse(id).unwrap(),

@@ -5,6 +5,7 @@ use super::{key, keys, n, s, Item, ItemExt, Job, Op, Store, StoreError, TxOutcom
 use crate::accounts::{
     Account, AccountError, AccountId, AccountStatus, EmailAddress, Identifier, NewAccount, PhoneNumber, Role, Username,
 };
+use crate::deletion::DeletionFinal;
 use crate::holds::Hold;
 
 /// The parts of registering an account.
@@ -121,17 +122,6 @@ fn profile_key(account: &AccountId) -> Item {
 
 fn claim_key(id: &Identifier) -> Item {
     key(keys::claim(id.kind(), id.value()), keys::CLAIM)
-}
-
-/// The deletion receipt as stored: no personal data, only what downstream services need.
-#[derive(Debug, Clone)]
-pub struct DeletionFinal {
-    pub receipt_id: String,
-    pub requested_at: i64,
-    pub deleted_at: i64,
-    pub items_removed: u64,
-    /// When the released identifiers become free again (`None`: at once).
-    pub identifiers_free_at: Option<i64>,
 }
 
 /// One page of the items an account owns besides its profile.
@@ -288,7 +278,7 @@ impl Store {
         let count = Op::update(profile_key(account), "ADD hold_count :one")
             .when("#status = :active")
             .name("#status", "status")
-            .value(":active", s("active"))
+            .value(":active", s(AccountStatus::Active.as_str()))
             .value(":one", n(1));
         let mut item = key(keys::account(account.as_str()), &keys::hold(&hold.kind, &hold.reference));
         item.extend([
@@ -336,7 +326,7 @@ impl Store {
             )
             .name("#status", "status")
             .name("#role", "role")
-            .value(":active", s("active"))
+            .value(":active", s(AccountStatus::Active.as_str()))
             .value(":locked", s(locked_as.as_str()))
             .value(":now", n(now))
             .value(":zero", n(0))

@@ -4,7 +4,7 @@
 use super::{accounts::account_from_item, key, keys, n, s, Item, ItemExt, Job, Op, Store, StoreError, TxOutcome};
 use crate::accounts::{Account, AccountId, AccountStatus, Role};
 use crate::caller::Session;
-use crate::enterprises::{Enterprise, EnterpriseStatus};
+use crate::enterprises::{Enterprise, EnterpriseStatus, ReleasePlan};
 use crate::purpose::Purpose;
 
 /// A membership as listed under the enterprise.
@@ -13,15 +13,6 @@ pub struct MemberRef {
     pub account: AccountId,
     /// Released, but the notice is not yet recorded as sent.
     pub notice_pending: bool,
-}
-
-/// What one page of a dismissal changes, all in one transaction.
-#[derive(Debug, Default)]
-pub struct ReleasePlan {
-    /// Active members still in the enterprise: become individuals, notice pending.
-    pub release: Vec<AccountId>,
-    /// Memberships whose account is gone or being deleted: just removed.
-    pub drop: Vec<AccountId>,
 }
 
 /// The parts of accepting a dismissal.
@@ -122,12 +113,12 @@ impl Store {
         let meta = Op::update(meta_key(enterprise), "SET #status = :dismissing")
             .when("#status = :active AND default_admin = :me")
             .name("#status", "status")
-            .value(":active", s("active"))
+            .value(":active", s(EnterpriseStatus::Active.as_str()))
             .value(":dismissing", s(EnterpriseStatus::Dismissing.as_str()))
             .value(":me", s(caller.as_str()));
         let profile = Op::check(profile_key(caller), "#status = :active AND enterprise_id = :e")
             .name("#status", "status")
-            .value(":active", s("active"))
+            .value(":active", s(AccountStatus::Active.as_str()))
             .value(":e", s(enterprise));
         let profile = super::codes::within_session(
             super::codes::spending_token(profile, Purpose::DismissEnterprise, token_hash),

@@ -11,11 +11,8 @@ pub mod jobs;
 mod op;
 pub mod sweep;
 
-pub use accounts::{
-    AcceptDeletionPart, AccountItemsPage, DeletionFinal, FinalizeDeletionPart, HoldPart, RegistrationPart,
-};
-pub use codes::CodeSlot;
-pub use enterprises::{AcceptDismissalPart, FinishDismissalPart, MemberRef, ReleaseMembersPart, ReleasePlan};
+pub use accounts::{AcceptDeletionPart, AccountItemsPage, FinalizeDeletionPart, HoldPart, RegistrationPart};
+pub use enterprises::{AcceptDismissalPart, FinishDismissalPart, MemberRef, ReleaseMembersPart};
 pub use handover::LinkCredentialPart;
 pub use jobs::{Job, JobKind};
 pub(crate) use op::Op;

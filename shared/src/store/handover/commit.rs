@@ -1,7 +1,7 @@
 //! The transactions that carry a handover out, whole or page by page.
 
 use super::{iam_users_str, profile_key, Part, IN_PROGRESS, PENDING};
-use crate::accounts::{AccountId, Identifier};
+use crate::accounts::{AccountId, AccountStatus, Identifier};
 use crate::handover::{HandoverChange, HandoverConflict, HandoverRecord, Rebinding, Revocations};
 use crate::purpose::Purpose;
 use crate::store::codes::{spending_token, verification_attrs};
@@ -161,7 +161,7 @@ impl Store {
             if change.old_email.is_some() { "email = :old_email" } else { "attribute_not_exists(email)" },
             Self::authority_condition(change.authority)
         );
-        let op = op.when(condition).name("#status", "status").value(":active", s("active"));
+        let op = op.when(condition).name("#status", "status").value(":active", s(AccountStatus::Active.as_str()));
         match change.old_email {
             Some(e) => op.value(":old_email", s(e.as_str())),
             None => op,
@@ -218,7 +218,7 @@ impl Store {
         let profile = Op::check(profile_key(target), "#status = :active AND #hip = :hid")
             .name("#status", "status")
             .name("#hip", IN_PROGRESS)
-            .value(":active", s("active"))
+            .value(":active", s(AccountStatus::Active.as_str()))
             .value(":hid", s(handover_id));
         let mut parts = vec![(Part::Profile, profile)];
         parts.extend(self.revocation_parts(target, revocations, now));
@@ -244,7 +244,7 @@ impl Store {
             .rebinding_op(target, rebinding, handover_id, now, IN_PROGRESS)
             .when("#status = :active AND #marker = :hid")
             .name("#status", "status")
-            .value(":active", s("active"));
+            .value(":active", s(AccountStatus::Active.as_str()));
         let mut parts = vec![(Part::Profile, profile)];
         parts.extend(release.iter().map(|id| (Part::Release, self.claim_release(id, target, None))));
         parts.push((Part::Record, self.record_op(target, record)));

@@ -2,7 +2,7 @@
 //! as the owning services (and the fixtures) link them.
 
 use super::{credential_sort_key, prefix, prefix_end, profile_key, view_from_profile, IN_PROGRESS};
-use crate::accounts::AccountId;
+use crate::accounts::{AccountId, AccountStatus};
 use crate::handover::{ContactSlot, Credential, CredentialKind, CredentialRef, HandoverView};
 use crate::store::{key, keys, n, s, ItemExt, Op, Store, StoreError, TxOutcome, Written};
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -92,7 +92,7 @@ impl Store {
         let profile = Op::check(profile_key(account), "#status = :active AND attribute_not_exists(#hip)")
             .name("#status", "status")
             .name("#hip", IN_PROGRESS)
-            .value(":active", s("active"));
+            .value(":active", s(AccountStatus::Active.as_str()));
         let mut item = key(keys::account(account.as_str()), &credential_sort_key(credential));
         match credential {
             Credential::Mfa { id, label } => {
@@ -145,7 +145,7 @@ impl Store {
         let op = Op::update(profile_key(account), format!("SET {}", sets.join(", ")))
             .when("#status = :active")
             .name("#status", "status")
-            .value(":active", s("active"));
+            .value(":active", s(AccountStatus::Active.as_str()));
         let op = contacts.iter().enumerate().fold(op, |op, (i, (slot, value))| {
             op.name(&format!("#c{i}"), slot.name()).value(&format!(":c{i}"), s(value))
         });

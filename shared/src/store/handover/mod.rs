@@ -13,15 +13,16 @@ mod credentials;
 
 pub use credentials::LinkCredentialPart;
 
-use crate::accounts::{Account, AccountId, EmailAddress, Identifier, PhoneNumber};
+use crate::accounts::{Account, AccountId, AccountStatus, EmailAddress, Identifier, PhoneNumber};
 use crate::caller::Caller;
 use crate::handover::{
     Authority, ClaimState, ContactSlot, Credential, CredentialKind, HandoverConflict, HandoverView, IamUsers, NewOwner,
     PendingHandover,
 };
 use crate::purpose::Purpose;
-use crate::store::codes::{spending_token, within_session, TokenRecord};
+use crate::store::codes::{spending_token, within_session};
 use crate::store::{accounts::account_from_item, key, keys, n, s, Item, ItemExt, Op, Store, StoreError, TxOutcome};
+use crate::tokens::TokenRecord;
 use aws_sdk_dynamodb::types::AttributeValue;
 use std::collections::HashMap;
 
@@ -196,7 +197,7 @@ impl Store {
                     Op::check(profile_key(caller), "#status = :active AND enterprise_id = :e AND #role = :crole")
                         .name("#status", "status")
                         .name("#role", "role")
-                        .value(":active", s("active"))
+                        .value(":active", s(AccountStatus::Active.as_str()))
                         .value(":e", s(enterprise))
                         .value(":crole", s(caller_role.as_str()));
                 (op, Some((Part::Caller, check)))
@@ -292,7 +293,7 @@ impl Store {
             .name("#hp", PENDING)
             .name("#hip", IN_PROGRESS)
             .name("#status", "status")
-            .value(":active", s("active"))
+            .value(":active", s(AccountStatus::Active.as_str()))
             .value(":p", pending_value(pending));
         let profile = match seen {
             Some(id) => profile.name("#id", "id").value(":seen", s(id)),
