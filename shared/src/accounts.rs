@@ -260,14 +260,6 @@ impl Account {
     pub fn awaits_administrators_handover(&self, now: i64) -> bool {
         self.pending_handover.as_ref().is_some_and(|p| p.requested_as.is_some() && p.expires_at > now)
     }
-    /// The caller's own account, refused to a session from before its last handover.
-    pub fn admit(&self, session: crate::caller::Session) -> Result<(), AccountError> {
-        if session.revoked_by(self.sessions_revoked_at) {
-            Err(AccountError::SessionRevoked)
-        } else {
-            Ok(())
-        }
-    }
 
     pub fn identifiers(&self) -> Vec<Identifier> {
         let mut ids = Vec::new();
@@ -328,13 +320,6 @@ impl crate::App {
             Some(_) => Err(AccountError::Deleted),
             None => Err(self.missing_account(id).await),
         }
-    }
-
-    /// The caller's own live account, refused to a session from before its last handover.
-    pub async fn live_caller(&self, caller: &crate::caller::Caller) -> Result<Account, AccountError> {
-        let account = self.live_account(&caller.account).await?;
-        account.admit(caller.session)?;
-        Ok(account)
     }
 
     /// Why an account is not there: deleted (a receipt stays) or never known.

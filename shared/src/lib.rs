@@ -73,7 +73,7 @@ impl App {
 
     /// An app whose keys are read from the Secrets Manager secret `secret_id` (and refreshed as it rotates).
     pub async fn with_secret_id<L: Fn(&str) -> Option<String>>(
-        build: impl FnOnce(L, Option<secrets::CodeSecrets>) -> Result<Config, ConfigError>,
+        build: impl FnOnce(L, Option<config::CodeSecrets>) -> Result<Config, ConfigError>,
         lookup: L,
         sdk: &aws_config::SdkConfig,
         secret_id: &str,
