@@ -1,6 +1,7 @@
 //! Accounts, their contacts and the identifiers they claim.
 
 use crate::identifiers;
+use crate::internal::{internal_from, Internal};
 use std::fmt;
 
 /// The `sub` claim of the caller's JWT: who is asking.
@@ -303,8 +304,10 @@ pub enum AccountError {
     #[error("account {0} already exists")]
     AlreadyExists(String),
     #[error(transparent)]
-    Store(#[from] crate::store::StoreError),
+    Internal(#[from] Internal),
 }
+
+internal_from!(AccountError);
 
 impl crate::App {
     /// Registers an account the way sign-up does: its username, email and phone
@@ -327,7 +330,7 @@ impl crate::App {
         match self.store.receipt_exists(id).await {
             Ok(true) => AccountError::Deleted,
             Ok(false) => AccountError::NotFound,
-            Err(e) => AccountError::Store(e),
+            Err(e) => e.into(),
         }
     }
 }

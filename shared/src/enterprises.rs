@@ -290,8 +290,10 @@ pub enum EnterpriseError {
     #[error("enterprise {0} already exists")]
     AlreadyExists(String),
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Internal(#[from] Internal),
 }
+
+internal_from!(EnterpriseError);
 
 impl App {
     /// Registers an active enterprise (its members register with its id and their role).

@@ -279,7 +279,7 @@ impl From<AccountError> for Problem {
                 "A handover of this account is pending",
                 "An administrator's handover of this account is pending or running; only someone with at least their authority can act on it.",
             ),
-            AccountError::Store(s) => s.into(),
+            AccountError::Internal(e) => e.into(),
             AccountError::AlreadyExists(_) => internal(&e),
         }
     }
@@ -342,7 +342,7 @@ impl From<TokenError> for Problem {
     fn from(e: TokenError) -> Self {
         match e {
             TokenError::Invalid => token_invalid(),
-            TokenError::Store(e) => e.into(),
+            TokenError::Internal(e) => e.into(),
         }
     }
 }
@@ -417,9 +417,9 @@ mod tests {
         let busy = || StoreError::Busy("transaction cancelled: TransactionConflict".into());
         let problems: Vec<Problem> = vec![
             busy().into(),
-            AccountError::Store(busy()).into(),
+            AccountError::from(busy()).into(),
             CodeError::from(busy()).into(),
-            TokenError::Store(busy()).into(),
+            TokenError::from(busy()).into(),
             DeletionError::from(busy()).into(),
             DismissalError::from(busy()).into(),
             crate::handover::HandoverError::from(busy()).into(),

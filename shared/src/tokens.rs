@@ -2,8 +2,8 @@
 
 use crate::accounts::AccountId;
 use crate::crypto::{self, RandomError};
+use crate::internal::{internal_from, Internal};
 use crate::purpose::Purpose;
-use crate::store::StoreError;
 use crate::App;
 use serde::Serialize;
 
@@ -82,8 +82,10 @@ pub enum TokenError {
     #[error("the verification token is missing, unknown, expired, used, or for another purpose or account")]
     Invalid,
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Internal(#[from] Internal),
 }
+
+internal_from!(TokenError);
 
 impl App {
     /// Spends a token on its own: one conditional delete, so exactly one of

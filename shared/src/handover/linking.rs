@@ -4,7 +4,7 @@ use super::credentials::Credential;
 use super::model::Channel;
 use super::model::ContactSlot;
 use crate::accounts::{AccountId, EmailAddress, PhoneNumber};
-use crate::store::StoreError;
+use crate::internal::{internal_from, Internal};
 use crate::App;
 
 /// Why a credential or a contact could not be linked.
@@ -19,8 +19,10 @@ pub enum LinkError {
     #[error("this credential is already linked")]
     AlreadyLinked,
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Internal(#[from] Internal),
 }
+
+internal_from!(LinkError);
 
 impl App {
     /// Links a credential to an active account (the services that own them, and the fixtures).

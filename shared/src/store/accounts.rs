@@ -229,9 +229,9 @@ impl Store {
                 });
                 match taken {
                     Some(id) => Err(AccountError::IdentifierTaken { kind: id.kind(), value: id.value().to_string() }),
-                    None => Err(AccountError::Store(StoreError::Unavailable(format!(
-                        "registration cancelled: {outcome:?}"
-                    )))),
+                    None => {
+                        Err(AccountError::from(StoreError::Unavailable(format!("registration cancelled: {outcome:?}"))))
+                    }
                 }
             }
         }
