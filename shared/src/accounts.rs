@@ -1,6 +1,7 @@
 //! Accounts, their contacts and the identifiers they claim.
 
 use crate::identifiers;
+use crate::internal::{internal_from, Internal};
 use std::fmt;
 
 /// The `sub` claim of the caller's JWT: who is asking.
@@ -260,14 +261,6 @@ impl Account {
     pub fn awaits_administrators_handover(&self, now: i64) -> bool {
         self.pending_handover.as_ref().is_some_and(|p| p.requested_as.is_some() && p.expires_at > now)
     }
-    /// The caller's own account, refused to a session from before its last handover.
-    pub fn admit(&self, session: crate::caller::Session) -> Result<(), AccountError> {
-        if session.revoked_by(self.sessions_revoked_at) {
-            Err(AccountError::SessionRevoked)
-        } else {
-            Ok(())
-        }
-    }
 
     pub fn identifiers(&self) -> Vec<Identifier> {
         let mut ids = Vec::new();
@@ -311,8 +304,10 @@ pub enum AccountError {
     #[error("account {0} already exists")]
     AlreadyExists(String),
     #[error(transparent)]
-    Store(#[from] crate::store::StoreError),
+    Internal(#[from] Internal),
 }
+
+internal_from!(AccountError);
 
 impl crate::App {
     /// Registers an account the way sign-up does: its username, email and phone
@@ -330,19 +325,12 @@ impl crate::App {
         }
     }
 
-    /// The caller's own live account, refused to a session from before its last handover.
-    pub async fn live_caller(&self, caller: &crate::caller::Caller) -> Result<Account, AccountError> {
-        let account = self.live_account(&caller.account).await?;
-        account.admit(caller.session)?;
-        Ok(account)
-    }
-
     /// Why an account is not there: deleted (a receipt stays) or never known.
     pub async fn missing_account(&self, id: &AccountId) -> AccountError {
         match self.store.receipt_exists(id).await {
             Ok(true) => AccountError::Deleted,
             Ok(false) => AccountError::NotFound,
-            Err(e) => AccountError::Store(e),
+            Err(e) => e.into(),
         }
     }
 }

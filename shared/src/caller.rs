@@ -1,7 +1,8 @@
 //! Who is asking, from the JWT authorizer's claims (never from the body).
 
-use crate::accounts::AccountId;
+use crate::accounts::{Account, AccountError, AccountId};
 use crate::config::Config;
+use crate::App;
 
 #[derive(Debug, Clone)]
 pub struct Caller {
@@ -34,6 +35,27 @@ impl Session {
             v.parse::<i64>().ok().or_else(|| v.parse::<f64>().ok().filter(|f| f.is_finite()).map(|f| f.floor() as i64))
         });
         Self { issued_at }
+    }
+}
+
+// Here rather than in accounts.rs: sessions are the caller's, and accounts.rs stays free of them.
+impl Account {
+    /// The caller's own account, refused to a session from before its last handover.
+    pub fn admit(&self, session: Session) -> Result<(), AccountError> {
+        if session.revoked_by(self.sessions_revoked_at) {
+            Err(AccountError::SessionRevoked)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl App {
+    /// The caller's own live account, refused to a session from before its last handover.
+    pub async fn live_caller(&self, caller: &Caller) -> Result<Account, AccountError> {
+        let account = self.live_account(&caller.account).await?;
+        account.admit(caller.session)?;
+        Ok(account)
     }
 }
 

@@ -1,13 +1,12 @@
 //! Verification codes: six digits mailed to the bound address, traded once for
 //! a verification token (docs/seeds.md#verification-codes: "Send Code, enter the verification code").
 
-use crate::accounts::{AccountError, AccountId, AccountStatus, EmailAddress};
+use crate::accounts::{Account, AccountError, AccountId, AccountStatus, EmailAddress};
 use crate::caller::{Caller, Session};
 use crate::crypto::{self, RandomError};
+use crate::internal::{internal_from, Internal};
 use crate::purpose::Purpose;
-use crate::store::codes::{CodeSlot, PlaceGuard, Profile, TokenRecord};
-use crate::store::StoreError;
-use crate::tokens::VerificationToken;
+use crate::tokens::{TokenRecord, VerificationToken};
 use crate::App;
 use serde::Serialize;
 
@@ -67,6 +66,46 @@ impl std::fmt::Debug for VerificationCode {
 }
 
 /// The answer to send-code (docs/api.md#send-code).
+/// One purpose's code and its send history, as stored on the profile.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CodeSlot {
+    /// Keyed hash of the live code; gone once the code is used.
+    pub hash: Option<String>,
+    pub expires_at: i64,
+    pub attempts_left: u32,
+    pub sent_at: i64,
+    pub window_start: i64,
+    pub window_sends: u32,
+}
+
+/// The profile as the code rules need it.
+#[derive(Debug, Clone)]
+pub struct CodeState {
+    pub account: Account,
+    pub slot: Option<CodeSlot>,
+    /// Wrong codes in a row for this purpose, across codes.
+    pub failures: u32,
+    pub last_failure_at: i64,
+}
+
+/// What must still hold for a new code to be placed.
+#[derive(Debug, Clone)]
+pub enum PlaceGuard {
+    /// The first code of a daily window: no window yet, or it began at or before `window_edge`.
+    FreshWindow { window_edge: i64 },
+    /// A code inside the current window: the send history is still the one observed.
+    Observed(CodeSlot),
+}
+
+/// The answer of a conditional write on the profile.
+#[derive(Debug)]
+pub enum Profile {
+    /// Written; the profile before (placing) or after (spending) the write.
+    Written(CodeState),
+    /// Not written; the profile as it was, if there is one.
+    Refused(Option<CodeState>),
+}
+
 #[derive(Debug, Serialize)]
 pub struct SentCode {
     pub destination: String,
@@ -91,10 +130,10 @@ pub enum CodeError {
     #[error("too many wrong codes in a row")]
     Locked { retry_after: i64 },
     #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error(transparent)]
-    Random(#[from] RandomError),
+    Internal(#[from] Internal),
 }
+
+internal_from!(CodeError);
 
 impl App {
     /// Places a new code (replacing any earlier one) and mails it: one

@@ -39,12 +39,26 @@ impl std::fmt::Debug for CodeSecret {
     }
 }
 
+/// The keys in use: one signs, every one checks (the signing one first).
+#[derive(Debug, Clone)]
+pub struct CodeSecrets {
+    pub signing: CodeSecret,
+    pub checking: Vec<CodeSecret>,
+}
+
+impl CodeSecrets {
+    /// From the environment (`CODE_SECRET`, and `CODE_SECRET_PREVIOUS` while rotating by hand).
+    pub fn fixed(current: CodeSecret, previous: Option<CodeSecret>) -> Self {
+        Self { checking: std::iter::once(current.clone()).chain(previous).collect(), signing: current }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub table_name: String,
     pub sender_email: String,
     /// The keys as configured: from `CODE_SECRET` (and `CODE_SECRET_PREVIOUS`), or as read from `CODE_SECRET_ID`.
-    pub code_secrets: crate::secrets::CodeSecrets,
+    pub code_secrets: CodeSecrets,
     /// The Secrets Manager secret the keys were read from, if any (never its value).
     pub code_secret_id: Option<String>,
     pub code_ttl_seconds: i64,
@@ -72,10 +86,7 @@ impl Config {
     }
 
     /// As `from_lookup`, with the keys already read from Secrets Manager (then `CODE_SECRET` is not needed).
-    pub fn resolved(
-        lookup: impl Fn(&str) -> Option<String>,
-        read: Option<crate::secrets::CodeSecrets>,
-    ) -> Result<Self, ConfigError> {
+    pub fn resolved(lookup: impl Fn(&str) -> Option<String>, read: Option<CodeSecrets>) -> Result<Self, ConfigError> {
         let required = |name: &'static str| -> Result<String, ConfigError> {
             match lookup(name) {
                 Some(v) if !v.trim().is_empty() => Ok(v.trim().to_string()),
@@ -111,7 +122,7 @@ impl Config {
                         name: "CODE_SECRET_PREVIOUS",
                         reason: format!("must be at least {} bytes", CodeSecret::MIN_LEN),
                     })?;
-                crate::secrets::CodeSecrets::fixed(current, previous)
+                CodeSecrets::fixed(current, previous)
             }
         };
         Ok(Self {

@@ -11,12 +11,10 @@
 use crate::accounts::{AccountError, AccountId, AccountStatus};
 use crate::caller::Caller;
 use crate::clock::rfc3339;
-use crate::crypto::RandomError;
-use crate::failpoints::Interrupted;
+use crate::internal::{internal_from, Internal};
 use crate::prerequisites::Blocker;
-use crate::store::accounts::account_from_item;
 use crate::store::jobs::LEASE_SECONDS;
-use crate::store::{DeletionFinal, Job, JobKind, StoreError, TxOutcome};
+use crate::store::{AcceptDeletionPart, Job, JobKind, StoreError, TxOutcome};
 use crate::tokens::TokenString;
 use crate::work::{random_id, Budget, Progress};
 use crate::App;
@@ -25,10 +23,47 @@ use serde::Serialize;
 /// Items deleted per page: four BatchWriteItem requests.
 const ITEMS_PER_PAGE: usize = 100;
 
+/// The deletion receipt as stored: no personal data, only what downstream services need.
+#[derive(Debug, Clone)]
+pub struct DeletionFinal {
+    pub receipt_id: String,
+    pub requested_at: i64,
+    pub deleted_at: i64,
+    pub items_removed: u64,
+    /// When the released identifiers become free again (`None`: at once).
+    pub identifiers_free_at: Option<i64>,
+}
+
+/// The steps of the deletion job, stored in the job's `step`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DeletionStep {
+    /// Removes the account's items page by page, then the profile and claims in one transaction.
+    Purge,
+}
+
+impl DeletionStep {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Purge => "purge",
+        }
+    }
+}
+
+/// Where a deletion stands, as delete-account answers it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeletionStatus {
+    /// Locked; purged when the grace period ends.
+    DeletionScheduled,
+    /// Accepted; cleanup finishes the purge.
+    Deleting,
+    Deleted,
+}
+
 /// The answer to delete-account (docs/api.md#delete-account).
 #[derive(Debug, Serialize)]
 pub struct DeletionReceipt {
-    pub status: &'static str,
+    pub status: DeletionStatus,
     pub account_id: String,
     pub receipt_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -39,7 +74,7 @@ pub struct DeletionReceipt {
 
 impl DeletionReceipt {
     pub fn finished(&self) -> bool {
-        self.status == "deleted"
+        self.status == DeletionStatus::Deleted
     }
 }
 
@@ -52,12 +87,10 @@ pub enum DeletionError {
     #[error("the verification token is invalid")]
     TokenInvalid,
     #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error(transparent)]
-    Random(#[from] RandomError),
-    #[error(transparent)]
-    Interrupted(#[from] Interrupted),
+    Internal(#[from] Internal),
 }
+
+internal_from!(DeletionError);
 
 impl App {
     /// Accepts the deletion and, without a grace period, purges the account
@@ -69,7 +102,7 @@ impl App {
         let job = Job {
             kind: JobKind::Deletion,
             subject: caller.account.to_string(),
-            step: "purge".into(),
+            step: DeletionStep::Purge.as_str().into(),
             done: 0,
             cursor: None,
             requested_by: caller.account.to_string(),
@@ -84,13 +117,13 @@ impl App {
         for hash in token.hashes(self) {
             outcome = self.store.accept_deletion(&caller.account, caller.session, &hash, now, locked_as, &job).await?;
             // Under the next key only if no token was found under this one (issued before a rotation).
-            if !outcome.failed(0) {
+            if !outcome.refused(&AcceptDeletionPart::Token) {
                 break;
             }
         }
         if let TxOutcome::Cancelled(_) = outcome {
             // Say why, in the order a user can act on: the account (and session), its blockers, the token.
-            if outcome.failed(1) {
+            if outcome.refused(&AcceptDeletionPart::Profile) {
                 let blockers = self.current_blockers(caller).await?;
                 if blockers.iter().any(|b| b.kind == crate::prerequisites::HANDOVER_PENDING) {
                     return Err(AccountError::HandoverPending.into());
@@ -101,7 +134,11 @@ impl App {
                 // Active, admitted and unblocked: the profile no longer lists the token (a handover ended it).
                 return Err(DeletionError::TokenInvalid);
             }
-            return Err(if outcome.failed(0) { DeletionError::TokenInvalid } else { AccountError::Deleted.into() });
+            return Err(if outcome.refused(&AcceptDeletionPart::Token) {
+                DeletionError::TokenInvalid
+            } else {
+                AccountError::Deleted.into()
+            });
         }
         tracing::info!(account = %caller.account, receipt = %job.reference, grace, "deletion accepted");
         self.failpoints.check("deletion.accepted")?;
@@ -113,7 +150,7 @@ impl App {
             purge_at: purge_at.map(rfc3339),
         };
         if grace > 0 {
-            return Ok(answer("deletion_scheduled", None, Some(now + grace)));
+            return Ok(answer(DeletionStatus::DeletionScheduled, None, Some(now + grace)));
         }
         let mut deleted_at = None;
         let purged = match self
@@ -124,16 +161,16 @@ impl App {
                 self.store.release_job(&job, &owner, self.clock.now()).await.map(|()| Progress::Paused)
             }
             Ok(progress) => Ok(progress),
-            Err(DeletionError::Store(error)) => Err(error),
+            Err(DeletionError::Internal(Internal::Store(error))) => Err(error),
             Err(other) => return Err(other),
         };
         match purged {
-            Ok(Progress::Finished) => Ok(answer("deleted", deleted_at.or(Some(now)), None)),
-            Ok(_) => Ok(answer("deleting", None, None)),
+            Ok(Progress::Finished) => Ok(answer(DeletionStatus::Deleted, deleted_at.or(Some(now)), None)),
+            Ok(_) => Ok(answer(DeletionStatus::Deleting, None, None)),
             // Accepted already: the account is gone for every caller, and once the lease lapses cleanup carries the purge on.
             Err(StoreError::Busy(error)) => {
                 tracing::warn!(account = %caller.account, %error, "deletion paused: DynamoDB is busy; cleanup carries it on");
-                Ok(answer("deleting", None, None))
+                Ok(answer(DeletionStatus::Deleting, None, None))
             }
             Err(error) => Err(error.into()),
         }
@@ -162,13 +199,7 @@ impl App {
                 let fresh =
                     page.item_keys.iter().filter(|k| job.cursor.as_deref().is_none_or(|c| k.as_str() > c)).count();
                 let last = page.item_keys.last().cloned().unwrap_or_default();
-                let progress = self
-                    .store
-                    .job_progress(&job, owner, self.clock.now(), "done = done + :fresh, #cursor = :last")
-                    .name("#cursor", "cursor")
-                    .value(":fresh", crate::store::n(fresh))
-                    .value(":last", crate::store::s(last.clone()));
-                if !self.store.save_progress(progress).await? {
+                if !self.store.count_page(&job, owner, self.clock.now(), fresh, &last).await? {
                     return Ok(Progress::LeaseLost);
                 }
                 job.done += fresh as u64;
@@ -182,11 +213,10 @@ impl App {
                 }
                 continue;
             }
-            let Some(profile) = page.profile else {
+            let Some(account) = page.profile else {
                 // The final transaction already ran (it also ends the job): nothing is left to do.
                 return Ok(Progress::Finished);
             };
-            let account = account_from_item(&profile)?;
             if let Some(email) = &account.email {
                 if let Err(error) = self.mailer.send_deletion_notice(email, &job.reference).await {
                     tracing::warn!(account = %account_id, %error, "deletion notice failed; a later run retries it");

@@ -5,13 +5,12 @@
 //! run cut off is finished by `cleanup` through `resume_dismissal`.
 
 use crate::accounts::{AccountError, AccountId, AccountStatus, Role};
+use crate::blockers::{desktop_client_required, Blocker};
 use crate::caller::Caller;
 use crate::clock::rfc3339;
-use crate::crypto::RandomError;
-use crate::failpoints::Interrupted;
-use crate::prerequisites::{desktop_client_required, Blocker};
+use crate::internal::{internal_from, Internal};
 use crate::store::jobs::LEASE_SECONDS;
-use crate::store::{Job, JobKind, ReleasePlan, StoreError, TxOutcome};
+use crate::store::{AcceptDismissalPart, Job, JobKind, ReleaseMembersPart, StoreError, TxOutcome};
 use crate::tokens::TokenString;
 use crate::work::{random_id, Budget, Progress};
 use crate::App;
@@ -56,11 +55,44 @@ pub struct Enterprise {
     pub members_released: u64,
 }
 
+/// What one page of a dismissal changes, all in one transaction.
+#[derive(Debug, Default)]
+pub struct ReleasePlan {
+    /// Active members still in the enterprise: become individuals, notice pending.
+    pub release: Vec<AccountId>,
+    /// Memberships whose account is gone or being deleted: just removed.
+    pub drop: Vec<AccountId>,
+}
+
+/// The steps of the dismissal job, stored in the job's `step`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DismissalStep {
+    /// Releases the members page by page, then dismisses the enterprise in one transaction.
+    Release,
+}
+
+impl DismissalStep {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Release => "release",
+        }
+    }
+}
+
+/// Where a dismissal stands, as dismiss-enterprise answers it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DismissalStatus {
+    /// Accepted; cleanup releases the remaining members.
+    Dismissing,
+    Dismissed,
+}
+
 /// The answer to dismiss-enterprise (docs/api.md#dismiss-enterprise).
 #[derive(Debug, Serialize)]
 pub struct Dismissal {
     pub enterprise_id: String,
-    pub status: &'static str,
+    pub status: DismissalStatus,
     pub members_released: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dismissed_at: Option<String>,
@@ -68,7 +100,7 @@ pub struct Dismissal {
 
 impl Dismissal {
     pub fn finished(&self) -> bool {
-        self.status == "dismissed"
+        self.status == DismissalStatus::Dismissed
     }
 }
 
@@ -85,12 +117,10 @@ pub enum DismissalError {
     #[error("the verification token is invalid")]
     TokenInvalid,
     #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error(transparent)]
-    Random(#[from] RandomError),
-    #[error(transparent)]
-    Interrupted(#[from] Interrupted),
+    Internal(#[from] Internal),
 }
+
+internal_from!(DismissalError);
 
 impl App {
     /// Accepts the dismissal (spending the token only then) and works through
@@ -118,7 +148,7 @@ impl App {
         let job = Job {
             kind: JobKind::Dismissal,
             subject: enterprise_id.clone(),
-            step: "release".into(),
+            step: DismissalStep::Release.as_str().into(),
             done: 0,
             cursor: None,
             requested_by: caller.account.to_string(),
@@ -133,15 +163,19 @@ impl App {
             outcome =
                 self.store.accept_dismissal(&enterprise_id, &caller.account, caller.session, &hash, now, &job).await?;
             // Under the next key only if no token was found under this one (issued before a rotation).
-            if !outcome.failed(0) {
+            if !outcome.refused(&AcceptDismissalPart::Token) {
                 break;
             }
         }
         match outcome {
             TxOutcome::Committed => {}
-            outcome if outcome.failed(1) || outcome.failed(3) => return Err(DismissalError::NotActive),
+            outcome
+                if outcome.refused(&AcceptDismissalPart::Enterprise) || outcome.refused(&AcceptDismissalPart::Job) =>
+            {
+                return Err(DismissalError::NotActive)
+            }
             // The profile: deleted since the read, or the token ended by a handover of the account.
-            outcome if outcome.failed(2) => {
+            outcome if outcome.refused(&AcceptDismissalPart::Profile) => {
                 self.live_caller(caller).await?;
                 return Err(DismissalError::TokenInvalid);
             }
@@ -155,9 +189,14 @@ impl App {
         };
         match answer {
             // Accepted already: once the lease lapses, cleanup carries the dismissal on.
-            Err(DismissalError::Store(StoreError::Busy(error))) => {
+            Err(DismissalError::Internal(Internal::Store(StoreError::Busy(error)))) => {
                 tracing::warn!(enterprise = %enterprise_id, %error, "dismissal paused: DynamoDB is busy; cleanup carries it on");
-                Ok(Dismissal { enterprise_id, status: "dismissing", members_released: job.done, dismissed_at: None })
+                Ok(Dismissal {
+                    enterprise_id,
+                    status: DismissalStatus::Dismissing,
+                    members_released: job.done,
+                    dismissed_at: None,
+                })
             }
             answer => answer,
         }
@@ -171,7 +210,7 @@ impl App {
         let dismissed = enterprise.status == EnterpriseStatus::Dismissed;
         Ok(Dismissal {
             enterprise_id: enterprise.id,
-            status: if dismissed { "dismissed" } else { "dismissing" },
+            status: if dismissed { DismissalStatus::Dismissed } else { DismissalStatus::Dismissing },
             members_released: if dismissed {
                 enterprise.members_released
             } else {
@@ -222,7 +261,7 @@ impl App {
                 match self.store.release_members(enterprise, &plan, &job, owner, self.clock.now()).await? {
                     TxOutcome::Committed => job.done += plan.release.len() as u64,
                     // A member changed under us (say, its own deletion began): read the page again.
-                    outcome if !outcome.failed(plan.release.len() * 2 + plan.drop.len()) => continue,
+                    outcome if !outcome.refused(&ReleaseMembersPart::Job) => continue,
                     _ => return Ok(Progress::LeaseLost),
                 }
                 self.failpoints.check("dismissal.page_released")?;
@@ -251,8 +290,10 @@ pub enum EnterpriseError {
     #[error("enterprise {0} already exists")]
     AlreadyExists(String),
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Internal(#[from] Internal),
 }
+
+internal_from!(EnterpriseError);
 
 impl App {
     /// Registers an active enterprise (its members register with its id and their role).

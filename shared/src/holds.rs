@@ -6,7 +6,8 @@
 //! and `App::release_hold`; the item format is in `docs/key-design.md`.
 
 use crate::accounts::{AccountError, AccountId};
-use crate::store::{StoreError, TxOutcome};
+use crate::internal::{internal_from, Internal};
+use crate::store::{HoldPart, TxOutcome};
 use crate::App;
 
 /// The kinds docs/api.md#check-prerequisites names; any other well-formed kind is reported as itself.
@@ -39,8 +40,10 @@ pub enum HoldError {
     #[error("no such hold")]
     NotFound,
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Internal(#[from] Internal),
 }
+
+internal_from!(HoldError);
 
 impl Hold {
     pub fn new(kind: &str, reference: &str, detail: &str) -> Result<Self, HoldError> {
@@ -76,7 +79,7 @@ impl App {
     pub async fn register_hold(&self, account: &AccountId, hold: &Hold) -> Result<(), HoldError> {
         match self.store.register_hold(account, hold, self.clock.now()).await? {
             TxOutcome::Committed => Ok(()),
-            outcome if outcome.failed(0) => Err(HoldError::AccountNotActive),
+            outcome if outcome.refused(&HoldPart::Profile) => Err(HoldError::AccountNotActive),
             _ => Err(HoldError::AlreadyRegistered),
         }
     }
@@ -93,7 +96,7 @@ impl App {
 impl From<AccountError> for HoldError {
     fn from(e: AccountError) -> Self {
         match e {
-            AccountError::Store(s) => HoldError::Store(s),
+            AccountError::Internal(e) => HoldError::Internal(e),
             _ => HoldError::AccountNotActive,
         }
     }

@@ -6,6 +6,7 @@ use crate::caller::Caller;
 use crate::codes::{CodeError, MalformedCode};
 use crate::deletion::DeletionError;
 use crate::enterprises::DismissalError;
+use crate::internal::Internal;
 use crate::prerequisites::Blocker;
 use crate::purpose::UnsupportedPurpose;
 use crate::store::StoreError;
@@ -230,6 +231,15 @@ impl From<StoreError> for Problem {
     }
 }
 
+impl From<Internal> for Problem {
+    fn from(e: Internal) -> Self {
+        match e {
+            Internal::Store(e) => e.into(),
+            Internal::Random(_) | Internal::Interrupted(_) => internal(&e),
+        }
+    }
+}
+
 impl From<AccountError> for Problem {
     fn from(e: AccountError) -> Self {
         match e {
@@ -269,7 +279,7 @@ impl From<AccountError> for Problem {
                 "A handover of this account is pending",
                 "An administrator's handover of this account is pending or running; only someone with at least their authority can act on it.",
             ),
-            AccountError::Store(s) => s.into(),
+            AccountError::Internal(e) => e.into(),
             AccountError::AlreadyExists(_) => internal(&e),
         }
     }
@@ -323,8 +333,7 @@ impl From<CodeError> for Problem {
                 "Too many wrong codes in a row: verification is locked for 24 hours.",
             )
             .retry_after(retry_after),
-            CodeError::Store(e) => e.into(),
-            CodeError::Random(e) => internal(&e),
+            CodeError::Internal(e) => e.into(),
         }
     }
 }
@@ -333,7 +342,7 @@ impl From<TokenError> for Problem {
     fn from(e: TokenError) -> Self {
         match e {
             TokenError::Invalid => token_invalid(),
-            TokenError::Store(e) => e.into(),
+            TokenError::Internal(e) => e.into(),
         }
     }
 }
@@ -344,9 +353,7 @@ impl From<DeletionError> for Problem {
             DeletionError::Account(a) => a.into(),
             DeletionError::PrerequisitesUnmet(blockers) => blockers_problem(blockers),
             DeletionError::TokenInvalid => token_invalid(),
-            DeletionError::Store(e) => e.into(),
-            DeletionError::Random(e) => internal(&e),
-            DeletionError::Interrupted(e) => internal(&e),
+            DeletionError::Internal(e) => e.into(),
         }
     }
 }
@@ -369,9 +376,7 @@ impl From<DismissalError> for Problem {
             ),
             DismissalError::Blocked(blockers) => blockers_problem(blockers),
             DismissalError::TokenInvalid => token_invalid(),
-            DismissalError::Store(e) => e.into(),
-            DismissalError::Random(e) => internal(&e),
-            DismissalError::Interrupted(e) => internal(&e),
+            DismissalError::Internal(e) => e.into(),
         }
     }
 }
@@ -398,9 +403,7 @@ impl From<crate::handover::HandoverError> for Problem {
             )
             .retry_after(crate::store::jobs::LEASE_SECONDS),
             HandoverError::Contended => busy(),
-            HandoverError::Store(e) => e.into(),
-            HandoverError::Random(e) => internal(&e),
-            HandoverError::Interrupted(e) => internal(&e),
+            HandoverError::Internal(e) => e.into(),
         }
     }
 }
@@ -414,12 +417,12 @@ mod tests {
         let busy = || StoreError::Busy("transaction cancelled: TransactionConflict".into());
         let problems: Vec<Problem> = vec![
             busy().into(),
-            AccountError::Store(busy()).into(),
-            CodeError::Store(busy()).into(),
-            TokenError::Store(busy()).into(),
-            DeletionError::Store(busy()).into(),
-            DismissalError::Store(busy()).into(),
-            crate::handover::HandoverError::Store(busy()).into(),
+            AccountError::from(busy()).into(),
+            CodeError::from(busy()).into(),
+            TokenError::from(busy()).into(),
+            DeletionError::from(busy()).into(),
+            DismissalError::from(busy()).into(),
+            crate::handover::HandoverError::from(busy()).into(),
             crate::handover::HandoverError::Contended.into(),
         ];
         for p in problems {

@@ -6,6 +6,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod accounts;
+pub mod blockers;
 pub mod caller;
 pub mod cleanup;
 pub mod clock;
@@ -19,6 +20,7 @@ pub mod handover;
 pub mod holds;
 pub mod http;
 pub mod identifiers;
+pub mod internal;
 pub mod mail;
 pub mod prerequisites;
 pub mod purpose;
@@ -71,7 +73,7 @@ impl App {
 
     /// An app whose keys are read from the Secrets Manager secret `secret_id` (and refreshed as it rotates).
     pub async fn with_secret_id<L: Fn(&str) -> Option<String>>(
-        build: impl FnOnce(L, Option<secrets::CodeSecrets>) -> Result<Config, ConfigError>,
+        build: impl FnOnce(L, Option<config::CodeSecrets>) -> Result<Config, ConfigError>,
         lookup: L,
         sdk: &aws_config::SdkConfig,
         secret_id: &str,

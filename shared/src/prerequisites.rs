@@ -1,6 +1,8 @@
 //! What still blocks an account's deletion: all of it at once, each with the
 //! action that clears it (docs/seeds.md#prerequisites: "display tasks for you to complete").
 
+pub use crate::blockers::{desktop_client_required, handover_pending, Blocker, HANDOVER_PENDING};
+
 use crate::accounts::{Account, AccountError, AccountStatus};
 use crate::caller::Caller;
 use crate::enterprises::Enterprise;
@@ -8,40 +10,12 @@ use crate::holds::Hold;
 use crate::App;
 use serde::Serialize;
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct Blocker {
-    pub kind: String,
-    pub detail: String,
-    pub action: String,
-}
-
 #[derive(Debug, Serialize)]
 pub struct Prerequisites {
     pub account_id: String,
     pub deletable: bool,
     pub blockers: Vec<Blocker>,
 }
-
-/// The blocker a default administrator gets on the mobile app (docs/seeds.md#deletion).
-pub fn desktop_client_required() -> Blocker {
-    Blocker {
-        kind: "desktop_client_required".into(),
-        detail: "The default enterprise administrator cannot dismiss the enterprise or delete the account from the mobile app.".into(),
-        action: "Use the management platform on a computer, or the desktop client.".into(),
-    }
-}
-
-/// An administrator is handing the account over (docs/seeds.md#handover): it is not the holder's to delete meanwhile.
-pub fn handover_pending() -> Blocker {
-    Blocker {
-        kind: HANDOVER_PENDING.into(),
-        detail: "An administrator of your enterprise is handing this account over to a designated person.".into(),
-        action: "Ask the administrator; the account cannot be deleted while the handover waits for its confirmation."
-            .into(),
-    }
-}
-
-pub const HANDOVER_PENDING: &str = "handover_pending";
 
 /// The rules of docs/seeds.md#deletion and #prerequisites, on what one read of the account returned.
 pub fn blockers(

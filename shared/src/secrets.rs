@@ -5,7 +5,7 @@
 //! tokens; a new version signs only once every instance has had time to read it,
 //! so a rotation loses no live code.
 
-use crate::config::{CodeSecret, ConfigError};
+use crate::config::{CodeSecret, CodeSecrets, ConfigError};
 use aws_sdk_secretsmanager::error::{DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_secretsmanager::Client;
 use std::sync::{Arc, RwLock};
@@ -14,20 +14,6 @@ use std::sync::{Arc, RwLock};
 pub const REFRESH_SECONDS: i64 = 300;
 /// How long a new version only checks before it signs: every instance has read it by then.
 pub const SETTLE_SECONDS: i64 = 2 * REFRESH_SECONDS;
-
-/// The keys in use: one signs, every one checks (the signing one first).
-#[derive(Debug, Clone)]
-pub struct CodeSecrets {
-    pub signing: CodeSecret,
-    pub checking: Vec<CodeSecret>,
-}
-
-impl CodeSecrets {
-    /// From the environment (`CODE_SECRET`, and `CODE_SECRET_PREVIOUS` while rotating by hand).
-    pub fn fixed(current: CodeSecret, previous: Option<CodeSecret>) -> Self {
-        Self { checking: std::iter::once(current.clone()).chain(previous).collect(), signing: current }
-    }
-}
 
 /// Where the secret comes from.
 #[derive(Debug, Clone)]

@@ -2,8 +2,8 @@
 
 use crate::accounts::AccountId;
 use crate::crypto::{self, RandomError};
+use crate::internal::{internal_from, Internal};
 use crate::purpose::Purpose;
-use crate::store::StoreError;
 use crate::App;
 use serde::Serialize;
 
@@ -37,6 +37,15 @@ impl std::fmt::Debug for TokenString {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("TokenString(..)")
     }
+}
+
+/// A verification token as stored: only its keyed hash is ever written.
+#[derive(Debug, Clone)]
+pub struct TokenRecord {
+    pub hash: String,
+    pub account: AccountId,
+    pub purpose: Purpose,
+    pub expires_at: i64,
 }
 
 /// The answer to verify-code (docs/api.md#verify-code).
@@ -73,8 +82,10 @@ pub enum TokenError {
     #[error("the verification token is missing, unknown, expired, used, or for another purpose or account")]
     Invalid,
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Internal(#[from] Internal),
 }
+
+internal_from!(TokenError);
 
 impl App {
     /// Spends a token on its own: one conditional delete, so exactly one of

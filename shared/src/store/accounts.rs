@@ -5,9 +5,51 @@ use super::{key, keys, n, s, Item, ItemExt, Job, Op, Store, StoreError, TxOutcom
 use crate::accounts::{
     Account, AccountError, AccountId, AccountStatus, EmailAddress, Identifier, NewAccount, PhoneNumber, Role, Username,
 };
+use crate::deletion::DeletionFinal;
 use crate::holds::Hold;
 
-pub(crate) fn account_from_item(item: &Item) -> Result<Account, StoreError> {
+/// The parts of registering an account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RegistrationPart {
+    /// The profile exists already.
+    Profile,
+    /// Another account (or a quarantine) holds this identifier.
+    Claim(Identifier),
+    Membership,
+}
+
+/// The parts of registering or releasing a hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HoldPart {
+    /// Registering: the account is not active. Releasing: no such account.
+    Profile,
+    /// Registering: the same hold exists. Releasing: no such hold.
+    Hold,
+}
+
+/// The parts of accepting a deletion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AcceptDeletionPart {
+    /// Spent, expired, or not this account's.
+    Token,
+    /// Not active and deletable, not in this session, or no longer listing the token.
+    Profile,
+    /// A deletion job exists already.
+    Job,
+}
+
+/// The parts of finishing a deletion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FinalizeDeletionPart {
+    Profile,
+    Claim,
+    Membership,
+    Receipt,
+    /// The job's lease went to another worker.
+    Job,
+}
+
+pub(super) fn account_from_item(item: &Item) -> Result<Account, StoreError> {
     let id = item.str("account_id").and_then(AccountId::parse);
     let role = item.str("role").and_then(Role::parse);
     let status = item.str("status").and_then(AccountStatus::parse);
@@ -82,21 +124,11 @@ fn claim_key(id: &Identifier) -> Item {
     key(keys::claim(id.kind(), id.value()), keys::CLAIM)
 }
 
-/// The deletion receipt as stored: no personal data, only what downstream services need.
-#[derive(Debug, Clone)]
-pub struct DeletionFinal {
-    pub receipt_id: String,
-    pub requested_at: i64,
-    pub deleted_at: i64,
-    pub items_removed: u64,
-    /// When the released identifiers become free again (`None`: at once).
-    pub identifiers_free_at: Option<i64>,
-}
-
 /// One page of the items an account owns besides its profile.
 #[derive(Debug)]
 pub struct AccountItemsPage {
-    pub profile: Option<Item>,
+    /// The profile, while it exists (the final transaction deletes it).
+    pub profile: Option<Account>,
     /// Sort keys of the other items, in key order.
     pub item_keys: Vec<String>,
     pub more: bool,
@@ -165,7 +197,7 @@ impl Store {
                 profile.insert(name.to_string(), s(v));
             }
         }
-        let mut ops = vec![Op::put(profile).when("attribute_not_exists(pk)")];
+        let mut ops = vec![(RegistrationPart::Profile, Op::put(profile).when("attribute_not_exists(pk)"))];
         let identifiers: Vec<Identifier> = [
             account.username.clone().map(Identifier::Username),
             account.email.clone().map(Identifier::Email),
@@ -175,7 +207,7 @@ impl Store {
         .flatten()
         .collect();
         for id in &identifiers {
-            ops.push(self.claim_taking(id, &account.id, now));
+            ops.push((RegistrationPart::Claim(id.clone()), self.claim_taking(id, &account.id, now)));
         }
         if let Some(enterprise) = &account.enterprise_id {
             let mut member = key(keys::enterprise(enterprise), &keys::member(account.id.as_str()));
@@ -183,18 +215,23 @@ impl Store {
                 ("account_id".to_string(), s(account.id.as_str())),
                 ("role".to_string(), s(account.role.as_str())),
             ]);
-            ops.push(Op::put(member));
+            ops.push((RegistrationPart::Membership, Op::put(member)));
         }
         match self.transact(ops).await? {
             TxOutcome::Committed => Ok(()),
-            outcome if outcome.failed(0) => Err(AccountError::AlreadyExists(account.id.to_string())),
+            outcome if outcome.refused(&RegistrationPart::Profile) => {
+                Err(AccountError::AlreadyExists(account.id.to_string()))
+            }
             outcome => {
-                let taken = identifiers.iter().enumerate().find(|(i, _)| outcome.failed(i + 1)).map(|(_, id)| id);
+                let taken = outcome.refused_parts().iter().find_map(|part| match part {
+                    RegistrationPart::Claim(id) => Some(id),
+                    _ => None,
+                });
                 match taken {
                     Some(id) => Err(AccountError::IdentifierTaken { kind: id.kind(), value: id.value().to_string() }),
-                    None => Err(AccountError::Store(StoreError::Unavailable(format!(
-                        "registration cancelled: {outcome:?}"
-                    )))),
+                    None => {
+                        Err(AccountError::from(StoreError::Unavailable(format!("registration cancelled: {outcome:?}"))))
+                    }
                 }
             }
         }
@@ -228,20 +265,20 @@ impl Store {
         Ok(self.get(key(keys::receipt(account.as_str()), keys::RECEIPT)).await?.is_some())
     }
 
-    /// Pattern "read a receipt".
-    pub async fn get_receipt(&self, account: &AccountId) -> Result<Option<Item>, StoreError> {
-        self.get(key(keys::receipt(account.as_str()), keys::RECEIPT)).await
-    }
-
     /// Pattern "register a hold": the hold and the profile's hold count in one
     /// transaction, only while the account is active, so a deletion that has
     /// been accepted can never be overtaken by a hold.
     /// `Ok(false)`: refused (no active account, or the same hold exists).
-    pub async fn register_hold(&self, account: &AccountId, hold: &Hold, now: i64) -> Result<TxOutcome, StoreError> {
+    pub async fn register_hold(
+        &self,
+        account: &AccountId,
+        hold: &Hold,
+        now: i64,
+    ) -> Result<TxOutcome<HoldPart>, StoreError> {
         let count = Op::update(profile_key(account), "ADD hold_count :one")
             .when("#status = :active")
             .name("#status", "status")
-            .value(":active", s("active"))
+            .value(":active", s(AccountStatus::Active.as_str()))
             .value(":one", n(1));
         let mut item = key(keys::account(account.as_str()), &keys::hold(&hold.kind, &hold.reference));
         item.extend([
@@ -250,7 +287,11 @@ impl Store {
             ("detail".to_string(), s(&hold.detail)),
             ("registered_at".to_string(), n(now)),
         ]);
-        self.transact(vec![count, Op::put(item).when("attribute_not_exists(pk)")]).await
+        self.transact(vec![
+            (HoldPart::Profile, count),
+            (HoldPart::Hold, Op::put(item).when("attribute_not_exists(pk)")),
+        ])
+        .await
     }
 
     /// Pattern "release a hold": the hold and the count together. `false`: no such hold.
@@ -260,12 +301,14 @@ impl Store {
             .when("attribute_exists(pk)");
         let hold =
             Op::delete(key(keys::account(account.as_str()), &keys::hold(kind, reference))).when("attribute_exists(pk)");
-        Ok(matches!(self.transact(vec![count, hold]).await?, TxOutcome::Committed))
+        Ok(matches!(
+            self.transact(vec![(HoldPart::Profile, count), (HoldPart::Hold, hold)]).await?,
+            TxOutcome::Committed
+        ))
     }
 
     /// Pattern "accept a deletion": one transaction spends the token, checks the
     /// account is active, deletable and without holds, locks it and creates the job.
-    /// Operation order: 0 token, 1 profile, 2 job.
     pub async fn accept_deletion(
         &self,
         account: &AccountId,
@@ -274,7 +317,7 @@ impl Store {
         now: i64,
         locked_as: AccountStatus,
         job: &Job,
-    ) -> Result<TxOutcome, StoreError> {
+    ) -> Result<TxOutcome<AcceptDeletionPart>, StoreError> {
         let token = self.token_consumption(token_hash, account, crate::purpose::Purpose::DeleteAccount, now);
         let lock = Op::update(profile_key(account), "SET #status = :locked, deletion_requested_at = :now")
             .when(
@@ -283,7 +326,7 @@ impl Store {
             )
             .name("#status", "status")
             .name("#role", "role")
-            .value(":active", s("active"))
+            .value(":active", s(AccountStatus::Active.as_str()))
             .value(":locked", s(locked_as.as_str()))
             .value(":now", n(now))
             .value(":zero", n(0))
@@ -298,7 +341,12 @@ impl Store {
             super::codes::spending_token(lock, crate::purpose::Purpose::DeleteAccount, token_hash),
             Some(session),
         );
-        self.transact(vec![token, lock, self.job_creation(job)]).await
+        self.transact(vec![
+            (AcceptDeletionPart::Token, token),
+            (AcceptDeletionPart::Profile, lock),
+            (AcceptDeletionPart::Job, self.job_creation(job)),
+        ])
+        .await
     }
 
     /// Pattern "page through an account's items": a consistent Query of keys only,
@@ -319,7 +367,7 @@ impl Store {
         let mut page = AccountItemsPage { profile: None, item_keys: Vec::new(), more };
         for item in out.items.unwrap_or_default() {
             match item.str("sk") {
-                Some(keys::PROFILE) => page.profile = Some(item),
+                Some(keys::PROFILE) => page.profile = Some(account_from_item(&item)?),
                 Some(sk) => page.item_keys.push(sk.to_string()),
                 None => {}
             }
@@ -342,22 +390,29 @@ impl Store {
         job: &Job,
         owner: &str,
         receipt: &DeletionFinal,
-    ) -> Result<TxOutcome, StoreError> {
-        let mut ops = vec![Op::delete(profile_key(&account.id))
-            .when("#status IN (:deleting, :scheduled)")
-            .name("#status", "status")
-            .value(":deleting", s(AccountStatus::Deleting.as_str()))
-            .value(":scheduled", s(AccountStatus::DeletionScheduled.as_str()))];
+    ) -> Result<TxOutcome<FinalizeDeletionPart>, StoreError> {
+        use FinalizeDeletionPart as Part;
+        let mut ops = vec![(
+            Part::Profile,
+            Op::delete(profile_key(&account.id))
+                .when("#status IN (:deleting, :scheduled)")
+                .name("#status", "status")
+                .value(":deleting", s(AccountStatus::Deleting.as_str()))
+                .value(":scheduled", s(AccountStatus::DeletionScheduled.as_str())),
+        )];
         let identifiers = account.identifiers();
         for id in &identifiers {
-            ops.push(self.claim_release(id, &account.id, receipt.identifiers_free_at));
+            ops.push((Part::Claim, self.claim_release(id, &account.id, receipt.identifiers_free_at)));
         }
         // What an overtaken handover had claimed goes now too, not when its job next runs (never the account's own).
         for id in account.reserved.iter().filter(|id| !identifiers.contains(id)) {
-            ops.push(self.claim_release(id, &account.id, None));
+            ops.push((Part::Claim, self.claim_release(id, &account.id, None)));
         }
         if let Some(enterprise) = &account.enterprise_id {
-            ops.push(Op::delete(key(keys::enterprise(enterprise), &keys::member(account.id.as_str()))));
+            ops.push((
+                Part::Membership,
+                Op::delete(key(keys::enterprise(enterprise), &keys::member(account.id.as_str()))),
+            ));
         }
         let mut item = key(keys::receipt(account.id.as_str()), keys::RECEIPT);
         item.extend([
@@ -373,8 +428,8 @@ impl Store {
         if let Some(at) = receipt.identifiers_free_at {
             item.insert("identifiers_free_at".to_string(), n(at));
         }
-        ops.push(Op::put(item).when("attribute_not_exists(pk)"));
-        ops.push(self.job_deletion(job, owner));
+        ops.push((Part::Receipt, Op::put(item).when("attribute_not_exists(pk)")));
+        ops.push((Part::Job, self.job_deletion(job, owner)));
         self.transact(ops).await
     }
 }

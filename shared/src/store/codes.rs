@@ -6,59 +6,20 @@
 //! bound address for the mail: send-code needs no read first.
 
 use super::{accounts::account_from_item, key, keys, n, s, Item, ItemExt, Op, Store, StoreError, TxOutcome, Written};
-use crate::accounts::{Account, AccountId};
+use crate::accounts::{AccountId, AccountStatus};
 use crate::caller::Session;
+use crate::codes::{CodeSlot, CodeState, PlaceGuard, Profile};
 use crate::purpose::Purpose;
+use crate::tokens::TokenRecord;
 use aws_sdk_dynamodb::types::AttributeValue;
 use std::collections::HashMap;
 
-/// One purpose's code and its send history, as stored on the profile.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CodeSlot {
-    /// Keyed hash of the live code; gone once the code is used.
-    pub hash: Option<String>,
-    pub expires_at: i64,
-    pub attempts_left: u32,
-    pub sent_at: i64,
-    pub window_start: i64,
-    pub window_sends: u32,
-}
-
-/// The profile as the code rules need it.
-#[derive(Debug, Clone)]
-pub struct CodeState {
-    pub account: Account,
-    pub slot: Option<CodeSlot>,
-    /// Wrong codes in a row for this purpose, across codes.
-    pub failures: u32,
-    pub last_failure_at: i64,
-}
-
-/// What must still hold for a new code to be placed.
-#[derive(Debug, Clone)]
-pub enum PlaceGuard {
-    /// The first code of a daily window: no window yet, or it began at or before `window_edge`.
-    FreshWindow { window_edge: i64 },
-    /// A code inside the current window: the send history is still the one observed.
-    Observed(CodeSlot),
-}
-
-/// The answer of a conditional write on the profile.
-#[derive(Debug)]
-pub enum Profile {
-    /// Written; the profile before (placing) or after (spending) the write.
-    Written(CodeState),
-    /// Not written; the profile as it was, if there is one.
-    Refused(Option<CodeState>),
-}
-
-/// A verification token as stored: only its keyed hash is ever written.
-#[derive(Debug, Clone)]
-pub struct TokenRecord {
-    pub hash: String,
-    pub account: AccountId,
-    pub purpose: Purpose,
-    pub expires_at: i64,
+/// The parts of redeeming a code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RedeemPart {
+    /// The code was used or replaced.
+    Code,
+    Token,
 }
 
 /// Written by a handover: sessions signed in before it are refused.
@@ -161,7 +122,7 @@ impl Store {
         let op = Op::update(profile_key(account), "SET #slot = :slot")
             .name("#slot", slot_attr(purpose))
             .name("#status", "status")
-            .value(":active", s("active"))
+            .value(":active", s(AccountStatus::Active.as_str()))
             .value(":slot", slot_value(code));
         let op = match guard {
             PlaceGuard::FreshWindow { window_edge } => op
@@ -223,7 +184,7 @@ impl Store {
         .name("#fail", failures_attr(purpose))
         .name("#last", last_failure_attr(purpose))
         .name("#status", "status")
-        .value(":active", s("active"))
+        .value(":active", s(AccountStatus::Active.as_str()))
         .value(":one", n(1))
         .value(":zero", n(0))
         .value(":now", n(now))
@@ -247,7 +208,7 @@ impl Store {
             .name("#hash", "hash")
             .name("#fail", failures_attr(purpose))
             .name("#status", "status")
-            .value(":active", s("active"))
+            .value(":active", s(AccountStatus::Active.as_str()))
             .value(":h", s(code_hash))
             .value(":zero", n(0))
             .name("#ltok", token_attr(purpose))
@@ -263,7 +224,8 @@ impl Store {
             ("due_at".to_string(), n(token.expires_at)),
         ]);
         let store_token = Op::put(item).when("attribute_not_exists(pk)");
-        Ok(matches!(self.transact(vec![burn, store_token]).await?, TxOutcome::Committed))
+        let parts = vec![(RedeemPart::Code, burn), (RedeemPart::Token, store_token)];
+        Ok(matches!(self.transact(parts).await?, TxOutcome::Committed))
     }
 
     /// Pattern "end a lock that has run out": zeroes the failure streak if it is still the one observed.

@@ -4,7 +4,7 @@
 use super::{accounts::account_from_item, key, keys, n, s, Item, ItemExt, Job, Op, Store, StoreError, TxOutcome};
 use crate::accounts::{Account, AccountId, AccountStatus, Role};
 use crate::caller::Session;
-use crate::enterprises::{Enterprise, EnterpriseStatus};
+use crate::enterprises::{Enterprise, EnterpriseStatus, ReleasePlan};
 use crate::purpose::Purpose;
 
 /// A membership as listed under the enterprise.
@@ -15,13 +15,38 @@ pub struct MemberRef {
     pub notice_pending: bool,
 }
 
-/// What one page of a dismissal changes, all in one transaction.
-#[derive(Debug, Default)]
-pub struct ReleasePlan {
-    /// Active members still in the enterprise: become individuals, notice pending.
-    pub release: Vec<AccountId>,
-    /// Memberships whose account is gone or being deleted: just removed.
-    pub drop: Vec<AccountId>,
+/// The parts of accepting a dismissal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AcceptDismissalPart {
+    /// Spent, expired, or not the caller's.
+    Token,
+    /// Not active, or the caller is not its default administrator.
+    Enterprise,
+    /// The caller is gone, out of session, or no longer lists the token.
+    Profile,
+    /// A dismissal job exists already.
+    Job,
+}
+
+/// The parts of releasing a page of members.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReleaseMembersPart {
+    /// A member is no longer an active member of this enterprise.
+    Member,
+    Notice,
+    Drop,
+    /// The job's lease went to another worker.
+    Job,
+}
+
+/// The parts of finishing a dismissal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FinishDismissalPart {
+    Enterprise,
+    Admin,
+    Membership,
+    /// The job's lease went to another worker.
+    Job,
 }
 
 fn enterprise_from_item(item: &Item) -> Result<Enterprise, StoreError> {
@@ -83,23 +108,29 @@ impl Store {
         token_hash: &str,
         now: i64,
         job: &Job,
-    ) -> Result<TxOutcome, StoreError> {
+    ) -> Result<TxOutcome<AcceptDismissalPart>, StoreError> {
         let token = self.token_consumption(token_hash, caller, Purpose::DismissEnterprise, now);
         let meta = Op::update(meta_key(enterprise), "SET #status = :dismissing")
             .when("#status = :active AND default_admin = :me")
             .name("#status", "status")
-            .value(":active", s("active"))
+            .value(":active", s(EnterpriseStatus::Active.as_str()))
             .value(":dismissing", s(EnterpriseStatus::Dismissing.as_str()))
             .value(":me", s(caller.as_str()));
         let profile = Op::check(profile_key(caller), "#status = :active AND enterprise_id = :e")
             .name("#status", "status")
-            .value(":active", s("active"))
+            .value(":active", s(AccountStatus::Active.as_str()))
             .value(":e", s(enterprise));
         let profile = super::codes::within_session(
             super::codes::spending_token(profile, Purpose::DismissEnterprise, token_hash),
             Some(session),
         );
-        self.transact(vec![token, meta, profile, self.job_creation(job)]).await
+        self.transact(vec![
+            (AcceptDismissalPart::Token, token),
+            (AcceptDismissalPart::Enterprise, meta),
+            (AcceptDismissalPart::Profile, profile),
+            (AcceptDismissalPart::Job, self.job_creation(job)),
+        ])
+        .await
     }
 
     /// Pattern "page through members": a consistent Query of `MEMBER#` items.
@@ -146,10 +177,12 @@ impl Store {
         job: &Job,
         owner: &str,
         now: i64,
-    ) -> Result<TxOutcome, StoreError> {
+    ) -> Result<TxOutcome<ReleaseMembersPart>, StoreError> {
+        use ReleaseMembersPart as Part;
         let mut ops = Vec::new();
         for account in &plan.release {
-            ops.push(
+            ops.push((
+                Part::Member,
                 Op::update(profile_key(account), "SET #role = :individual REMOVE enterprise_id")
                     .when("enterprise_id = :e AND #status = :active")
                     .name("#role", "role")
@@ -157,19 +190,21 @@ impl Store {
                     .value(":individual", s(Role::Individual.as_str()))
                     .value(":e", s(enterprise))
                     .value(":active", s(AccountStatus::Active.as_str())),
-            );
-            ops.push(
+            ));
+            ops.push((
+                Part::Notice,
                 Op::update(member_key(enterprise, account), "SET notice = :pending")
                     .when("attribute_exists(pk)")
                     .value(":pending", s("pending")),
-            );
+            ));
         }
         for account in &plan.drop {
-            ops.push(Op::delete(member_key(enterprise, account)));
+            ops.push((Part::Drop, Op::delete(member_key(enterprise, account))));
         }
-        ops.push(
+        ops.push((
+            Part::Job,
             self.job_progress(job, owner, now, "done = done + :released").value(":released", n(plan.release.len())),
-        );
+        ));
         self.transact(ops).await
     }
 
@@ -188,7 +223,7 @@ impl Store {
         job: &Job,
         owner: &str,
         now: i64,
-    ) -> Result<TxOutcome, StoreError> {
+    ) -> Result<TxOutcome<FinishDismissalPart>, StoreError> {
         let meta = Op::update(
             meta_key(enterprise),
             "SET #status = :dismissed, dismissed_at = :now, members_released = :released",
@@ -205,6 +240,12 @@ impl Store {
             .value(":individual", s(Role::Individual.as_str()))
             .value(":e", s(enterprise));
         let membership = Op::delete(member_key(enterprise, admin));
-        self.transact(vec![meta, admin_profile, membership, self.job_deletion(job, owner)]).await
+        self.transact(vec![
+            (FinishDismissalPart::Enterprise, meta),
+            (FinishDismissalPart::Admin, admin_profile),
+            (FinishDismissalPart::Membership, membership),
+            (FinishDismissalPart::Job, self.job_deletion(job, owner)),
+        ])
+        .await
     }
 }

@@ -146,6 +146,24 @@ impl Store {
         Ok(matches!(self.write(op, true).await?, Written::Done(_)))
     }
 
+    /// Pattern "count a page": adds `fresh` to `done` and moves the cursor to
+    /// `last`, renewing the lease. `false`: the lease was lost to another worker.
+    pub async fn count_page(
+        &self,
+        job: &Job,
+        owner: &str,
+        now: i64,
+        fresh: usize,
+        last: &str,
+    ) -> Result<bool, StoreError> {
+        let op = self
+            .job_progress(job, owner, now, "done = done + :fresh, #cursor = :last")
+            .name("#cursor", "cursor")
+            .value(":fresh", n(fresh))
+            .value(":last", s(last));
+        self.save_progress(op).await
+    }
+
     /// Pattern "hand a job back": the lease ends and the job is due at `due_at`
     /// (now: the next cleanup run carries on with it).
     pub async fn release_job(&self, job: &Job, owner: &str, due_at: i64) -> Result<(), StoreError> {

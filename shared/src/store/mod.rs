@@ -8,17 +8,20 @@ pub mod codes;
 pub mod enterprises;
 pub mod handover;
 pub mod jobs;
+mod op;
 pub mod sweep;
 
-pub use accounts::{AccountItemsPage, DeletionFinal};
-pub use codes::CodeSlot;
-pub use enterprises::{MemberRef, ReleasePlan};
+pub use accounts::{AcceptDeletionPart, AccountItemsPage, FinalizeDeletionPart, HoldPart, RegistrationPart};
+pub use enterprises::{AcceptDismissalPart, FinishDismissalPart, MemberRef, ReleaseMembersPart};
+pub use handover::LinkCredentialPart;
 pub use jobs::{Job, JobKind};
+pub(crate) use op::Op;
+use op::OpKind;
 pub use sweep::DueEntry;
 
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
-use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
+use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 use std::collections::HashMap;
 
@@ -74,10 +77,13 @@ impl StoreError {
 
 /// A cancelled transaction: a conflict or throttling on any part means nothing was decided, so the
 /// caller hears `Busy` rather than a failed condition it would misread as the item's state.
-fn cancellation(reasons: Vec<Option<String>>) -> Result<TxOutcome, StoreError> {
+/// Otherwise the parts whose condition failed, named by the transaction's own enum.
+fn cancellation<P>(parts: Vec<P>, reasons: Vec<Option<String>>) -> Result<TxOutcome<P>, StoreError> {
     match reasons.iter().flatten().find(|r| is_busy(r)) {
         Some(code) => Err(StoreError::Busy(format!("transaction cancelled: {code}"))),
-        None => Ok(TxOutcome::Cancelled(reasons)),
+        None => Ok(TxOutcome::Cancelled(
+            parts.into_iter().zip(reasons).filter_map(|(part, reason)| reason.map(|_| part)).collect(),
+        )),
     }
 }
 
@@ -88,17 +94,27 @@ pub struct Store {
     table: String,
 }
 
-/// How a transaction ended, with each item's cancellation reason when it did not commit.
+/// How a transaction ended. `P` names its parts: each transaction has its own enum,
+/// so a caller asks "did the token fail", never "did operation 0 fail".
 #[derive(Debug)]
-pub enum TxOutcome {
+pub enum TxOutcome<P> {
     Committed,
-    /// One entry per operation, in order: `Some(reason)` where that operation's condition failed.
-    Cancelled(Vec<Option<String>>),
+    /// The parts whose condition failed, in the order they were written.
+    Cancelled(Vec<P>),
 }
 
-impl TxOutcome {
-    pub fn failed(&self, index: usize) -> bool {
-        matches!(self, Self::Cancelled(r) if r.get(index).is_some_and(|x| x.is_some()))
+impl<P: PartialEq> TxOutcome<P> {
+    /// This part's condition failed.
+    pub fn refused(&self, part: &P) -> bool {
+        matches!(self, Self::Cancelled(parts) if parts.contains(part))
+    }
+
+    /// The parts whose condition failed (none when committed).
+    pub fn refused_parts(&self) -> &[P] {
+        match self {
+            Self::Committed => &[],
+            Self::Cancelled(parts) => parts,
+        }
     }
 }
 
@@ -163,121 +179,6 @@ impl ItemExt for Item {
     }
     fn map(&self, name: &str) -> Option<&Item> {
         self.get(name).and_then(|v| v.as_m().ok())
-    }
-}
-
-/// One write, usable alone or inside a transaction. Placeholders follow the
-/// DynamoDB convention: `#name` for attribute names, `:value` for values.
-#[derive(Debug, Clone)]
-pub(crate) struct Op {
-    kind: OpKind,
-    condition: Option<String>,
-    names: HashMap<String, String>,
-    values: Item,
-}
-
-#[derive(Debug, Clone)]
-enum OpKind {
-    Put(Item),
-    Update(Item, String),
-    Delete(Item),
-    Check(Item),
-}
-
-impl Op {
-    pub fn put(item: Item) -> Self {
-        Self::of(OpKind::Put(item))
-    }
-    pub fn update(key: Item, expression: impl Into<String>) -> Self {
-        Self::of(OpKind::Update(key, expression.into()))
-    }
-    pub fn delete(key: Item) -> Self {
-        Self::of(OpKind::Delete(key))
-    }
-    pub fn check(key: Item, condition: impl Into<String>) -> Self {
-        Self::of(OpKind::Check(key)).when(condition)
-    }
-    fn of(kind: OpKind) -> Self {
-        Self { kind, condition: None, names: HashMap::new(), values: HashMap::new() }
-    }
-    pub fn when(mut self, condition: impl Into<String>) -> Self {
-        self.condition = Some(condition.into());
-        self
-    }
-    /// Adds a condition to the one already set: both must hold.
-    pub fn and_when(mut self, condition: impl AsRef<str>) -> Self {
-        let more = condition.as_ref();
-        self.condition = Some(match self.condition.take() {
-            Some(c) => format!("({c}) AND ({more})"),
-            None => more.to_string(),
-        });
-        self
-    }
-    pub fn name(mut self, placeholder: &str, attribute: impl Into<String>) -> Self {
-        self.names.insert(placeholder.to_string(), attribute.into());
-        self
-    }
-    pub fn value(mut self, placeholder: &str, value: AttributeValue) -> Self {
-        self.values.insert(placeholder.to_string(), value);
-        self
-    }
-
-    fn names(&self) -> Option<HashMap<String, String>> {
-        (!self.names.is_empty()).then(|| self.names.clone())
-    }
-    fn values(&self) -> Option<Item> {
-        (!self.values.is_empty()).then(|| self.values.clone())
-    }
-
-    fn into_transact(self, table: &str) -> Result<TransactWriteItem, StoreError> {
-        use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put, ReturnValuesOnConditionCheckFailure as Rv, Update};
-        let bad = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Malformed(e.to_string());
-        let (names, values) = (self.names(), self.values());
-        let item = match self.kind {
-            OpKind::Put(item) => TransactWriteItem::builder().put(
-                Put::builder()
-                    .table_name(table)
-                    .set_item(Some(item))
-                    .set_condition_expression(self.condition)
-                    .set_expression_attribute_names(names)
-                    .set_expression_attribute_values(values)
-                    .build()
-                    .map_err(bad)?,
-            ),
-            OpKind::Update(key, expression) => TransactWriteItem::builder().update(
-                Update::builder()
-                    .table_name(table)
-                    .set_key(Some(key))
-                    .update_expression(expression)
-                    .set_condition_expression(self.condition)
-                    .set_expression_attribute_names(names)
-                    .set_expression_attribute_values(values)
-                    .return_values_on_condition_check_failure(Rv::AllOld)
-                    .build()
-                    .map_err(bad)?,
-            ),
-            OpKind::Delete(key) => TransactWriteItem::builder().delete(
-                Delete::builder()
-                    .table_name(table)
-                    .set_key(Some(key))
-                    .set_condition_expression(self.condition)
-                    .set_expression_attribute_names(names)
-                    .set_expression_attribute_values(values)
-                    .build()
-                    .map_err(bad)?,
-            ),
-            OpKind::Check(key) => TransactWriteItem::builder().condition_check(
-                ConditionCheck::builder()
-                    .table_name(table)
-                    .set_key(Some(key))
-                    .condition_expression(self.condition.unwrap_or_default())
-                    .set_expression_attribute_names(names)
-                    .set_expression_attribute_values(values)
-                    .build()
-                    .map_err(bad)?,
-            ),
-        };
-        Ok(item.build())
     }
 }
 
@@ -404,10 +305,12 @@ impl Store {
         }
     }
 
-    /// All-or-nothing write of up to 100 operations. A conflict with another
-    /// transaction on the same items is retried; a failed condition is reported.
-    async fn transact(&self, ops: Vec<Op>) -> Result<TxOutcome, StoreError> {
+    /// All-or-nothing write of up to 100 operations, each tagged with the part it
+    /// stands for. A conflict with another transaction on the same items is retried;
+    /// a failed condition is reported by the part it belongs to.
+    async fn transact<P>(&self, parts: Vec<(P, Op)>) -> Result<TxOutcome<P>, StoreError> {
         use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+        let (parts, ops): (Vec<P>, Vec<Op>) = parts.into_iter().unzip();
         let items = ops.into_iter().map(|op| op.into_transact(&self.table)).collect::<Result<Vec<_>, _>>()?;
         let mut backoff_ms = 10;
         loop {
@@ -428,7 +331,7 @@ impl Store {
                     backoff_ms *= 2;
                     continue;
                 }
-                return cancellation(reasons);
+                return cancellation(parts, reasons);
             }
             if let Some(TransactWriteItemsError::TransactionInProgressException(_)) = err.as_service_error() {
                 if backoff_ms < 1000 {
@@ -510,10 +413,10 @@ mod tests {
     fn a_conflict_or_throttling_after_the_retries_is_busy_not_a_failed_condition() {
         for code in ["TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"] {
             let reasons = vec![None, Some("ConditionalCheckFailed".to_string()), Some(code.to_string())];
-            assert!(matches!(cancellation(reasons), Err(StoreError::Busy(_))), "{code}");
+            assert!(matches!(cancellation(vec![0, 1, 2], reasons), Err(StoreError::Busy(_))), "{code}");
         }
-        let failed = cancellation(vec![None, Some("ConditionalCheckFailed".to_string())]);
-        assert!(matches!(&failed, Ok(o) if o.failed(1) && !o.failed(0)));
+        let failed = cancellation(vec![0, 1], vec![None, Some("ConditionalCheckFailed".to_string())]);
+        assert!(matches!(&failed, Ok(o) if o.refused(&1) && !o.refused(&0)));
     }
 
     #[test]

@@ -1,0 +1,409 @@
+//! The handover job: revokes credentials page by page, rebinds the contacts,
+//! mails both parties, and rolls back a handover a deletion overtook.
+
+use super::credentials::{revocations, Counts, CredentialKind};
+use super::model::{rebinding, ChecklistItem, HandoverConflict, HandoverRecord, IamUsers, NewOwner, PendingHandover};
+use super::HandoverError;
+use super::{MAX_RACES, PAGE};
+use crate::accounts::{Account, AccountId, AccountStatus, EmailAddress, Identifier, PhoneNumber};
+use crate::store::{Job, StoreError};
+use crate::work::{Budget, Progress};
+use crate::App;
+use serde::{Deserialize, Serialize};
+
+/// The steps of the handover job, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Step {
+    Revoke(CredentialKind),
+    Rebind,
+    NotifyOld,
+    NotifyNew,
+}
+
+impl Step {
+    pub(super) const FIRST: Step = Step::Revoke(CredentialKind::Mfa);
+
+    pub(super) fn as_str(self) -> &'static str {
+        match self {
+            Self::Revoke(CredentialKind::Mfa) => "revoke_mfa",
+            Self::Revoke(CredentialKind::ThirdPartyLogin) => "revoke_logins",
+            Self::Revoke(CredentialKind::AccessKey) => "revoke_access_keys",
+            Self::Revoke(CredentialKind::IamUser) => "revoke_iam_users",
+            Self::Rebind => "rebind",
+            Self::NotifyOld => "notify_old",
+            Self::NotifyNew => "notify_new",
+        }
+    }
+
+    pub(super) fn parse(s: &str) -> Option<Self> {
+        [
+            Self::Revoke(CredentialKind::Mfa),
+            Self::Revoke(CredentialKind::ThirdPartyLogin),
+            Self::Revoke(CredentialKind::AccessKey),
+            Self::Revoke(CredentialKind::IamUser),
+            Self::Rebind,
+            Self::NotifyOld,
+            Self::NotifyNew,
+        ]
+        .into_iter()
+        .find(|step| step.as_str() == s)
+    }
+
+    pub(super) fn next(self) -> Self {
+        match self {
+            Self::Revoke(CredentialKind::Mfa) => Self::Revoke(CredentialKind::ThirdPartyLogin),
+            Self::Revoke(CredentialKind::ThirdPartyLogin) => Self::Revoke(CredentialKind::AccessKey),
+            Self::Revoke(CredentialKind::AccessKey) => Self::Revoke(CredentialKind::IamUser),
+            Self::Revoke(CredentialKind::IamUser) => Self::Rebind,
+            Self::Rebind => Self::NotifyOld,
+            Self::NotifyOld | Self::NotifyNew => Self::NotifyNew,
+        }
+    }
+}
+
+/// The handover as the job carries it between runs (its payload, JSON).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(super) struct JobState {
+    new_email: String,
+    new_phone: Option<String>,
+    new_name: Option<String>,
+    iam_users: IamUsers,
+    requested_by: String,
+    confirmed_by: String,
+    requested_at: i64,
+    old_email: Option<String>,
+    old_phone: Option<String>,
+    pub(super) counts: Counts,
+}
+
+impl JobState {
+    pub(super) fn new(pending: &PendingHandover, account: &Account, confirmed_by: &AccountId) -> Self {
+        Self {
+            new_email: pending.owner.email.as_str().to_string(),
+            new_phone: pending.owner.phone.as_ref().map(|p| p.as_str().to_string()),
+            new_name: pending.owner.name.clone(),
+            iam_users: pending.iam_users,
+            requested_by: pending.requested_by.to_string(),
+            confirmed_by: confirmed_by.to_string(),
+            requested_at: pending.requested_at,
+            old_email: account.email.as_ref().map(|e| e.as_str().to_string()),
+            old_phone: account.phone.as_ref().map(|p| p.as_str().to_string()),
+            counts: Counts::default(),
+        }
+    }
+
+    pub(super) fn owner(&self) -> Result<NewOwner, StoreError> {
+        let bad = |_| StoreError::Malformed("handover job payload".into());
+        Ok(NewOwner {
+            email: EmailAddress::parse(&self.new_email).map_err(bad)?,
+            phone: self.new_phone.as_deref().map(PhoneNumber::parse).transpose().map_err(bad)?,
+            name: self.new_name.clone(),
+        })
+    }
+
+    pub(super) fn old_email(&self) -> Option<EmailAddress> {
+        self.old_email.as_deref().and_then(|e| EmailAddress::parse(e).ok())
+    }
+
+    /// The identifiers the account takes (the new ones it does not hold yet) and releases (the old ones it gives up).
+    pub(super) fn identifier_changes(&self) -> Result<(Vec<Identifier>, Vec<Identifier>), StoreError> {
+        let owner = self.owner()?;
+        let old_email = self.old_email();
+        let old_phone = self.old_phone.as_deref().and_then(|p| PhoneNumber::parse(p).ok());
+        let mut take = Vec::new();
+        let mut release = Vec::new();
+        if old_email.as_ref() != Some(&owner.email) {
+            take.push(Identifier::Email(owner.email.clone()));
+            release.extend(old_email.map(Identifier::Email));
+        }
+        if old_phone != owner.phone {
+            take.extend(owner.phone.map(Identifier::Phone));
+            release.extend(old_phone.map(Identifier::Phone));
+        }
+        Ok((take, release))
+    }
+
+    pub(super) fn payload(&self) -> Result<String, StoreError> {
+        serde_json::to_string(self).map_err(|e| StoreError::Malformed(e.to_string()))
+    }
+
+    pub(super) fn from_job(job: &Job) -> Result<Self, StoreError> {
+        serde_json::from_str(job.payload.as_deref().unwrap_or_default())
+            .map_err(|_| StoreError::Malformed("handover job payload".into()))
+    }
+
+    pub(super) fn checklist(&self) -> Vec<ChecklistItem> {
+        let c = &self.counts;
+        let item = |step, item, done: String, count| ChecklistItem { step, item, done, count };
+        let bound = match self.new_phone {
+            Some(_) => "email and phone bound to the designated person, the email proven by a code sent to it".to_string(),
+            None => "email bound to the designated person, proven by a code sent to it; no new phone was given, so the old one was removed".to_string(),
+        };
+        let iam = match self.iam_users {
+            IamUsers::Delete => "deleted",
+            IamUsers::ResetPassword => "marked to change the password at next sign-in",
+        };
+        vec![
+            item(1, "Change the email address and phone number to the designated person's", bound, c.identifiers_taken),
+            item(
+                2,
+                "Disassociate the account from the leaving employee",
+                "the leaving employee's email and phone released from the account; they can register them again".into(),
+                c.identifiers_released,
+            ),
+            item(
+                3,
+                "Change the account information and the login, security, service and admin contacts",
+                "name and separately kept contacts changed; the others follow the account's email and phone".into(),
+                c.contacts_changed,
+            ),
+            item(
+                4,
+                "Give the account to the designated person and have them change the password",
+                "password change required at next sign-in; every session revoked".into(),
+                1,
+            ),
+            item(
+                5,
+                "Unlink the leaving employee's authenticators (virtual MFA)",
+                "unlinked; the designated person links their own".into(),
+                c.mfa_unlinked,
+            ),
+            item(6, "Unlink the leaving employee's third-party accounts", "unlinked".into(), c.logins_unlinked),
+            item(7, "Delete the IAM users or change their passwords", iam.into(), c.iam_users),
+            item(
+                8,
+                "Change the access keys (AK/SK)",
+                format!("deactivated ({} already inactive)", c.keys_already_inactive),
+                c.keys_deactivated,
+            ),
+            item(
+                9,
+                "Change the credentials of other cloud services",
+                "not held by this service: change them in each service's own console".into(),
+                0,
+            ),
+        ]
+    }
+
+    pub(super) fn record(&self, id: &str, now: i64) -> Result<HandoverRecord, StoreError> {
+        Ok(HandoverRecord {
+            id: id.to_string(),
+            requested_by: self.requested_by.clone(),
+            confirmed_by: self.confirmed_by.clone(),
+            requested_at: self.requested_at,
+            handed_over_at: now,
+            iam_users: self.iam_users,
+            destination: self.owner()?.email.masked(),
+            checklist: self.checklist(),
+        })
+    }
+}
+
+/// How a run of the handover job ended.
+#[derive(Debug)]
+pub(super) struct Run {
+    pub(super) progress: Progress,
+    pub(super) state: JobState,
+    /// The contacts are rebound (the handover is done, whatever mail is left).
+    pub(super) handed_over: bool,
+    /// A deletion overtook it: what it had taken was released and the job ended.
+    pub(super) abandoned: bool,
+}
+
+impl App {
+    /// Carries a handover on from wherever it stopped; one overtaken by a deletion is rolled back and ended.
+    pub async fn resume_handover(&self, job: &Job, owner: &str, budget: Budget) -> Result<Progress, HandoverError> {
+        // Boxed so that cleanup's future does not carry the whole job run inline.
+        Ok(Box::pin(self.run_handover(job, owner, budget)).await?.progress)
+    }
+
+    pub(super) async fn run_handover(&self, job: &Job, owner: &str, mut budget: Budget) -> Result<Run, HandoverError> {
+        let target =
+            AccountId::parse(&job.subject).ok_or_else(|| StoreError::Malformed("handover job subject".into()))?;
+        let mut job = job.clone();
+        let mut state = JobState::from_job(&job)?;
+        let mut races = 0;
+        loop {
+            let step = Step::parse(&job.step).ok_or_else(|| StoreError::Malformed("handover job step".into()))?;
+            let handed_over = matches!(step, Step::NotifyOld | Step::NotifyNew);
+            let end = |progress, state: JobState| Ok(Run { progress, state, handed_over, abandoned: false });
+            let now = self.clock.now();
+            match step {
+                Step::Revoke(kind) => {
+                    let cursor = job.cursor.clone().filter(|c| !c.is_empty());
+                    let (page, more) = self.store.credentials_page(&target, kind, cursor.as_deref(), PAGE).await?;
+                    let (next_step, next_cursor) = match page.last() {
+                        Some(last) if more => (step, last.sort_key.clone()),
+                        _ => (step.next(), String::new()),
+                    };
+                    let (revocations, counts) = revocations(&page, state.iam_users);
+                    let mut next = state.clone();
+                    next.counts.add(&counts);
+                    let progress = self.store.handover_progress(
+                        &job,
+                        owner,
+                        now,
+                        next_step.as_str(),
+                        &next_cursor,
+                        &next.payload()?,
+                    );
+                    let outcome = if revocations.is_empty() {
+                        if self.store.save_progress(progress).await? {
+                            Ok(())
+                        } else {
+                            Err(HandoverConflict::Lease)
+                        }
+                    } else {
+                        self.store.revoke_credentials_page(&target, &job.reference, &revocations, progress, now).await?
+                    };
+                    match outcome {
+                        Ok(()) => {
+                            state = next;
+                            job.step = next_step.as_str().into();
+                            job.cursor = Some(next_cursor);
+                        }
+                        Err(HandoverConflict::Lease) => return end(Progress::LeaseLost, state),
+                        Err(HandoverConflict::Profile) => {
+                            return self.abandon_if_overtaken(&target, &job, owner, state).await
+                        }
+                        Err(_) if races < MAX_RACES => {
+                            races += 1;
+                            continue;
+                        }
+                        Err(_) => return end(Progress::Paused, state),
+                    }
+                    self.failpoints.check("handover.page_revoked")?;
+                    budget.spend(page.len().max(1));
+                    if budget.exhausted() {
+                        return end(Progress::Paused, state);
+                    }
+                }
+                Step::Rebind => {
+                    let Some(view) = self.store.handover_view(&target, 0).await? else {
+                        return self.abandon_if_overtaken(&target, &job, owner, state).await;
+                    };
+                    let (rebinding, contacts_changed) = rebinding(&view, &state.owner()?);
+                    let (_, release) = state.identifier_changes()?;
+                    let mut next = state.clone();
+                    next.counts.contacts_changed = contacts_changed;
+                    next.counts.identifiers_released = release.len() as u64;
+                    let record = next.record(&job.reference, now)?;
+                    let progress =
+                        self.store.handover_progress(&job, owner, now, Step::NotifyOld.as_str(), "", &next.payload()?);
+                    match self
+                        .store
+                        .finish_handover(&target, &job.reference, &rebinding, &release, &record, progress, now)
+                        .await?
+                    {
+                        Ok(()) => {
+                            tracing::info!(account = %target, handover = %job.reference, "handover rebound");
+                            state = next;
+                            job.step = Step::NotifyOld.as_str().into();
+                        }
+                        Err(HandoverConflict::Lease) => return end(Progress::LeaseLost, state),
+                        Err(HandoverConflict::Profile) => {
+                            return self.abandon_if_overtaken(&target, &job, owner, state).await
+                        }
+                        Err(_) if races < MAX_RACES => {
+                            races += 1;
+                            continue;
+                        }
+                        Err(_) => return end(Progress::Paused, state),
+                    }
+                    self.failpoints.check("handover.rebound")?;
+                }
+                Step::NotifyOld => {
+                    let new = state.owner()?.email;
+                    if let Some(old) = state.old_email().filter(|old| *old != new) {
+                        if let Err(error) = self.mail_old_holder(&old, &target, &new).await {
+                            tracing::warn!(account = %target, %error, "handover notice to the old address failed; a later run retries it");
+                            return end(Progress::Paused, state);
+                        }
+                    }
+                    let progress =
+                        self.store.handover_progress(&job, owner, now, Step::NotifyNew.as_str(), "", &state.payload()?);
+                    if !self.store.save_progress(progress).await? {
+                        return end(Progress::LeaseLost, state);
+                    }
+                    job.step = Step::NotifyNew.as_str().into();
+                    self.failpoints.check("handover.old_notified")?;
+                }
+                Step::NotifyNew => {
+                    let new = state.owner()?.email;
+                    if let Err(error) = self.mail_new_holder(&new, &target, &state.checklist()).await {
+                        tracing::warn!(account = %target, %error, "handover notice to the new address failed; a later run retries it");
+                        return end(Progress::Paused, state);
+                    }
+                    self.failpoints.check("handover.new_notified")?;
+                    if !self.store.end_handover_job(&job, owner).await? {
+                        return end(Progress::LeaseLost, state);
+                    }
+                    tracing::info!(account = %target, handover = %job.reference, "handover finished");
+                    return end(Progress::Finished, state);
+                }
+            }
+        }
+    }
+
+    /// A large handover's transaction found the profile changed: if the account
+    /// is gone or being deleted, release what the handover took and end it.
+    async fn abandon_if_overtaken(
+        &self,
+        target: &AccountId,
+        job: &Job,
+        owner: &str,
+        state: JobState,
+    ) -> Result<Run, HandoverError> {
+        let view = self.store.handover_view(target, 0).await?;
+        let overtaken = view.as_ref().is_none_or(|v| {
+            v.account.status != AccountStatus::Active || v.in_progress.as_deref() != Some(job.reference.as_str())
+        });
+        if !overtaken {
+            return Ok(Run { progress: Progress::Paused, state, handed_over: false, abandoned: false });
+        }
+        let (reserved, _) = state.identifier_changes()?;
+        match self.store.abandon_handover(target, &reserved, job, owner).await? {
+            Ok(()) => {
+                tracing::info!(account = %target, handover = %job.reference, "handover overtaken by a deletion: rolled back");
+                Ok(Run { progress: Progress::Finished, state, handed_over: false, abandoned: true })
+            }
+            Err(_) => Ok(Run { progress: Progress::LeaseLost, state, handed_over: false, abandoned: false }),
+        }
+    }
+
+    async fn mail_old_holder(
+        &self,
+        to: &EmailAddress,
+        account: &AccountId,
+        new: &EmailAddress,
+    ) -> Result<(), crate::mail::MailError> {
+        let text = format!(
+            "The account {account} that used this address was handed over to a designated person ({new}).\n\n\
+             This address and your phone number are no longer linked to it, and you can register them again. \
+             The authenticators and third-party accounts linked to it were unlinked, its access keys deactivated \
+             and every session ended.\n\n\
+             If you did not expect this, contact your enterprise administrator.",
+            new = new.masked()
+        );
+        self.mailer.send_plain(to, "Your account was handed over", &text).await
+    }
+
+    async fn mail_new_holder(
+        &self,
+        to: &EmailAddress,
+        account: &AccountId,
+        checklist: &[ChecklistItem],
+    ) -> Result<(), crate::mail::MailError> {
+        let steps: Vec<String> =
+            checklist.iter().map(|c| format!("{}. {}: {} ({})", c.step, c.item, c.done, c.count)).collect();
+        let text = format!(
+            "The account {account} was handed over to you and now uses this address.\n\n\
+             Sign in and change the password: it must be changed at the next sign-in. Then link your own \
+             authenticator and create new access keys where you need them.\n\n\
+             What was done:\n{}",
+            steps.join("\n")
+        );
+        self.mailer.send_plain(to, "An account was handed over to you", &text).await
+    }
+}
