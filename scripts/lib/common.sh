@@ -30,7 +30,7 @@ DYNAMODB_LOCAL_DIR="$STACK_DIR/dynamodb-local"
 # shellcheck disable=SC2034 # used by scripts/dev
 FUNCTIONS=(send-code verify-code check-prerequisites dismiss-enterprise delete-account cleanup handover-account)
 
-# Configuration of contract section 5 that `up` hands to the functions when the
+# Configuration of docs/api.md#configuration that `up` hands to the functions when the
 # caller sets it (TABLE_NAME, SENDER_EMAIL and CODE_SECRET get dev defaults).
 CONFIG_VARS=(TABLE_NAME SENDER_EMAIL CODE_SECRET CODE_TTL_SECONDS CODE_MAX_ATTEMPTS
   RESEND_COOLDOWN_SECONDS DAILY_CODE_LIMIT TOKEN_TTL_SECONDS MAX_CONSECUTIVE_FAILURES

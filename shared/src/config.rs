@@ -167,7 +167,7 @@ mod tests {
     ];
 
     #[test]
-    fn defaults_are_the_contracts() {
+    fn defaults_are_the_documented_ones() {
         let c = Config::from_lookup(env(&BASE)).unwrap();
         assert_eq!((c.code_ttl_seconds, c.code_max_attempts, c.resend_cooldown_seconds), (600, 5, 60));
         assert_eq!((c.daily_code_limit, c.token_ttl_seconds, c.max_consecutive_failures), (10, 600, 20));

@@ -144,7 +144,7 @@ pub async fn verify_sender(client: &aws_sdk_sesv2::Client, sender: &str) -> Resu
     }
 }
 
-/// A mail as `scripts/dev mail` prints it (contract §6).
+/// A mail as `scripts/dev mail` prints it (README.md, Local development).
 #[derive(Debug, Clone, Serialize)]
 pub struct Mail {
     pub to: Vec<String>,

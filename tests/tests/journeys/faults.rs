@@ -1,7 +1,7 @@
 //! Faults between the functions and their services: a fault proxy in front of
 //! DynamoDB Local and one in front of moto's SES reset connections, stall,
 //! answer 500s, throttle or cancel transactions for a conflict, at each step
-//! of a journey in turn. Each time the answer is a contract error (never a
+//! of a journey in turn. Each time the answer is a documented error (never a
 //! 500), and a later request or cleanup finishes the work: nothing lost,
 //! nothing done twice.
 
@@ -37,7 +37,7 @@ impl Faulty {
     }
 }
 
-/// The answers a client may get while a service fails: success, or a contract error that says retry.
+/// The answers a client may get while a service fails: success, or an error of docs/api.md#errors that says retry.
 #[track_caller]
 pub(crate) fn assert_contract_answer(reply: &Reply, context: &str) {
     let allowed = matches!((reply.status, reply.code()), (200 | 202, "") | (503, "busy" | "mail_unavailable"));
