@@ -32,6 +32,25 @@ impl Faulty {
         self.ses.heal();
     }
 
+    /// Runs `request` (not started yet) with DynamoDB's `step`-th request and every later one
+    /// answered by `fault`, counts it in `tally`, checks the answer is one a client may get, heals.
+    pub(crate) async fn hit(
+        &self,
+        step: usize,
+        fault: Fault,
+        tally: &mut Tally,
+        context: &str,
+        request: impl std::future::Future<Output = Reply>,
+    ) -> Reply {
+        self.dynamodb.inject(Rule::at(step, fault));
+        let reply = request.await;
+        tally.scenarios += 1;
+        tally.faults += self.injected();
+        assert_contract_answer(&reply, context);
+        self.heal();
+        reply
+    }
+
     pub(crate) fn injected(&self) -> usize {
         self.dynamodb.injected() + self.ses.injected()
     }
@@ -153,12 +172,7 @@ async fn a_deletion_hit_at_any_step_is_finished_exactly_once() {
             let bob = stack.user("bob");
             let token = bob.token_for("delete_account").await;
             let before = stack.snapshot().await;
-            faulty.dynamodb.inject(Rule::at(step, fault));
-            let reply = bob.delete(&token).await;
-            tally.scenarios += 1;
-            tally.faults += faulty.injected();
-            assert_contract_answer(&reply, &context);
-            faulty.heal();
+            let reply = faulty.hit(step, fault, &mut tally, &context, bob.delete(&token)).await;
             if reply.status == 503 {
                 // Refused before it was accepted: nothing changed, and the same token deletes now.
                 assert!(stack.snapshot().await == before, "{context}: a refusal changes nothing");
@@ -216,12 +230,7 @@ async fn a_dismissal_hit_at_any_step_is_finished_exactly_once() {
             let gina = stack.user("gina");
             let token = gina.token_for("dismiss_enterprise").await;
             let before = stack.snapshot().await;
-            faulty.dynamodb.inject(Rule::at(step, fault));
-            let reply = gina.dismiss(&token).await;
-            tally.scenarios += 1;
-            tally.faults += faulty.injected();
-            assert_contract_answer(&reply, &context);
-            faulty.heal();
+            let reply = faulty.hit(step, fault, &mut tally, &context, gina.dismiss(&token)).await;
             if reply.status == 503 {
                 assert!(stack.snapshot().await == before, "{context}: a refusal changes nothing");
                 gina.dismiss(&token).await.expect(200, "");

@@ -817,8 +817,8 @@ async fn a_deletion_overtaking_a_large_handover_frees_what_it_claimed_in_its_fin
 
 #[tokio::test]
 async fn a_handover_whose_table_fails_at_any_step_of_the_confirmation_is_finished_exactly_once() {
-    use crate::faults::{assert_contract_answer, Faulty, Tally};
-    use journeys::faults::{Fault, Rule};
+    use crate::faults::{Faulty, Tally};
+    use journeys::faults::Fault;
     let (mut tally, mut restarted) = (Tally::default(), 0);
     let steps = {
         let faulty = Faulty::start().await;
@@ -837,12 +837,8 @@ async fn a_handover_whose_table_fails_at_any_step_of_the_confirmation_is_finishe
             stack.seed(globex()).await;
             let (gina, erin) = (stack.user("gina"), stack.user("erin"));
             let code = start(stack, &gina, json!({"account_id": erin.id, "iam_users": "delete"})).await;
-            faulty.dynamodb.inject(Rule::at(step, fault));
-            let reply = gina.confirm_handover(Some(&erin.id), &code).await;
-            tally.scenarios += 1;
-            tally.faults += faulty.injected();
-            assert_contract_answer(&reply, &context);
-            faulty.heal();
+            let reply =
+                faulty.hit(step, fault, &mut tally, &context, gina.confirm_handover(Some(&erin.id), &code)).await;
             if reply.status == 503 {
                 // Not handed over: erin's account is as it was. The same code confirms it now, unless the
                 // failure came after the code was redeemed: then gina starts again and frank gets a new one.
