@@ -1,147 +1,148 @@
-//! Cold start: exec → first poll of the Runtime API, and exec → first answer,
-//! for every function against the lambda_http hello world.
+//! Cold start: exec → first poll of the Runtime API, exec → first answer, and
+//! where init's time went (crate::breakdown), for every subject: the functions,
+//! the lambda_http hello world, the Python baseline and the what-if rows.
 
+use crate::breakdown::{Breakdown, Startup};
 use crate::options::Options;
-use crate::process::{self, binary, Env};
+use crate::process::{self, Env, Program};
 use crate::report::{Cold, FunctionReport};
 use crate::runtime_api::RuntimeApi;
 use crate::scenarios::{self, answer_status, Bed, Error};
 use crate::stats::Stats;
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-/// The CA bundles the SDK's TLS set-up (rustls-native-certs, via openssl-probe) finds first.
-const CA_BUNDLES: [&str; 2] = ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt"];
-const WHAT_IF: &str = "what-if";
+/// What a subject answers: a function's main path, or any event (the references).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scenario {
+    /// A function with a main path in crate::scenarios.
+    MainPath(&'static str),
+    /// A function the bench has no main path for: timed on an event to its
+    /// route, whatever it answers (it joins the table without bench code).
+    AnyAnswer,
+    /// The hello world and the Python baseline: any HTTP event, 200.
+    Reference,
+}
+
+/// One row of the table: what runs, with which environment.
+pub struct Subject {
+    pub report: FunctionReport,
+    pub program: Program,
+    pub env: Env,
+    pub scenario: Scenario,
+    /// Whether it also takes a warm run (the what-ifs and the Python baseline do not).
+    pub warm: bool,
+}
 
 #[derive(Default)]
 struct Samples {
     poll: Vec<Duration>,
     response: Vec<Duration>,
+    steps: Vec<BTreeMap<&'static str, f64>>,
     statuses: BTreeMap<String, usize>,
     off_main_path: usize,
     error: Option<String>,
 }
 
 impl Samples {
-    fn summary(&self, hello_poll: Option<&Stats>, hello_response: Option<&Stats>) -> Option<Cold> {
-        let poll = Stats::of(&self.poll)?;
-        let response = Stats::of(&self.response)?;
+    fn summary(&self) -> Option<Cold> {
         Some(Cold {
             starts: self.poll.len(),
-            poll_ratio_vs_hello: hello_poll.map(|h| poll.p50_ms / h.p50_ms),
-            response_ratio_vs_hello: hello_response.map(|h| response.p50_ms / h.p50_ms),
-            to_first_poll: poll,
-            to_first_response: response,
+            to_first_poll: Stats::of(&self.poll)?,
+            to_first_response: Stats::of(&self.response)?,
+            poll_ratio_vs_hello: None,
+            response_ratio_vs_python: None,
             statuses: self.statuses.clone(),
             off_main_path: self.off_main_path,
         })
     }
 }
 
-/// Fills the cold figures of `functions` and `hello`; returns the what-if row
-/// (a function with `SSL_CERT_FILE` set), when there is a CA bundle to point at.
-pub async fn measure(
-    options: &Options,
+/// The event for `subject`'s next start, its expected status, and whether it is an HTTP event.
+pub async fn event(
+    subject: &Subject,
     beds: &BTreeMap<&'static str, Bed>,
-    env_of: &dyn Fn(&str) -> Env,
-    functions: &mut [FunctionReport],
-    hello: &mut FunctionReport,
-) -> Result<Option<FunctionReport>, Error> {
-    let mut cold: BTreeMap<String, Samples> = BTreeMap::new();
-    let runnable: Vec<&str> =
-        options.functions.iter().copied().filter(|f| binary(&options.bin_dir, f).is_file()).collect();
-    // (key, binary, extra environment): every function, the hello world, and
-    // one what-if: a function with SSL_CERT_FILE set, which makes the SDK's TLS
-    // set-up read that one CA bundle instead of the bundle and every file of
-    // the certificate directory.
-    let mut subjects: Vec<(String, &str, Env)> = runnable.iter().map(|f| (f.to_string(), *f, vec![])).collect();
-    subjects.push(("hello".into(), "hello", vec![]));
-    let bundle = CA_BUNDLES.iter().find(|p| Path::new(p).is_file());
-    let what_if_of = runnable.iter().copied().find(|f| *f == "check-prerequisites").or(runnable.first().copied());
-    if let (Some(bundle), Some(f)) = (bundle, what_if_of) {
-        subjects.push((WHAT_IF.into(), f, vec![("SSL_CERT_FILE".into(), bundle.to_string())]));
-    }
+) -> Result<(serde_json::Value, Option<u16>, bool), Error> {
+    Ok(match subject.scenario {
+        Scenario::MainPath(f) => {
+            let p = beds.get(f).ok_or("no table for the function")?.prepare().await?;
+            let http = p.status.is_some();
+            (p.event, Some(p.status.unwrap_or(200)), http)
+        }
+        Scenario::AnyAnswer => (scenarios::http_event(&subject.report.function, "bench", None), None, true),
+        Scenario::Reference => (scenarios::http_event("hello", "bench", None), Some(200), true),
+    })
+}
+
+/// Fills the cold figures and the breakdown of every subject.
+pub async fn measure(options: &Options, beds: &BTreeMap<&'static str, Bed>, subjects: &mut [Subject]) {
+    let mut samples: Vec<Samples> = subjects.iter().map(|_| Samples::default()).collect();
     // One untimed round first loads every binary into the page cache; the
     // subjects take turns so a busy moment of the machine falls on all alike.
     let rounds = if options.runs("cold") { options.cold_starts + 1 } else { 0 };
     for round in 0..rounds {
-        for (key, f, extra) in &subjects {
-            let samples = cold.entry(key.clone()).or_default();
-            if samples.error.is_some() {
+        for (subject, samples) in subjects.iter().zip(samples.iter_mut()) {
+            if samples.error.is_some() || !subject.program.exists() {
                 continue;
             }
-            let (event, http, expected) = if *f == "hello" {
-                (scenarios::http_event("hello", "bench", None), true, 200)
-            } else {
-                match beds[f].prepare().await {
-                    Ok(p) => (p.event, p.status.is_some(), p.status.unwrap_or(200)),
-                    Err(e) => {
-                        samples.error = Some(format!("preparing the event: {e}"));
-                        continue;
-                    }
+            let (event, expected, http) = match event(subject, beds).await {
+                Ok(e) => e,
+                Err(e) => {
+                    samples.error = Some(format!("preparing the event: {e}"));
+                    continue;
                 }
             };
-            let mut env = if *f == "hello" { vec![] } else { env_of(f) };
-            env.extend(extra.iter().cloned());
-            let bin = binary(&options.bin_dir, f);
-            match start(&bin, f, &env, serde_json::to_vec(&event)?, http, &options.log_dir) {
-                Ok((poll, response, status)) if round > 0 => {
-                    samples.poll.push(poll);
-                    samples.response.push(response);
-                    *samples.statuses.entry(status.to_string()).or_default() += 1;
-                    samples.off_main_path += usize::from(status != expected);
+            let event = match serde_json::to_vec(&event) {
+                Ok(e) => e,
+                Err(e) => {
+                    samples.error = Some(e.to_string());
+                    continue;
+                }
+            };
+            match start(subject, event, http, &options.log_dir) {
+                Ok(s) if round > 0 => {
+                    if let Some(startup) = &s.startup {
+                        samples.steps.push(startup.steps(s.exec_unix_us, s.poll));
+                    }
+                    samples.poll.push(s.poll);
+                    samples.response.push(s.response);
+                    *samples.statuses.entry(s.status.to_string()).or_default() += 1;
+                    samples.off_main_path += usize::from(expected.is_some_and(|e| e != s.status));
                 }
                 Ok(_) => {}
                 Err(e) => samples.error = Some(e),
             }
         }
     }
-
-    let hello_cold = cold.remove("hello").unwrap_or_default();
-    let hello_poll = Stats::of(&hello_cold.poll);
-    let hello_response = Stats::of(&hello_cold.response);
-    hello.cold = hello_cold.summary(None, None);
-    hello.cold_error = hello_cold.error.clone();
-    let what_if = match (cold.remove(WHAT_IF), what_if_of, bundle) {
-        (Some(samples), Some(f), Some(bundle)) => {
-            let mut report = FunctionReport::new(f, &options.bin_dir, &options.zip_dir);
-            report.name = format!("{f}, what if SSL_CERT_FILE={bundle}");
-            report.variant = Some(format!("SSL_CERT_FILE={bundle}"));
-            report.cold = samples.summary(hello_poll.as_ref(), hello_response.as_ref());
-            report.cold_error = samples.error;
-            Some(report)
-        }
-        _ => None,
-    };
-    for report in functions.iter_mut() {
-        let bin = binary(&options.bin_dir, &report.function);
-        match cold.remove(report.function.as_str()) {
-            Some(samples) => {
-                report.cold = samples.summary(hello_poll.as_ref(), hello_response.as_ref());
-                report.cold_error = samples.error;
-            }
-            None if !bin.is_file() => report.cold_error = Some(format!("no binary at {}", bin.display())),
-            None => {}
+    for (subject, samples) in subjects.iter_mut().zip(samples) {
+        let report = &mut subject.report;
+        report.cold = samples.summary();
+        report.breakdown = Breakdown::of(&samples.steps);
+        report.cold_error = samples.error;
+        if !subject.program.exists() && report.cold_error.is_none() {
+            report.cold_error = Some(format!("no program at {}", subject.program.path.display()));
         }
     }
-    Ok(what_if)
 }
 
-/// exec → first `/next`, exec → first answer, and the answer's status.
-fn start(
-    bin: &Path,
-    function: &str,
-    env: &[(String, String)],
-    event: Vec<u8>,
-    http: bool,
-    log_dir: &Path,
-) -> Result<(Duration, Duration, u16), String> {
-    let api = RuntimeApi::start(function).map_err(|e| e.to_string())?;
+struct Start {
+    exec_unix_us: u64,
+    poll: Duration,
+    response: Duration,
+    status: u16,
+    startup: Option<Startup>,
+}
+
+/// exec → first `/next`, exec → first answer, the answer's status and the `startup` line.
+fn start(subject: &Subject, event: Vec<u8>, http: bool, log_dir: &Path) -> Result<Start, String> {
+    let name = &subject.report.function;
+    let api = RuntimeApi::start(name).map_err(|e| e.to_string())?;
+    let log_from = process::log_len(log_dir, name);
+    let exec_unix_us = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_micros() as u64);
     let exec = Instant::now();
-    let mut child = process::spawn(bin, function, &api, env, log_dir)?;
-    let result = (|| {
+    let mut child = process::spawn(&subject.program, name, &api, &subject.env, log_dir)?;
+    let result: Result<_, String> = (|| {
         let polled = api
             .wait_first_poll(&mut child, Duration::from_secs(30))
             .map_err(|e| format!("before its first poll: {e}"))?;
@@ -150,5 +151,7 @@ fn start(
         Ok((polled - exec, answer.answered_at - exec, answer_status(answer.ok, &answer.body, http)))
     })();
     process::stop(child);
-    result
+    let (poll, response, status) = result?;
+    let startup = Startup::find(&process::log_since(log_dir, name, log_from));
+    Ok(Start { exec_unix_us, poll, response, status, startup })
 }

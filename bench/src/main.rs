@@ -3,11 +3,13 @@
 //!
 //! `scripts/bench` builds the release binaries, zips them, starts moto and runs
 //! this with the SDK's standard endpoint settings pointing at it; see `bench --help`.
-//! One module per measurement: `cold`, `warm`, `trips`, `cleanup_cost`, `init`.
+//! One module per measurement: `cold` (with `breakdown`), `warm`, `trips`,
+//! `cleanup_cost`; `tls` is the TLS leg in front of the services.
 
+mod breakdown;
 mod cleanup_cost;
 mod cold;
-mod init;
+mod markdown;
 mod options;
 mod probe;
 mod process;
@@ -15,11 +17,14 @@ mod report;
 mod runtime_api;
 mod scenarios;
 mod stats;
+mod tls;
 mod trips;
 mod warm;
 
+use cold::{Scenario, Subject};
 use options::{Options, USAGE};
-use report::{FunctionReport, Report};
+use process::{Program, Wiring};
+use report::{FunctionReport, Report, Rows};
 use scenarios::{Bed, Error};
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -70,30 +75,73 @@ async fn run(options: Options) -> Result<bool, Error> {
         if options.short { "short" } else { "full" }
     ));
 
-    let mut functions: Vec<FunctionReport> =
-        options.functions.iter().map(|f| FunctionReport::new(f, &options.bin_dir, &options.zip_dir)).collect();
+    let plain = Wiring { ssl_cert_file: tls::system_bundle().map(String::from), ..Wiring::default() };
+    let wiring = if options.tls {
+        match tls_leg(&options, &sdk, &run_id).await {
+            Ok(w) => w,
+            Err(e) => {
+                note(format!("no TLS leg ({e}): the functions reach the services over plain HTTP"));
+                plain.clone()
+            }
+        }
+    } else {
+        plain.clone()
+    };
+    note(format!("the functions reach the services over: {}", wiring.describe()));
+
+    // One table per function with a main path, so no function's run grows another's.
+    let mut beds = BTreeMap::new();
+    for f in options.functions.iter().filter_map(|f| scenarios::main_path_of(f)) {
+        beds.insert(f, Bed::new(&sdk, f, table_of(f)).await?);
+    }
+    let subject = |f: &str, wiring: &Wiring, name: Option<String>| {
+        let mut report = FunctionReport::new(f, &options.bin_dir, &options.zip_dir);
+        let scenario = scenarios::main_path_of(f).map_or(Scenario::AnyAnswer, Scenario::MainPath);
+        if let Some(name) = name {
+            report.name = name;
+            report.variant = Some(wiring.describe());
+        }
+        let env = process::function_env(&table_of(f), wiring);
+        Subject { report, program: Program::binary(&options.bin_dir, f), env, scenario, warm: true }
+    };
+    let mut subjects: Vec<Subject> = options.functions.iter().map(|f| subject(f, &wiring, None)).collect();
     let mut hello = FunctionReport::new("hello", &options.bin_dir, &options.zip_dir);
     hello.name = "lambda_http hello world".into();
-
-    // One table per function, so no function's run grows another's.
-    let mut beds = BTreeMap::new();
-    for f in &options.functions {
-        beds.insert(*f, Bed::new(&sdk, f, table_of(f)).await?);
+    let program = Program::binary(&options.bin_dir, "hello");
+    subjects.push(Subject { report: hello, program, env: vec![], scenario: Scenario::Reference, warm: true });
+    if let Some(python) = &options.python {
+        let mut report = FunctionReport::new("python", &options.bin_dir, &options.zip_dir);
+        report.name = "Python 3 + boto3 (DynamoDB, SESv2 clients)".into();
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/python/baseline.py").to_string();
+        let program = Program { path: python.clone(), args: vec![script] };
+        let env = process::aws_env(&wiring);
+        subjects.push(Subject { report, program, env, scenario: Scenario::Reference, warm: false });
     }
-    let env_of = |f: &str| process::function_env(&table_of(f));
+    // What-ifs: one function again over plain HTTP with the key in the
+    // environment (the set-up of the earlier figures), with and without SSL_CERT_FILE.
+    let what_if_of = options.functions.iter().find(|f| *f == "check-prerequisites").or(options.functions.first());
+    if let Some(f) = what_if_of {
+        let mut variants = vec![Wiring::default()];
+        if !wiring.endpoints.is_empty() {
+            variants.insert(0, plain.clone());
+        }
+        for w in variants {
+            let mut s = subject(f, &w, Some(format!("{f}, what if {}", w.describe())));
+            s.warm = false;
+            subjects.push(s);
+        }
+    }
 
     note(format!(
         "cold starts: {} per function (after one untimed start that loads the binary into the page cache)",
         options.cold_starts
     ));
-    let what_if = cold::measure(&options, &beds, &env_of, &mut functions, &mut hello).await?;
+    cold::measure(&options, &beds, &mut subjects).await;
 
     if options.runs("warm") {
         note(format!("warm runs: {} invocations per function", options.warm));
-        warm::measure(&options, &beds, &env_of, &mut functions, &mut hello).await;
+        warm::measure(&options, &beds, &mut subjects).await;
     }
-
-    let init = init::measure(options.cold_starts.max(1), &table_of(options.functions[0])).await.ok();
 
     let trips = if options.runs("trips") {
         note("round trips");
@@ -108,19 +156,10 @@ async fn run(options: Options) -> Result<bool, Error> {
         cleanup.push(cleanup_cost::measure(&sdk, &table_of(&format!("cleanup-{size}")), *size, 100).await?);
     }
 
-    let report = Report::new(
-        machine,
-        if options.short { "short" } else { "full" },
-        options.command.clone(),
-        started_at,
-        started.elapsed(),
-        functions,
-        hello,
-        what_if,
-        init,
-        trips,
-        cleanup,
-    );
+    let rows = into_rows(subjects, wiring.describe());
+    let mode = if options.short { "short" } else { "full" };
+    let report =
+        Report::new(machine, mode, options.command.clone(), started_at, started.elapsed(), rows, trips, cleanup);
     let markdown = report.markdown();
     if let Some(dir) = options.out.parent() {
         std::fs::create_dir_all(dir)?;
@@ -135,4 +174,40 @@ async fn run(options: Options) -> Result<bool, Error> {
         started.elapsed().as_secs_f64()
     ));
     Ok(report.main_paths_ok())
+}
+
+/// The TLS leg: this run's certificates, a TLS endpoint in front of DynamoDB
+/// Local and one in front of moto, and the code secret in Secrets Manager.
+async fn tls_leg(options: &Options, sdk: &aws_config::SdkConfig, run_id: &str) -> Result<Wiring, Error> {
+    let certificates = tls::Certificates::make(&options.out.with_file_name("tls"))?;
+    let upstream = |name: &str| std::env::var(name).map_err(|_| format!("{name} is not set"));
+    let dynamodb = tls::front(&certificates, &upstream("AWS_ENDPOINT_URL_DYNAMODB")?).await?;
+    let moto = tls::front(&certificates, &upstream("AWS_ENDPOINT_URL")?).await?;
+    let secret_id = format!("bench-{run_id}-code-secret");
+    journeys::localstack::put_code_secret(&aws_sdk_secretsmanager::Client::new(sdk), &secret_id, probe::SECRET).await?;
+    Ok(Wiring {
+        endpoints: vec![("AWS_ENDPOINT_URL".into(), moto), ("AWS_ENDPOINT_URL_DYNAMODB".into(), dynamodb)],
+        ssl_cert_file: Some(certificates.bundle.display().to_string()),
+        secret_id: Some(secret_id),
+    })
+}
+
+/// The subjects back into the report's rows.
+fn into_rows(subjects: Vec<Subject>, wiring: String) -> Rows {
+    let mut rows = Rows {
+        wiring,
+        hello: FunctionReport::new("hello", "".as_ref(), "".as_ref()),
+        python: None,
+        functions: vec![],
+        what_ifs: vec![],
+    };
+    for s in subjects {
+        match s.report.function.as_str() {
+            _ if s.report.variant.is_some() => rows.what_ifs.push(s.report),
+            "hello" => rows.hello = s.report,
+            "python" => rows.python = Some(s.report),
+            _ => rows.functions.push(s.report),
+        }
+    }
+    rows
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 pub const USAGE: &str = "\
 usage: bench [--short] [--bin-dir DIR] [--zip-dir DIR] [--out FILE] [--markdown FILE]
              [--cold-starts N] [--warm N] [--cleanup-sizes N,N,...] [--functions NAME,...]
-             [--parts cold,warm,trips,cleanup] [--command TEXT]
+             [--parts cold,warm,trips,cleanup] [--python PYTHON] [--plain] [--command TEXT]
 
   --short            a few iterations and small tables (what scripts/test runs)
   --bin-dir DIR      the release binaries, HELLO included (target/release)
@@ -16,13 +16,20 @@ usage: bench [--short] [--bin-dir DIR] [--zip-dir DIR] [--out FILE] [--markdown 
   --cold-starts N    timed starts per function (full 20, short 3)
   --warm N           warm invocations per function (full 1000, short 20)
   --cleanup-sizes L  live items per cleanup table (full 1000,10000,100000; short 1000,2000)
-  --functions L      a subset of the functions
+  --functions L      the functions (default: those the bench has a main path for);
+                     one without a main path is timed on an event to its route, any answer
   --parts L          a subset of the measurements (default: all four)
+  --python PYTHON    run the Python baseline (bench/python/baseline.py) with this
+                     interpreter, which must have boto3
+  --plain            no TLS leg: the functions reach the services over plain HTTP
+                     with the key in CODE_SECRET
   --command TEXT     the command line to record in the report
 
-The AWS clients, the bench's and the functions', find moto through the SDK's
-standard settings: AWS_ENDPOINT_URL_DYNAMODB for DynamoDB, AWS_ENDPOINT_URL
-for the rest.";
+The bench's AWS clients find DynamoDB Local and moto through the SDK's standard
+settings: AWS_ENDPOINT_URL_DYNAMODB for DynamoDB, AWS_ENDPOINT_URL for the rest.
+The functions get the same, or, on the TLS leg, https endpoints of the bench in
+front of them, SSL_CERT_FILE naming a bundle that trusts them, and
+CODE_SECRET_ID naming a secret the bench puts in moto.";
 
 pub struct Options {
     pub short: bool,
@@ -33,7 +40,9 @@ pub struct Options {
     pub cold_starts: usize,
     pub warm: usize,
     pub cleanup_sizes: Vec<usize>,
-    pub functions: Vec<&'static str>,
+    pub functions: Vec<String>,
+    pub python: Option<PathBuf>,
+    pub tls: bool,
     pub command: String,
     pub log_dir: PathBuf,
     pub parts: Vec<String>,
@@ -58,7 +67,9 @@ impl Options {
             cold_starts: 0,
             warm: 0,
             cleanup_sizes: Vec::new(),
-            functions: FUNCTIONS.to_vec(),
+            functions: FUNCTIONS.map(String::from).to_vec(),
+            python: None,
+            tls: true,
             command: "bench".into(),
             log_dir: bench_dir.join("logs"),
             parts: ["cold", "warm", "trips", "cleanup"].map(String::from).to_vec(),
@@ -78,6 +89,8 @@ impl Options {
                 "--cleanup-sizes" => cleanup_sizes = Some(list(&value()?, |n| number(&flag, n))?),
                 "--functions" => o.functions = list(&value()?, function)?,
                 "--parts" => o.parts = list(&value()?, |p| Ok(p.to_string()))?,
+                "--python" => o.python = Some(value()?.into()),
+                "--plain" => o.tls = false,
                 "--command" => o.command = value()?,
                 _ => return Err(format!("unexpected argument {flag:?}")),
             }
@@ -99,8 +112,14 @@ fn list<T>(value: &str, item: impl Fn(&str) -> Result<T, String>) -> Result<Vec<
     value.split(',').map(|v| item(v.trim())).collect()
 }
 
-fn function(name: &str) -> Result<&'static str, String> {
-    FUNCTIONS.iter().find(|known| **known == name).copied().ok_or_else(|| format!("unknown function {name:?}"))
+/// A function's name as its crate and binary are named (`functions/NAME`).
+fn function(name: &str) -> Result<String, String> {
+    let ok = !name.is_empty() && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if ok && !["hello", "python"].contains(&name) {
+        Ok(name.to_string())
+    } else {
+        Err(format!("{name:?} is not a function name"))
+    }
 }
 
 #[cfg(test)]
@@ -118,7 +137,8 @@ mod tests {
         assert_eq!(o.cleanup_sizes, [1_000, 2_000]);
         assert_eq!(o.functions, ["send-code", "cleanup"]);
         assert!(parse(&["--help"]).unwrap().is_none());
-        assert!(parse(&["--functions", "nope"]).is_err());
+        assert!(parse(&["--functions", "Nope!"]).is_err());
+        assert_eq!(parse(&["--functions", "publish-events"]).unwrap().unwrap().functions, ["publish-events"]);
         assert!(parse(&["--warm"]).is_err());
         assert_eq!(parse(&["--nope"]).err().unwrap(), "unexpected argument \"--nope\"");
     }

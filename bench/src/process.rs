@@ -12,18 +12,89 @@ pub fn binary(dir: &Path, function: &str) -> PathBuf {
     dir.join(function)
 }
 
+/// How the functions reach the services: the bench's own endpoints (plain
+/// HTTP, the key in `CODE_SECRET`), or the TLS leg (crate::tls) with the key
+/// read from Secrets Manager at init, as on AWS.
+#[derive(Debug, Clone, Default)]
+pub struct Wiring {
+    /// `AWS_ENDPOINT_URL*` settings that replace the bench's own.
+    pub endpoints: Env,
+    /// What `SSL_CERT_FILE` names, if anything.
+    pub ssl_cert_file: Option<String>,
+    /// The Secrets Manager secret the functions read their key from (`CODE_SECRET_ID`).
+    pub secret_id: Option<String>,
+}
+
+impl Wiring {
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        parts.push(if self.endpoints.is_empty() { "plain HTTP" } else { "TLS" }.to_string());
+        parts
+            .push(if self.secret_id.is_some() { "key from Secrets Manager" } else { "key in CODE_SECRET" }.to_string());
+        parts.push(self.ssl_cert_file.as_ref().map_or("no SSL_CERT_FILE".into(), |f| format!("SSL_CERT_FILE={f}")));
+        parts.join(", ")
+    }
+}
+
 /// A function's settings on `table`, and the bench's own AWS settings
-/// (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_DYNAMODB`, region, credentials), so
-/// the function finds moto exactly as the bench's clients do.
-pub fn function_env(table: &str) -> Env {
+/// (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_DYNAMODB`, region, credentials) with
+/// `wiring`'s changes, so the function finds the services as `wiring` says.
+pub fn function_env(table: &str, wiring: &Wiring) -> Env {
     let mut env = crate::probe::settings(table);
-    env.extend(std::env::vars().filter(|(k, _)| k.starts_with("AWS_") && !k.starts_with("AWS_LAMBDA_")));
+    if let Some(id) = &wiring.secret_id {
+        env.retain(|(k, _)| k != "CODE_SECRET");
+        env.push(("CODE_SECRET_ID".into(), id.clone()));
+    }
+    env.extend(aws_env(wiring));
     env.push(("RUST_LOG".into(), "info".into()));
     env
 }
 
+/// The bench's AWS settings with `wiring`'s endpoints and trust store: what the Python baseline gets too.
+pub fn aws_env(wiring: &Wiring) -> Env {
+    let mut env: Env = std::env::vars()
+        .filter(|(k, _)| k.starts_with("AWS_") && !k.starts_with("AWS_LAMBDA_"))
+        .filter(|(k, _)| !wiring.endpoints.iter().any(|(e, _)| e == k))
+        .collect();
+    env.extend(wiring.endpoints.iter().cloned());
+    env.extend(wiring.ssl_cert_file.iter().map(|f| ("SSL_CERT_FILE".to_string(), f.clone())));
+    env
+}
+
+/// What to run: a binary, or an interpreter and its script.
+#[derive(Debug, Clone)]
+pub struct Program {
+    pub path: PathBuf,
+    pub args: Vec<String>,
+}
+
+impl Program {
+    pub fn binary(dir: &Path, function: &str) -> Self {
+        Self { path: binary(dir, function), args: Vec::new() }
+    }
+
+    pub fn exists(&self) -> bool {
+        self.path.is_file()
+    }
+}
+
+/// The log file of `function`'s processes, appended to by each.
+pub fn log_file(log_dir: &Path, function: &str) -> PathBuf {
+    log_dir.join(format!("{function}.log"))
+}
+
+/// What `function`'s processes wrote to their log since it was `from` bytes long.
+pub fn log_since(log_dir: &Path, function: &str, from: u64) -> String {
+    let text = std::fs::read(log_file(log_dir, function)).unwrap_or_default();
+    String::from_utf8_lossy(text.get(from as usize..).unwrap_or_default()).into_owned()
+}
+
+pub fn log_len(log_dir: &Path, function: &str) -> u64 {
+    std::fs::metadata(log_file(log_dir, function)).map_or(0, |m| m.len())
+}
+
 pub fn spawn(
-    bin: &Path,
+    program: &Program,
     function: &str,
     api: &RuntimeApi,
     env: &[(String, String)],
@@ -32,10 +103,11 @@ pub fn spawn(
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
-        .open(log_dir.join(format!("{function}.log")))
+        .open(log_file(log_dir, function))
         .map_err(|e| e.to_string())?;
     let log2 = log.try_clone().map_err(|e| e.to_string())?;
-    Command::new(bin)
+    Command::new(&program.path)
+        .args(&program.args)
         // Nothing of the bench's environment leaks in but what `env` passes.
         .env_clear()
         .env("AWS_LAMBDA_RUNTIME_API", api.address())
@@ -49,7 +121,7 @@ pub fn spawn(
         .stdout(log)
         .stderr(log2)
         .spawn()
-        .map_err(|e| format!("cannot run {}: {e}", bin.display()))
+        .map_err(|e| format!("cannot run {}: {e}", program.path.display()))
 }
 
 pub fn stop(mut child: Child) {

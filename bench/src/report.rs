@@ -12,8 +12,12 @@ pub const MIB: u64 = 1024 * 1024;
 /// The targets of docs/benchmark.md#each-figure-against-its-target.
 pub const BINARY_TARGET_BYTES: u64 = 8 * MIB;
 pub const RSS_TARGET_KB: u64 = 32 * 1024;
-/// "On the order of a hello world's": read here as at most this many times its median.
+/// Exec → first poll: at most this many times the hello world's median.
 pub const COLD_RATIO_TARGET: f64 = 3.0;
+/// Exec → first response: at most this share of the Python baseline's median.
+pub const PYTHON_RATIO_TARGET: f64 = 1.0 / 25.0;
+/// The first request after init: at most this many times the warm p50.
+pub const FIRST_REQUEST_TARGET: f64 = 1.5;
 
 #[derive(Debug, Serialize)]
 pub struct Cold {
@@ -22,7 +26,8 @@ pub struct Cold {
     pub to_first_response: Stats,
     /// Median exec → first poll over the hello world's.
     pub poll_ratio_vs_hello: Option<f64>,
-    pub response_ratio_vs_hello: Option<f64>,
+    /// Median exec → first response over the Python baseline's.
+    pub response_ratio_vs_python: Option<f64>,
     pub statuses: BTreeMap<String, usize>,
     /// First answers that were not the main path's.
     pub off_main_path: usize,
@@ -32,6 +37,8 @@ pub struct Cold {
 pub struct Warm {
     pub main_path: String,
     pub invocations: usize,
+    /// The first invocation after init (the first request a fresh instance serves), ms.
+    pub first_ms: f64,
     /// From the event leaving on a `/next` answer to the function's answer fully read.
     pub latency: Stats,
     pub statuses: BTreeMap<String, usize>,
@@ -53,6 +60,8 @@ pub struct FunctionReport {
     pub zip_bytes: Option<u64>,
     pub cold: Option<Cold>,
     pub cold_error: Option<String>,
+    /// Where the cold starts' time went (medians), from the function's `startup` line.
+    pub breakdown: Option<crate::breakdown::Breakdown>,
     pub warm: Option<Warm>,
     pub warm_error: Option<String>,
 }
@@ -71,6 +80,7 @@ impl FunctionReport {
             zip_bytes: size(&zip_dir.join(format!("{function}.zip"))),
             cold: None,
             cold_error: None,
+            breakdown: None,
             warm: None,
             warm_error: None,
         }
@@ -127,7 +137,7 @@ impl Trip {
         self
     }
 
-    fn cell(&self) -> String {
+    pub fn cell(&self) -> String {
         let ops = self
             .requests
             .iter()
@@ -215,17 +225,10 @@ pub struct Targets {
     pub binary_max_bytes: u64,
     pub peak_rss_max_kb: u64,
     pub cold_init_max_ratio_vs_hello: f64,
+    pub first_response_max_ratio_vs_python: f64,
+    pub first_request_max_ratio_vs_warm_p50: f64,
     pub round_trips: &'static str,
     pub cleanup: &'static str,
-}
-
-/// The init work a function does beyond a hello world, timed in-process.
-#[derive(Debug, Serialize)]
-pub struct InitWork {
-    /// `aws_config` from the environment, with fresh HTTP clients.
-    pub sdk_config: Stats,
-    /// The warm-up GetItem on a fresh connection.
-    pub first_get_item: Stats,
 }
 
 #[derive(Debug, Serialize)]
@@ -236,25 +239,25 @@ pub struct Report {
     pub duration_s: f64,
     pub machine: Machine,
     pub targets: Targets,
+    /// How the functions reached the services (the TLS leg, or plain HTTP).
+    pub wiring: String,
     pub hello: FunctionReport,
+    /// A handler that builds boto3 DynamoDB and SESv2 clients and answers, on the same Runtime API.
+    pub python: Option<FunctionReport>,
     pub functions: Vec<FunctionReport>,
-    /// The first function's cold start again with one setting changed.
-    pub cold_what_if: Option<FunctionReport>,
-    pub init_work: Option<InitWork>,
+    /// A function's cold start again with the wiring changed.
+    pub what_ifs: Vec<FunctionReport>,
     pub round_trips: Vec<Trip>,
     pub cleanup: Vec<Cleanup>,
 }
 
-fn mb(bytes: u64) -> String {
-    format!("{:.1}", bytes as f64 / MIB as f64)
-}
-
-fn mark(ok: bool) -> &'static str {
-    if ok {
-        "✓"
-    } else {
-        "✗"
-    }
+/// The rows of the report, as the cold and warm runs filled them.
+pub struct Rows {
+    pub wiring: String,
+    pub hello: FunctionReport,
+    pub python: Option<FunctionReport>,
+    pub functions: Vec<FunctionReport>,
+    pub what_ifs: Vec<FunctionReport>,
 }
 
 impl Report {
@@ -265,13 +268,19 @@ impl Report {
         command: String,
         started_at: String,
         took: Duration,
-        functions: Vec<FunctionReport>,
-        hello: FunctionReport,
-        cold_what_if: Option<FunctionReport>,
-        init_work: Option<InitWork>,
+        rows: Rows,
         round_trips: Vec<Trip>,
         cleanup: Vec<Cleanup>,
     ) -> Self {
+        let Rows { wiring, mut hello, python, mut functions, mut what_ifs } = rows;
+        let hello_poll = hello.cold.as_ref().map(|c| c.to_first_poll.p50_ms);
+        let python_response = python.as_ref().and_then(|p| p.cold.as_ref()).map(|c| c.to_first_response.p50_ms);
+        for f in functions.iter_mut().chain(what_ifs.iter_mut()).chain([&mut hello]) {
+            if let Some(c) = f.cold.as_mut() {
+                c.poll_ratio_vs_hello = hello_poll.map(|h| c.to_first_poll.p50_ms / h);
+                c.response_ratio_vs_python = python_response.map(|p| c.to_first_response.p50_ms / p);
+            }
+        }
         Self {
             mode,
             command,
@@ -285,23 +294,30 @@ impl Report {
                 binary_max_bytes: BINARY_TARGET_BYTES,
                 peak_rss_max_kb: RSS_TARGET_KB,
                 cold_init_max_ratio_vs_hello: COLD_RATIO_TARGET,
+                first_response_max_ratio_vs_python: PYTHON_RATIO_TARGET,
+                first_request_max_ratio_vs_warm_p50: FIRST_REQUEST_TARGET,
                 round_trips: "send-code 1 write + 1 send; verify-code at most 2; check-prerequisites 1 Query; small delete-account at most 3",
                 cleanup: "items read flat in table size",
             },
+            wiring,
             hello,
+            python,
             functions,
-            cold_what_if,
-            init_work,
+            what_ifs,
             round_trips,
             cleanup,
         }
     }
 
+    /// Every row: the functions, the references, the what-ifs.
+    pub fn rows(&self) -> impl Iterator<Item = &FunctionReport> {
+        self.functions.iter().chain([&self.hello]).chain(self.python.as_ref()).chain(self.what_ifs.iter())
+    }
+
     /// Every function that ran answered its main path as docs/api.md says.
     pub fn main_paths_ok(&self) -> bool {
-        let functions = self.functions.iter().chain([&self.hello]).chain(self.cold_what_if.as_ref());
         let mut ok = true;
-        for f in functions {
+        for f in self.rows() {
             let broken = [f.cold_error.as_ref(), f.warm_error.as_ref()].into_iter().flatten();
             let off_path =
                 f.cold.as_ref().map_or(0, |c| c.off_main_path) + f.warm.as_ref().map_or(0, |w| w.off_main_path);
@@ -322,84 +338,5 @@ impl Report {
             ok = false;
         }
         ok
-    }
-
-    fn row(&self, f: &FunctionReport) -> String {
-        let same = |cell: String| if f.variant.is_some() { "″".to_string() } else { cell };
-        let binary =
-            same(f.binary_bytes.map_or("–".into(), |b| format!("{} {}", mb(b), mark(b <= BINARY_TARGET_BYTES))));
-        let zip = same(f.zip_bytes.map_or("–".into(), mb));
-        let (poll, response, ratio) = match &f.cold {
-            Some(c) => (
-                format!("{:.1} / {:.1}", c.to_first_poll.p50_ms, c.to_first_poll.p95_ms),
-                format!("{:.1} / {:.1}", c.to_first_response.p50_ms, c.to_first_response.p95_ms),
-                match (f.function.as_str(), c.poll_ratio_vs_hello) {
-                    ("hello", _) => "1".to_string(),
-                    (_, Some(r)) => format!("{r:.1} {}", mark(r <= COLD_RATIO_TARGET)),
-                    _ => "–".into(),
-                },
-            ),
-            None => {
-                let why = f.cold_error.as_deref().map_or("–".to_string(), |e| format!("did not start: {e}"));
-                (why, "–".into(), "–".into())
-            }
-        };
-        let (warm, rss) = match &f.warm {
-            Some(w) => {
-                let off = if w.off_main_path > 0 {
-                    format!(" ({} of {} off the main path)", w.off_main_path, w.invocations)
-                } else {
-                    String::new()
-                };
-                (
-                    format!("{:.1} / {:.1}{off}", w.latency.p50_ms, w.latency.p99_ms),
-                    format!("{:.1} {}", w.peak_rss_kb as f64 / 1024.0, mark(w.peak_rss_kb <= RSS_TARGET_KB)),
-                )
-            }
-            None => ("–".into(), "–".into()),
-        };
-        let trips =
-            self.round_trips.iter().filter(|t| t.function == f.function).map(Trip::cell).collect::<Vec<_>>().join("; ");
-        let trips = if trips.is_empty() || f.variant.is_some() { "–".to_string() } else { trips };
-        let cleanup = if f.function == "cleanup" && !self.cleanup.is_empty() {
-            let sizes = self.cleanup.iter().map(|c| short_count(c.live_items)).collect::<Vec<_>>().join(" / ");
-            let reads = self.cleanup.iter().map(|c| c.items_read.to_string()).collect::<Vec<_>>().join(" / ");
-            let flat = self.cleanup.windows(2).all(|w| w[1].items_read <= w[0].items_read + 5);
-            format!("{reads} at {sizes} live {}", mark(flat))
-        } else {
-            "–".into()
-        };
-        format!(
-            "| {} | {binary} | {zip} | {poll} | {response} | {ratio} | {warm} | {rss} | {trips} | {cleanup} |",
-            f.name
-        )
-    }
-
-    pub fn markdown(&self) -> String {
-        let mut out = String::new();
-        out.push_str(&format!(
-            "| function | binary MiB (≤ 8) | zip MiB | cold exec → first poll, ms median / p95 ({} starts) | cold exec → first response, ms median / p95 | first poll × hello (≤ {COLD_RATIO_TARGET}) | warm ms p50 / p99 ({} calls) | peak RSS MiB (≤ 32) | requests per operation (floor) | cleanup items read, 100 due |\n",
-            self.functions.iter().find_map(|f| f.cold.as_ref().map(|c| c.starts)).unwrap_or(0),
-            self.functions.iter().find_map(|f| f.warm.as_ref().map(|w| w.invocations)).unwrap_or(0),
-        ));
-        out.push_str("|---|---|---|---|---|---|---|---|---|---|\n");
-        for f in &self.functions {
-            out.push_str(&self.row(f));
-            out.push('\n');
-        }
-        out.push_str(&self.row(&self.hello));
-        out.push('\n');
-        if let Some(what_if) = &self.cold_what_if {
-            out.push_str(&self.row(what_if));
-            out.push('\n');
-        }
-        out
-    }
-}
-
-fn short_count(n: usize) -> String {
-    match (n / 1000, n % 1000) {
-        (k, 0) if k > 0 => format!("{k}k"),
-        _ => n.to_string(),
     }
 }

@@ -13,7 +13,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
 
-/// The functions of docs/api.md#functions, in the order the table lists them.
+/// The functions the bench has a main path for, in the order the table lists
+/// them when `--functions` is not given (scripts/bench passes the list of
+/// scripts/lib/common.sh; a function not named here is timed on any answer).
 pub const FUNCTIONS: [&str; 7] = [
     "send-code",
     "verify-code",
@@ -23,6 +25,11 @@ pub const FUNCTIONS: [&str; 7] = [
     "handover-account",
     "cleanup",
 ];
+
+/// `function` as the bench's scenarios name it, if it has a main path here.
+pub fn main_path_of(function: &str) -> Option<&'static str> {
+    FUNCTIONS.iter().copied().find(|f| *f == function)
+}
 
 /// What the main path is, in words, for the report.
 pub fn main_path(function: &str) -> &'static str {

@@ -26,6 +26,7 @@ pub mod prerequisites;
 pub mod purpose;
 pub mod runtime;
 pub mod secrets;
+pub mod startup;
 pub mod store;
 pub mod tokens;
 pub mod work;
@@ -62,13 +63,57 @@ impl App {
     /// credentials), so one binary runs on AWS and on the local stack.
     /// `CODE_SECRET` set (local use, tests): that key; else the secret `CODE_SECRET_ID` names, read here.
     pub async fn from_env() -> Result<Self, ConfigError> {
+        Self::start(&mut startup::Startup::begin()).await
+    }
+
+    /// As [`App::from_env`], timing each step into `startup`, and with the
+    /// DynamoDB connection opened (a warm-up GetItem) while the secret is read,
+    /// so the first request pays for neither and init waits for one round trip, not two.
+    pub async fn start(startup: &mut startup::Startup) -> Result<Self, ConfigError> {
+        use startup::{timed, Phase};
+        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let secret_id = match (env("CODE_SECRET"), env("CODE_SECRET_ID")) {
+            (None, Some(secret_id)) => Some(secret_id),
+            _ => None,
+        };
+        // With the key in the environment a bad setting stops here, before any request.
+        let config = if secret_id.is_none() { Some(Config::from_env()?) } else { None };
+        startup.mark(Phase::Configuration);
         let sdk =
             aws_config::defaults(aws_config::BehaviorVersion::latest()).timeout_config(sdk_timeouts()).load().await;
-        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-        match (env("CODE_SECRET"), env("CODE_SECRET_ID")) {
-            (None, Some(secret_id)) => Self::with_secret_id(Config::resolved, env, &sdk, &secret_id).await,
-            _ => Ok(Self::new(Config::from_env()?, &sdk)),
-        }
+        startup.mark(Phase::SdkConfig);
+        let table = config.as_ref().map(|c| c.table_name.clone()).or_else(|| env("TABLE_NAME")).unwrap_or_default();
+        let store = store::Store::new(aws_sdk_dynamodb::Client::new(&sdk), table);
+        let ses = aws_sdk_sesv2::Client::new(&sdk);
+        let secrets_client = secret_id.as_ref().map(|_| aws_sdk_secretsmanager::Client::new(&sdk));
+        startup.mark(Phase::Clients);
+        let now = clock::Clock::default().now();
+        let read = async {
+            match (secrets_client.as_ref(), secret_id.as_deref()) {
+                (Some(client), Some(id)) => Some(timed(secrets::fetch(client, id, now)).await),
+                _ => None,
+            }
+        };
+        let (read, ((), warm_up)) = tokio::join!(read, timed(store.warm_up()));
+        startup.mark(Phase::Connections);
+        startup.warm_up = Some(warm_up);
+        let (config, ring) = match (config, read, secrets_client, secret_id) {
+            (Some(config), ..) => {
+                let ring = secrets::SecretRing::new(secrets::SecretSource::Environment, config.code_secrets.clone(), 0);
+                (config, ring)
+            }
+            (None, Some((read, took)), Some(client), Some(secret_id)) => {
+                startup.secret = Some(took);
+                let read = read?;
+                let config = Config::resolved(env, Some(read.clone()))?;
+                let source = secrets::SecretSource::SecretsManager { client, secret_id };
+                (config, secrets::SecretRing::new(source, read, now))
+            }
+            _ => return Err(ConfigError::Missing("CODE_SECRET")),
+        };
+        let mailer = mail::Mailer::new(ses, config.sender_email.clone());
+        let (clock, failpoints) = (clock::Clock::default(), failpoints::FailPoints::default());
+        Ok(Self { config, secrets: ring, store, mailer, clock, failpoints })
     }
 
     /// An app whose keys are read from the Secrets Manager secret `secret_id` (and refreshed as it rotates).

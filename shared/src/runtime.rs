@@ -1,5 +1,6 @@
 //! Process start-up shared by every function: logs, configuration, clients, the Lambda loop.
 
+use crate::startup::{Phase, Startup};
 use crate::App;
 use lambda_http::{service_fn, Body, Request, Response};
 use std::future::Future;
@@ -26,13 +27,16 @@ where
 }
 
 /// Builds the app once per process; a missing or malformed setting stops here, named.
+/// Logs where init's time went (`startup`, see [`crate::startup`]) just before the first poll.
 async fn start() -> Result<&'static App, lambda_http::Error> {
+    let mut startup = Startup::begin();
     init_logging();
-    let app = App::from_env().await.map_err(|e| {
+    startup.mark(Phase::Logging);
+    let app = App::start(&mut startup).await.map_err(|e| {
         tracing::error!(error = %e, "configuration error");
         e
     })?;
-    app.store.warm_up().await;
+    startup.log();
     // One app for the life of the process, shared by every invocation.
     Ok(Box::leak(Box::new(app)))
 }
