@@ -21,9 +21,19 @@ pub const STEPS: [(&str, &str); 8] = [
     ("other", "rest of init, untimed"),
 ];
 
-/// The durations the `startup` line reports on their own (not steps: parts of `connections`).
-pub const PARTS: [(&str, &str); 2] =
-    [("secret", "of which: secret read alone"), ("warm_up", "of which: warm-up GetItem alone")];
+/// Durations within `connections`, not steps of their own.
+pub const PARTS: [(&str, &str); 3] = [
+    ("secret", "of which: the secret read alone"),
+    ("warm_up", "of which: the warm-up GetItem alone"),
+    (
+        "tls_setup",
+        "of which: TLS set-up, the SDK's own timing of its HTTPS connectors (CA certificates loaded and parsed, \
+         the rustls configuration), added up over the clients that made a request during init",
+    ),
+];
+
+/// What the SDK's HTTP client logs (at debug) when it builds a connector, with the time it took.
+const CONNECTOR_LINE: &str = "new connector created in ";
 
 /// The `startup` line's fields, read from a function's output.
 #[derive(Debug, Clone, Default)]
@@ -34,17 +44,29 @@ pub struct Startup {
 }
 
 impl Startup {
-    /// The last `startup` line in `log` (the JSON lines a function wrote).
+    /// The first `startup` line in `log` (the JSON lines one process wrote), with
+    /// the SDK's connector timings logged before it (`tls_setup`).
     pub fn find(log: &str) -> Option<Self> {
-        log.lines().rev().filter_map(|l| serde_json::from_str::<Value>(l).ok()).find_map(|line| {
-            let fields = line.get("fields")?.as_object()?;
-            if fields.get("message")?.as_str()? != "startup" {
-                return None;
+        let mut tls_setup_us = 0;
+        for line in log.lines().filter_map(|l| serde_json::from_str::<Value>(l).ok()) {
+            let Some(message) = line.pointer("/fields/message").and_then(Value::as_str) else { continue };
+            if let Some(took) = message.strip_prefix(CONNECTOR_LINE) {
+                tls_setup_us += debug_duration_us(took).unwrap_or(0);
+                continue;
             }
-            let fields: BTreeMap<String, u64> =
-                fields.iter().filter_map(|(k, v)| Some((k.strip_suffix("_us")?.to_string(), v.as_u64()?))).collect();
-            Some(Self { main_unix_us: *fields.get("main_unix")?, init_us: *fields.get("init")?, fields })
-        })
+            if message != "startup" {
+                continue;
+            }
+            let mut fields: BTreeMap<String, u64> = line
+                .get("fields")?
+                .as_object()?
+                .iter()
+                .filter_map(|(k, v)| Some((k.strip_suffix("_us")?.to_string(), v.as_u64()?)))
+                .collect();
+            fields.insert("tls_setup".into(), tls_setup_us);
+            return Some(Self { main_unix_us: *fields.get("main_unix")?, init_us: *fields.get("init")?, fields });
+        }
+        None
     }
 
     /// One cold start's steps, in µs: `exec_unix_us` is the bench's wall clock
@@ -67,6 +89,21 @@ impl Startup {
         }
         steps
     }
+}
+
+/// A `Duration`'s `Debug` text (`812.5µs`, `1.2345ms`, `2s`) in µs.
+fn debug_duration_us(text: &str) -> Option<u64> {
+    let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number.parse().ok()?;
+    let scale = match unit.trim() {
+        "ns" => 0.001,
+        "µs" | "us" => 1.0,
+        "ms" => 1_000.0,
+        "s" => 1_000_000.0,
+        _ => return None,
+    };
+    Some((number * scale).round() as u64)
 }
 
 /// The medians of every step over a function's cold starts, in ms.
@@ -107,6 +144,10 @@ mod tests {
         let log = concat!(
             r#"{"level":"INFO","fields":{"message":"hello"}}"#,
             "\n",
+            r#"{"level":"DEBUG","fields":{"message":"new connector created in 812.5µs"}}"#,
+            "\n",
+            r#"{"level":"DEBUG","fields":{"message":"new connector created in 1.25ms"}}"#,
+            "\n",
             r#"{"level":"INFO","fields":{"message":"startup","main_unix_us":1000500,"logging_us":100,"configuration_us":10,"sdk_config_us":300,"clients_us":200,"connections_us":2000,"secret_us":1500,"warm_up_us":1900,"init_us":2700}}"#,
             "\n"
         );
@@ -116,6 +157,7 @@ mod tests {
         assert_eq!(steps["other"], 90.0);
         assert_eq!(steps["log_and_poll"], 800.0);
         assert_eq!(steps["warm_up"], 1900.0);
+        assert_eq!(steps["tls_setup"], 813.0 + 1250.0);
         let sum: f64 = STEPS.iter().map(|(k, _)| steps[k]).sum();
         assert_eq!(sum, 4000.0);
         assert!(Startup::find("not json\n").is_none());

@@ -183,6 +183,7 @@ async fn tls_leg(options: &Options, sdk: &aws_config::SdkConfig, run_id: &str) -
     let upstream = |name: &str| std::env::var(name).map_err(|_| format!("{name} is not set"));
     let dynamodb = tls::front(&certificates, &upstream("AWS_ENDPOINT_URL_DYNAMODB")?).await?;
     let moto = tls::front(&certificates, &upstream("AWS_ENDPOINT_URL")?).await?;
+    note(format!("TLS endpoints: DynamoDB {dynamodb}, moto {moto}"));
     let secret_id = format!("bench-{run_id}-code-secret");
     journeys::localstack::put_code_secret(&aws_sdk_secretsmanager::Client::new(sdk), &secret_id, probe::SECRET).await?;
     Ok(Wiring {

@@ -32,6 +32,7 @@ fn short(step: &str) -> &'static str {
         "other" => "other",
         "secret" => "(secret)",
         "warm_up" => "(warm-up)",
+        "tls_setup" => "(TLS set-up)",
         _ => "?",
     }
 }

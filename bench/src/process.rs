@@ -46,7 +46,9 @@ pub fn function_env(table: &str, wiring: &Wiring) -> Env {
         env.push(("CODE_SECRET_ID".into(), id.clone()));
     }
     env.extend(aws_env(wiring));
-    env.push(("RUST_LOG".into(), "info".into()));
+    // The SDK's HTTP client says at debug how long each connector took to build
+    // (its TLS set-up), once per connector: crate::breakdown reads it.
+    env.push(("RUST_LOG".into(), "info,aws_smithy_http_client=debug".into()));
     env
 }
 
