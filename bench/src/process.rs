@@ -31,7 +31,10 @@ impl Wiring {
         parts.push(if self.endpoints.is_empty() { "plain HTTP" } else { "TLS" }.to_string());
         parts
             .push(if self.secret_id.is_some() { "key from Secrets Manager" } else { "key in CODE_SECRET" }.to_string());
-        parts.push(self.ssl_cert_file.as_ref().map_or("no SSL_CERT_FILE".into(), |f| format!("SSL_CERT_FILE={f}")));
+        // Relative to the repository, where the bench runs, so the report names no machine's path.
+        let cwd = std::env::current_dir().map(|d| format!("{}/", d.display())).unwrap_or_default();
+        let file = |f: &String| format!("SSL_CERT_FILE={}", f.strip_prefix(&cwd).unwrap_or(f));
+        parts.push(self.ssl_cert_file.as_ref().map_or("no SSL_CERT_FILE".into(), file));
         parts.join(", ")
     }
 }

@@ -1,6 +1,6 @@
 //! Where a cold start's time goes. `shared::runtime` times each step of init
 //! on the monotonic clock and logs them once, as one `startup` line, just
-//! before the first poll; scripts/bench reads that line (docs/benchmark.md#init-breakdown).
+//! before the first poll; scripts/bench reads that line (docs/benchmark.md#the-init-breakdown).
 //! Durations only: no setting's value is logged.
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
