@@ -225,6 +225,8 @@ pub struct Account {
     pub live_tokens: Vec<String>,
     /// A handover of the account waiting for its confirmation code, if any.
     pub pending_handover: Option<PendingBy>,
+    /// The role of the administrator carrying out a handover of the account that is under way, if one is.
+    pub handover_running_as: Option<Role>,
     /// The new email and phone a running handover has claimed for the account (released by a deletion that overtakes it).
     pub reserved: Vec<Identifier>,
 }
@@ -257,9 +259,10 @@ pub fn authority_rank(role: Option<Role>) -> u8 {
 }
 
 impl Account {
-    /// An administrator's handover of this account is waiting for its code: the holder may not act on the account.
+    /// An administrator's handover of this account waits for its code or is under way: the holder may not act on the account.
     pub fn awaits_administrators_handover(&self, now: i64) -> bool {
-        self.pending_handover.as_ref().is_some_and(|p| p.requested_as.is_some() && p.expires_at > now)
+        self.handover_running_as.is_some()
+            || self.pending_handover.as_ref().is_some_and(|p| p.requested_as.is_some() && p.expires_at > now)
     }
 
     pub fn identifiers(&self) -> Vec<Identifier> {

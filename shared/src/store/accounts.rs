@@ -72,6 +72,7 @@ pub(super) fn account_from_item(item: &Item) -> Result<Account, StoreError> {
                 expires_at: m.num("expires_at").unwrap_or(0),
             })
         }),
+        handover_running_as: item.str(super::handover::IN_PROGRESS_AS).and_then(Role::parse),
         reserved: item
             .get(RESERVED)
             .and_then(|v| v.as_l().ok())
@@ -331,9 +332,11 @@ impl Store {
             .value(":now", n(now))
             .value(":zero", n(0))
             .value(":default_admin", s(Role::DefaultAdmin.as_str()));
-        // Not while an administrator's handover of the account waits for its code.
+        // Not while an administrator's handover of the account waits for its code or is under way.
         let lock = lock
             .and_when("attribute_not_exists(#hp) OR attribute_not_exists(#hp.#as) OR #hp.#exp <= :now")
+            .and_when("attribute_not_exists(#hipas)")
+            .name("#hipas", super::handover::IN_PROGRESS_AS)
             .name("#hp", "handover_pending")
             .name("#as", "requested_as")
             .name("#exp", "expires_at");

@@ -43,7 +43,7 @@ pub(crate) fn within_session(op: Op, session: Option<Session>) -> Op {
     let Some(session) = session else { return op };
     let op = op.name("#srev", SESSIONS_REVOKED_AT);
     match session.issued_at {
-        Some(iat) => op.and_when("attribute_not_exists(#srev) OR #srev <= :iat").value(":iat", n(iat)),
+        Some(iat) => op.and_when("attribute_not_exists(#srev) OR #srev < :iat").value(":iat", n(iat)),
         None => op.and_when("attribute_not_exists(#srev)"),
     }
 }
