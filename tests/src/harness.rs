@@ -104,7 +104,12 @@ impl TestStack {
     /// endpoints (fault proxies in front of the real services), with attempt
     /// timeouts short enough that a stalled request fails within a test.
     pub async fn through(dynamodb: &str, ses: &str) -> Self {
-        let stack = Self::start().await;
+        Self::through_with(dynamodb, ses, |_| {}).await
+    }
+
+    /// As [`TestStack::through`], with the configuration the test adjusts.
+    pub async fn through_with(dynamodb: &str, ses: &str, adjust: impl FnOnce(&mut Config)) -> Self {
+        let stack = Self::with(adjust).await;
         let sdk = localstack::sdk_config().await;
         let timeouts = aws_config::timeout::TimeoutConfig::builder()
             .connect_timeout(std::time::Duration::from_secs(1))

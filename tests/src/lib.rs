@@ -5,4 +5,5 @@ pub mod event;
 pub mod faults;
 pub mod fixtures;
 pub mod harness;
+pub mod iam;
 pub mod localstack;

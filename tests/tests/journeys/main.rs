@@ -7,6 +7,7 @@ mod codes;
 mod deletion;
 mod faults;
 mod handover;
+mod iam;
 mod identifiers;
 mod infra;
 mod logs;
