@@ -150,6 +150,12 @@ impl Config {
     }
 }
 
+/// publish-events' one setting, `EVENT_BUS_NAME`: the bus the events of docs/events.md go on
+/// (the account's `default` bus if unset). It needs nothing else: no table, no key.
+pub fn event_bus_name(lookup: impl Fn(&str) -> Option<String>) -> String {
+    lookup("EVENT_BUS_NAME").map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).unwrap_or_else(|| "default".into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

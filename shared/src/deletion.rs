@@ -111,6 +111,7 @@ impl App {
             lease_owner: (grace == 0).then(|| owner.clone()),
             reference: random_id("rcpt")?,
             payload: None,
+            purge_at: (grace > 0).then_some(now + grace),
         };
         let locked_as = if grace > 0 { AccountStatus::DeletionScheduled } else { AccountStatus::Deleting };
         let mut outcome = TxOutcome::Cancelled(Vec::new());

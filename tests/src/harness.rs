@@ -77,6 +77,11 @@ impl TestStack {
         Self::build(Stream::AsTemplate, |_| {}).await
     }
 
+    /// A stack with the template's stream whose configuration the test adjusts.
+    pub async fn with_stream_and(adjust: impl FnOnce(&mut Config)) -> Self {
+        Self::build(Stream::AsTemplate, adjust).await
+    }
+
     /// A stack whose configuration the test adjusts (limits, grace period, mobile clients).
     pub async fn with(adjust: impl FnOnce(&mut Config)) -> Self {
         Self::build(Stream::Off, adjust).await

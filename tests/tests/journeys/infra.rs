@@ -62,6 +62,7 @@ fn every_function_in_the_template_is_a_binary_of_the_workspace_and_back() {
         "delete-account",
         "cleanup",
         "handover-account",
+        "publish-events",
     ]
     .map(String::from)
     .into();

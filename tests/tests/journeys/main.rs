@@ -5,6 +5,7 @@ mod after_handover;
 mod bad_input;
 mod codes;
 mod deletion;
+mod events;
 mod faults;
 mod handover;
 mod identifiers;
