@@ -161,6 +161,22 @@ class Demo:
         code = self.code_in_mail(address, since, f"{purpose} code")
         return self.call(who, "POST", VERIFY, {"purpose": purpose, "code": code}, need=200)["verification_token"]
 
+    def wait_event(self, detail_type, account_id):
+        """The event of DETAIL_TYPE about ACCOUNT_ID on the local bus (scripts/dev events), printed."""
+        deadline = time.monotonic() + MAIL_WAIT
+        while True:
+            out = subprocess.run([DEV, "events"], capture_output=True, text=True)
+            if out.returncode != 0:
+                raise Stop(f"scripts/dev events exited {out.returncode}: {compact(out.stderr.strip(), 500)}")
+            for event in json.loads(out.stdout or "[]"):
+                detail = event.get("detail") or {}
+                if event.get("detail-type") == detail_type and detail.get("account_id") == account_id:
+                    print(f"  event on the bus: {compact(json.dumps(event), 500)}")
+                    return event
+            if time.monotonic() > deadline:
+                raise Stop(f"no {detail_type} event for {account_id} on the bus within {MAIL_WAIT:.0f} s")
+            time.sleep(0.5)
+
     def seed(self, fixtures, need_ok=True):
         """Seeds FIXTURES (a dict) through scripts/dev seed and prints what it said."""
         with tempfile.NamedTemporaryFile("w", suffix=".json", prefix="demo-fixtures-", delete=False) as f:
@@ -213,6 +229,9 @@ def journey_bob(d):
     since = d.mark()
     d.call("bob", "POST", DELETE, {"verification_token": token}, need=200)
     d.wait_mail("bob@example.com", since, "deletion notice")
+
+    d.step("downstream services learn of it: publish-events put Account Deleted on the bus (no email, phone or name)")
+    d.wait_event("Account Deleted", "bob")
 
 
 def journey_carol(d):

@@ -171,7 +171,11 @@ fn event_id(detail_type: DetailType, pk: &str, sk: &str, when: i64) -> String {
         hash.update((part.len() as u64).to_be_bytes());
         hash.update(part.as_bytes());
     }
-    let h = crate::crypto::hex(&hash.finalize()[..16]);
+    let mut bytes: [u8; 16] = hash.finalize()[..16].try_into().unwrap_or([0; 16]);
+    // A UUID of version 8 (RFC 9562: custom, here name-based on SHA-256), so consumers may store it as one.
+    bytes[6] = (bytes[6] & 0x0f) | 0x80;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let h = crate::crypto::hex(&bytes);
     format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..])
 }
 
@@ -207,7 +211,8 @@ mod tests {
         assert_eq!(event.detail["items_removed"], 3);
         assert!(!event.detail.to_string().contains("bob@example.com"));
         assert_eq!(event, r.event().unwrap().unwrap(), "a redelivery carries the same event_id");
-        assert_eq!(event.detail["event_id"].as_str().unwrap().len(), 36);
+        let id = event.detail["event_id"].as_str().unwrap();
+        assert_eq!((id.len(), &id[14..15]), (36, "8"), "a version 8 UUID: {id}");
     }
 
     #[test]
