@@ -73,6 +73,7 @@ WARM_EVENTS = {
     "delete-account": lambda: http_event("POST", "/v1/account/deletion", body={"verification_token": "x"}),
     "cleanup": scheduled_event,
     "handover-account": lambda: http_event("POST", "/v1/account/handover", body={"verification_token": "x", "new_email": "x@example.com"}),
+    "cancel-deletion": lambda: http_event("POST", "/v1/account/deletion/cancellation", body={"verification_token": "x"}),
     # An empty batch of the table's stream: answers {"batchItemFailures": []}.
     "publish-events": lambda: {"Records": []},
 }

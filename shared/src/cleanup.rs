@@ -17,6 +17,8 @@ const PAGE: usize = 25;
 pub struct CleanupSummary {
     pub due_entries_read: usize,
     pub deletions_finished: usize,
+    /// Reminders mailed before a scheduled purge.
+    pub reminders_sent: usize,
     pub dismissals_finished: usize,
     pub handovers_finished: usize,
     pub jobs_paused: usize,
@@ -47,6 +49,7 @@ impl App {
         tracing::info!(
             due_entries_read = summary.due_entries_read,
             deletions_finished = summary.deletions_finished,
+            reminders_sent = summary.reminders_sent,
             dismissals_finished = summary.dismissals_finished,
             handovers_finished = summary.handovers_finished,
             jobs_paused = summary.jobs_paused,
@@ -128,6 +131,7 @@ impl App {
                         summary.jobs_paused += 1;
                         self.store.release_job(&job, &owner, self.clock.now()).await.map_err(|e| e.to_string())?;
                     }
+                    (Progress::Waiting, _) => summary.reminders_sent += 1,
                     (Progress::LeaseLost, _) => {}
                 }
             }

@@ -68,6 +68,8 @@ pub struct Config {
     pub token_ttl_seconds: i64,
     pub max_consecutive_failures: u32,
     pub deletion_grace_seconds: i64,
+    /// How long before a scheduled purge the reminder is mailed (0: none; none either if the grace is shorter).
+    pub deletion_reminder_seconds: i64,
     pub mobile_client_ids: HashSet<String>,
     pub identifier_quarantine_seconds: i64,
     /// Items a request works through itself before it hands the rest of a
@@ -137,6 +139,7 @@ impl Config {
             token_ttl_seconds: number("TOKEN_TTL_SECONDS", 600, 1)?,
             max_consecutive_failures: number("MAX_CONSECUTIVE_FAILURES", 20, 1)? as u32,
             deletion_grace_seconds: number("DELETION_GRACE_SECONDS", 0, 0)?,
+            deletion_reminder_seconds: number("DELETION_REMINDER_SECONDS", 86_400, 0)?,
             mobile_client_ids: lookup("MOBILE_CLIENT_IDS")
                 .unwrap_or_default()
                 .split(',')

@@ -107,7 +107,7 @@ impl StreamRecord {
             Some((DetailType::AccountDeleted, "deleted_at"))
         } else if inserted && pk.starts_with("JOB#deletion#") && image.contains_key("purge_at") {
             Some((DetailType::DeletionScheduled, "requested_at"))
-        } else if inserted && pk.starts_with("CANCELLATION#") {
+        } else if inserted && pk.starts_with("ACCOUNT#") && sk.starts_with("CANCELLATION#") {
             Some((DetailType::DeletionCancelled, "cancelled_at"))
         } else if pk.starts_with("ENTERPRISE#") && sk == "META" && string(image, "status") == Some("dismissed") {
             Some((DetailType::EnterpriseDismissed, "dismissed_at"))

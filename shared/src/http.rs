@@ -3,6 +3,7 @@
 
 use crate::accounts::{AccountError, AccountId};
 use crate::caller::Caller;
+use crate::cancellation::CancellationError;
 use crate::codes::{CodeError, MalformedCode};
 use crate::deletion::DeletionError;
 use crate::enterprises::DismissalError;
@@ -279,6 +280,12 @@ impl From<AccountError> for Problem {
                 "A handover of this account is pending",
                 "An administrator's handover of this account is pending or running; only someone with at least their authority can act on it.",
             ),
+            AccountError::DeletionNotScheduled => Problem::new(
+                StatusCode::CONFLICT,
+                "deletion_not_scheduled",
+                "No deletion to cancel",
+                "This account's deletion is not in its grace period: there is nothing to cancel.",
+            ),
             AccountError::Internal(e) => e.into(),
             AccountError::AlreadyExists(_) => internal(&e),
         }
@@ -343,6 +350,16 @@ impl From<TokenError> for Problem {
         match e {
             TokenError::Invalid => token_invalid(),
             TokenError::Internal(e) => e.into(),
+        }
+    }
+}
+
+impl From<CancellationError> for Problem {
+    fn from(e: CancellationError) -> Self {
+        match e {
+            CancellationError::Account(a) => a.into(),
+            CancellationError::TokenInvalid => token_invalid(),
+            CancellationError::Internal(e) => e.into(),
         }
     }
 }

@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod blockers;
 pub mod caller;
+pub mod cancellation;
 pub mod cleanup;
 pub mod clock;
 pub mod codes;

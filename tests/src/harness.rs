@@ -287,6 +287,7 @@ pub async fn call(app: &App, function: Function, event: Value) -> Reply {
         Function::DismissEnterprise => dismiss_enterprise::handle(app, request).await,
         Function::DeleteAccount => delete_account::handle(app, request).await,
         Function::HandoverAccount | Function::ConfirmHandover => handover_account::handle(app, request).await,
+        Function::CancelDeletion => cancel_deletion::handle(app, request).await,
     };
     let status = response.status().as_u16();
     let headers = response
@@ -360,6 +361,10 @@ impl User<'_> {
 
     pub async fn check(&self) -> Reply {
         self.call(Function::CheckPrerequisites, Value::Null).await
+    }
+
+    pub async fn cancel_deletion(&self, token: &str) -> Reply {
+        self.call(Function::CancelDeletion, json!({"verification_token": token})).await
     }
 
     pub async fn dismiss(&self, token: &str) -> Reply {

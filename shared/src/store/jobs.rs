@@ -81,6 +81,10 @@ impl Job {
     }
 }
 
+pub(crate) fn job_key_of(job: &Job) -> Item {
+    job.key()
+}
+
 fn job_key(kind: JobKind, subject: &str) -> Item {
     key(keys::job(kind.as_str(), subject), keys::JOB)
 }

@@ -63,6 +63,7 @@ fn every_function_in_the_template_is_a_binary_of_the_workspace_and_back() {
         "cleanup",
         "handover-account",
         "publish-events",
+        "cancel-deletion",
     ]
     .map(String::from)
     .into();
@@ -80,6 +81,7 @@ fn the_routes_of_the_template_are_the_apis_and_the_openapi_documents_them() {
         "POST /v1/enterprise/dismissal",
         "POST /v1/account/deletion",
         "POST /v1/account/handover",
+        "POST /v1/account/deletion/cancellation",
     ]
     .map(String::from)
     .into();
@@ -120,6 +122,7 @@ fn the_routes_of_the_template_are_the_apis_and_the_openapi_documents_them() {
         "not_default_admin",
         "enterprise_not_active",
         "prerequisites_unmet",
+        "deletion_not_scheduled",
         "internal",
     ] {
         assert!(text.contains(code), "openapi.yaml does not mention {code}");

@@ -7,6 +7,7 @@ mod codes;
 mod deletion;
 mod events;
 mod faults;
+mod grace;
 mod handover;
 mod identifiers;
 mod infra;
