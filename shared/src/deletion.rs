@@ -33,6 +33,10 @@ pub struct DeletionFinal {
     pub items_removed: u64,
     /// When the released identifiers become free again (`None`: at once).
     pub identifiers_free_at: Option<i64>,
+    /// The erasure ledger's entries, one per downstream system, opened `pending` with the receipt.
+    pub ledger: Vec<crate::ledger::LedgerEntry>,
+    /// When `cleanup` first looks at them again (a re-announcement, or the deadline).
+    pub ledger_next_at: i64,
 }
 
 /// The steps of the deletion job, stored in the job's `step`.
@@ -258,6 +262,8 @@ impl App {
                 deleted_at: now,
                 items_removed: job.done,
                 identifiers_free_at: (quarantine > 0).then_some(now + quarantine),
+                ledger: self.ledger_entries(&account_id, &job.reference, now),
+                ledger_next_at: now + self.config.erasure_reannounce_seconds.min(self.config.erasure_deadline_seconds),
             };
             return match self.store.finalize_deletion(&account, &job, owner, &receipt).await? {
                 TxOutcome::Committed => {

@@ -20,15 +20,18 @@ pub enum DetailType {
     AccountDeleted,
     EnterpriseDismissed,
     AccountHandedOver,
+    /// A downstream system that has not reported its erasure is asked again (docs/erasure-ledger.md).
+    ErasureRequested,
 }
 
 impl DetailType {
-    pub const ALL: [DetailType; 5] = [
+    pub const ALL: [DetailType; 6] = [
         Self::DeletionScheduled,
         Self::DeletionCancelled,
         Self::AccountDeleted,
         Self::EnterpriseDismissed,
         Self::AccountHandedOver,
+        Self::ErasureRequested,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -38,6 +41,7 @@ impl DetailType {
             Self::AccountDeleted => "Account Deleted",
             Self::EnterpriseDismissed => "Enterprise Dismissed",
             Self::AccountHandedOver => "Account Handed Over",
+            Self::ErasureRequested => "Account Erasure Requested",
         }
     }
 
@@ -49,6 +53,7 @@ impl DetailType {
             Self::AccountDeleted => "account-deleted.schema.json",
             Self::EnterpriseDismissed => "enterprise-dismissed.schema.json",
             Self::AccountHandedOver => "account-handed-over.schema.json",
+            Self::ErasureRequested => "account-erasure-requested.schema.json",
         }
     }
 }
@@ -113,6 +118,9 @@ impl StreamRecord {
             Some((DetailType::EnterpriseDismissed, "dismissed_at"))
         } else if inserted && pk.starts_with("ACCOUNT#") && sk.starts_with("HANDOVER#") {
             Some((DetailType::AccountHandedOver, "handed_over_at"))
+        } else if self.event_name == "MODIFY" && pk.starts_with("LEDGER#") && string(image, "status") == Some("pending")
+        {
+            Some((DetailType::ErasureRequested, "announced_at"))
         } else {
             None
         };
@@ -151,6 +159,14 @@ impl StreamRecord {
                 ("enterprise_id", json!(text("enterprise_id")?)),
                 ("members_released", json!(count("members_released")?)),
                 ("dismissed_at", json!(time("dismissed_at")?)),
+            ],
+            DetailType::ErasureRequested => vec![
+                ("account_id", json!(text("account_id")?)),
+                ("receipt_id", json!(text("receipt_id")?)),
+                ("system", json!(text("system")?)),
+                ("deleted_at", json!(time("deleted_at")?)),
+                ("deadline_at", json!(time("deadline_at")?)),
+                ("announcement", json!(count("announcements")?)),
             ],
             DetailType::AccountHandedOver => vec![
                 ("account_id", json!(pk.trim_start_matches("ACCOUNT#"))),

@@ -23,7 +23,9 @@ pub mod holds;
 pub mod http;
 pub mod identifiers;
 pub mod internal;
+pub mod ledger;
 pub mod mail;
+pub mod metrics;
 pub mod prerequisites;
 pub mod publish;
 pub mod purpose;
@@ -58,6 +60,7 @@ pub struct App {
     pub mailer: mail::Mailer,
     pub clock: clock::Clock,
     pub failpoints: failpoints::FailPoints,
+    pub metrics: metrics::Metrics,
 }
 
 impl App {
@@ -98,6 +101,7 @@ impl App {
         let store = store::Store::new(aws_sdk_dynamodb::Client::new(sdk), config.table_name.clone());
         let mailer = mail::Mailer::new(aws_sdk_sesv2::Client::new(sdk), config.sender_email.clone());
         let (clock, failpoints) = (clock::Clock::default(), failpoints::FailPoints::default());
-        Self { config, secrets, store, mailer, clock, failpoints }
+        let metrics = metrics::Metrics::default();
+        Self { config, secrets, store, mailer, clock, failpoints, metrics }
     }
 }

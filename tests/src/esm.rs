@@ -257,6 +257,11 @@ mod tests {
         assert!(esm.selects(&record("INSERT", "ACCOUNT#bob", "HANDOVER#h1", json!({}))));
         assert!(!esm.selects(&record("INSERT", "JOB#handover#bob", "JOB", json!({"payload": {"S": "{}"}}))));
         let dismissed = json!({"status": {"S": "dismissed"}});
+        assert!(esm.selects(&record("INSERT", "ACCOUNT#bob", "CANCELLATION#rcpt_1", json!({}))));
+        let pending = json!({"status": {"S": "pending"}});
+        assert!(esm.selects(&record("MODIFY", "LEDGER#bob", "SYSTEM#billing", pending.clone())));
+        assert!(!esm.selects(&record("INSERT", "LEDGER#bob", "SYSTEM#billing", pending)));
+        assert!(!esm.selects(&record("MODIFY", "LEDGER#bob", "SYSTEM#billing", json!({"status": {"S": "erased"}}))));
         assert!(esm.selects(&record("MODIFY", "ENTERPRISE#e", "META", dismissed.clone())));
         assert!(!esm.selects(&record("MODIFY", "ENTERPRISE#e", "MEMBER#bob", dismissed)));
         assert!(matches(&json!({"a": [{"suffix": "x"}]}), &json!({"a": "x"})).is_err());

@@ -155,8 +155,17 @@ pub struct Mail {
 
 /// The mail moto's SES accepted, oldest first.
 pub async fn mails() -> Result<Vec<Mail>, Error> {
-    let data: serde_json::Value =
-        serde_json::from_slice(&http_get(&format!("{}/moto-api/data.json", moto_url())).await?)?;
+    // moto builds data.json from every model and answers 500 when another request changes a model
+    // meanwhile (an event rule, a log stream of another test): read it again.
+    let mut attempt = 0;
+    let data: serde_json::Value = loop {
+        attempt += 1;
+        match serde_json::from_slice(&http_get(&format!("{}/moto-api/data.json", moto_url())).await?) {
+            Ok(data) => break data,
+            Err(_) if attempt < 10 => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+            Err(error) => return Err(error.into()),
+        }
+    };
     let messages = data.pointer("/ses/Message").and_then(|m| m.as_array()).cloned().unwrap_or_default();
     Ok(messages
         .iter()

@@ -9,6 +9,7 @@ pub mod enterprises;
 pub mod grace;
 pub mod handover;
 pub mod jobs;
+pub mod ledger;
 mod op;
 pub mod sweep;
 

@@ -64,6 +64,7 @@ fn every_function_in_the_template_is_a_binary_of_the_workspace_and_back() {
         "handover-account",
         "publish-events",
         "cancel-deletion",
+        "record-erasure",
     ]
     .map(String::from)
     .into();

@@ -11,6 +11,7 @@ mod grace;
 mod handover;
 mod identifiers;
 mod infra;
+mod ledger;
 mod logs;
 mod resumable;
 mod secret;
