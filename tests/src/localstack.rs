@@ -6,7 +6,6 @@ use aws_sdk_dynamodb::types::{
     ScalarAttributeType, StreamSpecification, StreamViewType, TimeToLiveSpecification,
 };
 use serde::Serialize;
-use serde_json::json;
 use serde_norway::Value;
 use std::path::PathBuf;
 
@@ -294,85 +293,4 @@ pub async fn put_code_secret(client: &aws_sdk_secretsmanager::Client, id: &str, 
         client.create_secret().name(id).secret_string(value).send().await?;
     }
     Ok(())
-}
-
-/// The local bus and what reads it back: EventBridge (moto) with one rule for
-/// `source` `account-deletion` whose target is a CloudWatch Logs group, which
-/// keeps every event in the order it arrived and can be read again any time.
-#[derive(Debug, Clone)]
-pub struct LocalBus {
-    pub bus: String,
-    pub log_group: String,
-}
-
-impl LocalBus {
-    pub fn named(bus: &str) -> Self {
-        Self { bus: bus.to_string(), log_group: format!("/account-deletion/events/{bus}") }
-    }
-
-    /// Creates the bus, the log group, the rule and its target unless they exist.
-    pub async fn provision(&self) -> Result<(), Error> {
-        let sdk = sdk_config().await;
-        let events = aws_sdk_eventbridge::Client::new(&sdk);
-        if events.describe_event_bus().name(&self.bus).send().await.is_err() {
-            events.create_event_bus().name(&self.bus).send().await?;
-        }
-        let created = logs_call("CreateLogGroup", json!({ "logGroupName": self.log_group })).await?;
-        if created.get("__type").is_some_and(|t| !t.as_str().unwrap_or("").contains("AlreadyExists")) {
-            return Err(format!("CreateLogGroup: {created}").into());
-        }
-        events
-            .put_rule()
-            .name("account-deletion-events")
-            .event_bus_name(&self.bus)
-            .event_pattern(json!({"source": [shared::events::SOURCE]}).to_string())
-            .send()
-            .await?;
-        let target = aws_sdk_eventbridge::types::Target::builder()
-            .id("log")
-            .arn(format!("arn:aws:logs:us-east-1:123456789012:log-group:{}", self.log_group))
-            .build()?;
-        events.put_targets().rule("account-deletion-events").event_bus_name(&self.bus).targets(target).send().await?;
-        Ok(())
-    }
-
-    /// What reached the bus, oldest first, as `scripts/dev events` prints it.
-    pub async fn events(&self) -> Result<Vec<serde_json::Value>, Error> {
-        let mut out = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let mut request = json!({ "logGroupName": self.log_group });
-            if let Some(t) = &token {
-                request["nextToken"] = json!(t);
-            }
-            let page = logs_call("FilterLogEvents", request).await?;
-            if let Some(error) = page.get("__type") {
-                return Err(format!("FilterLogEvents: {error}").into());
-            }
-            for entry in page["events"].as_array().into_iter().flatten() {
-                let event: serde_json::Value = serde_json::from_str(entry["message"].as_str().unwrap_or("null"))?;
-                out.push(
-                    json!({"source": event["source"], "detail-type": event["detail-type"], "detail": event["detail"]}),
-                );
-            }
-            match page["nextToken"].as_str() {
-                Some(t) if Some(t) != token.as_deref() => token = Some(t.to_string()),
-                _ => return Ok(out),
-            }
-        }
-    }
-}
-
-/// A CloudWatch Logs call on moto (JSON 1.1 protocol): the one place the
-/// suite reads logs, so no Logs SDK crate is built for it.
-async fn logs_call(operation: &str, body: serde_json::Value) -> Result<serde_json::Value, Error> {
-    let headers = format!(
-        "Content-Type: application/x-amz-json-1.1\r\nX-Amz-Target: Logs_20140328.{operation}\r\n\
-         Authorization: AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/logs/aws4_request, SignedHeaders=host, Signature=0\r\n"
-    );
-    let raw = http_request("POST", &format!("{}/", moto_url()), &headers, &body.to_string()).await?;
-    if raw.is_empty() {
-        return Ok(json!({}));
-    }
-    Ok(serde_json::from_slice(&raw)?)
 }

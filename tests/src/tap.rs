@@ -3,9 +3,9 @@
 //! onto a bus of its own in moto, read back in order. Every event read is
 //! checked against its schema in docs/events/.
 
+use crate::bus::LocalBus;
 use crate::esm::{read_new_records, EventSourceMapping, StreamPosition};
 use crate::harness::TestStack;
-use crate::localstack::LocalBus;
 use serde_json::Value;
 use shared::events::DetailType;
 use shared::publish::Publisher;

@@ -1,8 +1,9 @@
 //! The dev tool behind `scripts/dev`: `provision` (table from the template,
 //! verified sender, the local bus, and with `CODE_SECRET_ID` the code secret in moto), `drop-table`, `seed FILE`, `mail`,
 //! `events` (what reached the local bus), `deliver-stream PORT` (the table's stream to publish-events, as
-//! Lambda's event source mapping would, until stopped), and `event` (the events the scripts send the
-//! functions). Reads the same environment as the functions.
+//! Lambda's event source mapping would, and the erasure reports to record-erasure, until stopped),
+//! `ledger ACCOUNT` (a deletion's erasure ledger), `report ...` (an erasure report put on the bus as a
+//! downstream system would), and `event` (the events the scripts send the functions). Reads the same environment as the functions.
 
 use journeys::event;
 use journeys::fixtures::Fixtures;
@@ -18,6 +19,10 @@ async fn main() -> ExitCode {
         ["seed", file] => seed(file).await,
         ["mail"] => mail().await,
         ["events"] => events().await,
+        ["ledger", account] => ledger(account).await,
+        ["report", system, account, receipt, outcome, ground @ ..] if ground.len() <= 1 => {
+            report(system, account, receipt, outcome, ground.first().copied()).await
+        }
         ["deliver-stream", port, state] => deliver_stream(port, state).await,
         ["event", "schedule"] => print_json(&event::scheduled()),
         ["event", method, path, options @ ..] => http_event(method, path, options),
@@ -115,8 +120,8 @@ async fn mail() -> Result<(), localstack::Error> {
 }
 
 /// The bus of `EVENT_BUS_NAME` (as publish-events gets it) and its read-back.
-fn local_bus() -> localstack::LocalBus {
-    localstack::LocalBus::named(&shared::config::event_bus_name(|name| std::env::var(name).ok()))
+fn local_bus() -> journeys::bus::LocalBus {
+    journeys::bus::LocalBus::named(&shared::config::event_bus_name(|name| std::env::var(name).ok()))
 }
 
 async fn events() -> Result<(), localstack::Error> {
@@ -138,6 +143,8 @@ async fn deliver_stream(port: &str, state: &str) -> Result<(), localstack::Error
     let mut position: StreamPosition =
         std::fs::read(&position_file).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
     let url = format!("http://127.0.0.1:{port}/2015-03-31/functions/publish-events/invocations");
+    let record_url = format!("http://127.0.0.1:{port}/2015-03-31/functions/record-erasure/invocations");
+    let bus = local_bus();
     eprintln!("delivering the stream of {table} to publish-events ({} filters)", esm.filters.len());
     loop {
         match read_new_records(&table, &mut position).await {
@@ -160,6 +167,21 @@ async fn deliver_stream(port: &str, state: &str) -> Result<(), localstack::Error
             }
             Err(error) => eprintln!("reading the stream failed (retried): {error}"),
         }
+        // What the report rule queued goes to record-erasure; a failure stays queued and comes back.
+        match bus.reports().await {
+            Ok(reports) => {
+                for (handle, report) in reports {
+                    match invoke(&record_url, report).await {
+                        Ok(answer) => {
+                            eprintln!("record-erasure: {answer}");
+                            bus.report_done(&handle).await?;
+                        }
+                        Err(error) => eprintln!("record-erasure failed (retried): {error}"),
+                    }
+                }
+            }
+            Err(error) => eprintln!("reading the reports failed (retried): {error}"),
+        }
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     }
 }
@@ -174,4 +196,27 @@ async fn invoke(url: &str, batch: serde_json::Value) -> Result<serde_json::Value
         return Err(answer.to_string());
     }
     Ok(answer)
+}
+
+/// A deletion's ledger as an operator reads it (docs/erasure-ledger.md): no personal data.
+async fn ledger(account: &str) -> Result<(), localstack::Error> {
+    let app = shared::App::from_env().await?;
+    println!("{}", serde_json::to_string_pretty(&app.ledger(account).await?)?);
+    Ok(())
+}
+
+async fn report(
+    system: &str,
+    account: &str,
+    receipt: &str,
+    outcome: &str,
+    ground: Option<&str>,
+) -> Result<(), localstack::Error> {
+    let mut detail = serde_json::json!({"account_id": account, "receipt_id": receipt, "outcome": outcome});
+    if let Some(ground) = ground {
+        detail["ground"] = serde_json::json!(ground);
+    }
+    local_bus().put_report(system, &detail).await?;
+    println!("{system} reported {outcome} for {receipt} on the bus");
+    Ok(())
 }

@@ -68,7 +68,23 @@ async fn three_systems_report_and_the_ledger_is_complete() {
         assert_eq!(status_of(&open, system), "pending");
     }
 
-    assert_eq!(record(&stack, report("billing", &bob, &receipt, "erased", None)).await, json!({"outcome": "recorded"}));
+    // Through the bus, as a system reports: the template's rule queues it for record-erasure.
+    let tap = EventsTap::on(&stack).await;
+    let detail = json!({"account_id": bob, "receipt_id": receipt, "outcome": "erased"});
+    tap.bus.put_report("billing", &detail).await.unwrap();
+    tap.bus.put_report("billing", &json!({"unrelated": true})).await.unwrap();
+    let queued = tap.bus.reports().await.unwrap();
+    assert_eq!(queued.len(), 2, "{queued:?}");
+    let answers: Vec<Value> = {
+        let mut answers = Vec::new();
+        for (handle, event) in queued {
+            answers.push(record(&stack, event).await);
+            tap.bus.report_done(&handle).await.unwrap();
+        }
+        answers
+    };
+    assert_eq!(answers.iter().filter(|a| **a == json!({"outcome": "recorded"})).count(), 1, "{answers:?}");
+    assert_eq!(answers.iter().filter(|a| a["refused"].is_string()).count(), 1, "{answers:?}");
     assert_eq!(
         record(&stack, report("storage", &bob, &receipt, "retained", Some(GROUND))).await["outcome"],
         "recorded"
