@@ -29,7 +29,7 @@ DYNAMODB_LOCAL_DIR="$STACK_DIR/dynamodb-local"
 # Every function of the bundle (binary name = function name), in warm-up order.
 # shellcheck disable=SC2034 # used by scripts/dev
 FUNCTIONS=(send-code verify-code check-prerequisites dismiss-enterprise delete-account cleanup handover-account
-  publish-events cancel-deletion record-erasure)
+  publish-events cancel-deletion erasure-ledger)
 
 # Configuration of docs/api.md#configuration that `up` hands to the functions when the
 # caller sets it (TABLE_NAME, SENDER_EMAIL and CODE_SECRET get dev defaults).

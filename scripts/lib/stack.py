@@ -75,7 +75,7 @@ WARM_EVENTS = {
     "handover-account": lambda: http_event("POST", "/v1/account/handover", body={"verification_token": "x", "new_email": "x@example.com"}),
     "cancel-deletion": lambda: http_event("POST", "/v1/account/deletion/cancellation", body={"verification_token": "x"}),
     # A report from no system of DOWNSTREAM_SYSTEMS: refused, answered.
-    "record-erasure": lambda: {"source": "erasure.warm-up", "detail-type": "Account Erasure Reported", "detail": {}},
+    "erasure-ledger": lambda: {"source": "erasure.warm-up", "detail-type": "Account Erasure Reported", "detail": {}},
     # An empty batch of the table's stream: answers {"batchItemFailures": []}.
     "publish-events": lambda: {"Records": []},
 }

@@ -109,6 +109,25 @@ pub fn caller(request: &Request) -> Result<Caller, Problem> {
     Ok(Caller { account, client_id, session })
 }
 
+/// An operator's route (IAM authorisation): the caller's IAM ARN, from
+/// `requestContext.authorizer.iam`. None (not signed, or another authorizer): 401.
+pub fn iam_caller(request: &Request) -> Result<String, Problem> {
+    let arn = match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => {
+            ctx.authorizer.as_ref().and_then(|a| a.iam.as_ref()).and_then(|iam| iam.user_arn.clone())
+        }
+        _ => None,
+    };
+    arn.ok_or_else(|| {
+        Problem::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "Authentication required",
+            "This route takes requests signed by an IAM principal (SigV4).",
+        )
+    })
+}
+
 /// The body as `T`: JSON, no unknown fields, at most 64 KiB.
 pub fn json_body<T: DeserializeOwned>(request: &Request) -> Result<T, Problem> {
     let bytes: &[u8] = match request.body() {

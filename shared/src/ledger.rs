@@ -1,7 +1,7 @@
 //! The erasure ledger (docs/erasure-ledger.md): for each deletion, whether each
 //! downstream system named in `DOWNSTREAM_SYSTEMS` erased the account's data or
 //! retained some on a legal ground, and when. Opened `pending` with the receipt;
-//! a system reports with an event on the bus (`record-erasure`); `cleanup`
+//! a system reports with an event on the bus (`erasure-ledger`); `cleanup`
 //! announces the deletion again while a system is silent and marks it overdue
 //! past the deadline, with a metric. Ids, times and grounds only: no personal data.
 

@@ -2,7 +2,7 @@
 //! `source` `account-deletion` whose target is a CloudWatch Logs group, which
 //! keeps every event in the order it arrived and can be read again any time;
 //! and the rule of the template's erasure reports, whose target is an SQS
-//! queue that the local stack drains into record-erasure (moto invokes no Lambda).
+//! queue that the local stack drains into erasure-ledger (moto invokes no Lambda).
 
 use crate::localstack::{http_request, moto_url, sdk_config, template_path, Error};
 use serde_json::{json, Value};
@@ -28,17 +28,17 @@ impl LocalBus {
         format!("{}/123456789012/{}", moto_url(), self.reports_queue)
     }
 
-    /// Creates the reports queue and the template's report rule (`RecordErasureFunction`'s
+    /// Creates the reports queue and the template's report rule (`ErasureLedgerFunction`'s
     /// `Report` pattern, read from the template) with the queue as its target.
     async fn provision_reports(&self, events: &aws_sdk_eventbridge::Client) -> Result<(), Error> {
         sqs_call("CreateQueue", json!({ "QueueName": self.reports_queue })).await?;
         let text = std::fs::read_to_string(template_path())?;
         let template: serde_norway::Value = serde_norway::from_str(&text)?;
         let pattern =
-            &template["Resources"]["RecordErasureFunction"]["Properties"]["Events"]["Report"]["Properties"]["Pattern"];
+            &template["Resources"]["ErasureLedgerFunction"]["Properties"]["Events"]["Report"]["Properties"]["Pattern"];
         let pattern: Value = serde_json::to_value(pattern)?;
         if !pattern.is_object() {
-            return Err("the template has no Report pattern on RecordErasureFunction".into());
+            return Err("the template has no Report pattern on ErasureLedgerFunction".into());
         }
         events
             .put_rule()
@@ -48,14 +48,14 @@ impl LocalBus {
             .send()
             .await?;
         let target = aws_sdk_eventbridge::types::Target::builder()
-            .id("record-erasure")
+            .id("erasure-ledger")
             .arn(format!("arn:aws:sqs:us-east-1:123456789012:{}", self.reports_queue))
             .build()?;
         events.put_targets().rule("erasure-reports").event_bus_name(&self.bus).targets(target).send().await?;
         Ok(())
     }
 
-    /// The reports waiting for record-erasure: (receipt handle, the event as the rule delivers it).
+    /// The reports waiting for erasure-ledger: (receipt handle, the event as the rule delivers it).
     pub async fn reports(&self) -> Result<Vec<(String, Value)>, Error> {
         let page = sqs_call(
             "ReceiveMessage",
@@ -70,7 +70,7 @@ impl LocalBus {
         Ok(out)
     }
 
-    /// A report record-erasure took: off the queue.
+    /// A report erasure-ledger took: off the queue.
     pub async fn report_done(&self, handle: &str) -> Result<(), Error> {
         sqs_call("DeleteMessage", json!({"QueueUrl": self.queue_url(), "ReceiptHandle": handle})).await.map(|_| ())
     }

@@ -1,7 +1,7 @@
 //! The dev tool behind `scripts/dev`: `provision` (table from the template,
 //! verified sender, the local bus, and with `CODE_SECRET_ID` the code secret in moto), `drop-table`, `seed FILE`, `mail`,
 //! `events` (what reached the local bus), `deliver-stream PORT` (the table's stream to publish-events, as
-//! Lambda's event source mapping would, and the erasure reports to record-erasure, until stopped),
+//! Lambda's event source mapping would, and the erasure reports to erasure-ledger, until stopped),
 //! `ledger ACCOUNT` (a deletion's erasure ledger), `report ...` (an erasure report put on the bus as a
 //! downstream system would), and `event` (the events the scripts send the functions). Reads the same environment as the functions.
 
@@ -143,7 +143,7 @@ async fn deliver_stream(port: &str, state: &str) -> Result<(), localstack::Error
     let mut position: StreamPosition =
         std::fs::read(&position_file).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
     let url = format!("http://127.0.0.1:{port}/2015-03-31/functions/publish-events/invocations");
-    let record_url = format!("http://127.0.0.1:{port}/2015-03-31/functions/record-erasure/invocations");
+    let record_url = format!("http://127.0.0.1:{port}/2015-03-31/functions/erasure-ledger/invocations");
     let bus = local_bus();
     eprintln!("delivering the stream of {table} to publish-events ({} filters)", esm.filters.len());
     loop {
@@ -167,16 +167,16 @@ async fn deliver_stream(port: &str, state: &str) -> Result<(), localstack::Error
             }
             Err(error) => eprintln!("reading the stream failed (retried): {error}"),
         }
-        // What the report rule queued goes to record-erasure; a failure stays queued and comes back.
+        // What the report rule queued goes to erasure-ledger; a failure stays queued and comes back.
         match bus.reports().await {
             Ok(reports) => {
                 for (handle, report) in reports {
                     match invoke(&record_url, report).await {
                         Ok(answer) => {
-                            eprintln!("record-erasure: {answer}");
+                            eprintln!("erasure-ledger: {answer}");
                             bus.report_done(&handle).await?;
                         }
-                        Err(error) => eprintln!("record-erasure failed (retried): {error}"),
+                        Err(error) => eprintln!("erasure-ledger failed (retried): {error}"),
                     }
                 }
             }

@@ -64,7 +64,7 @@ fn every_function_in_the_template_is_a_binary_of_the_workspace_and_back() {
         "handover-account",
         "publish-events",
         "cancel-deletion",
-        "record-erasure",
+        "erasure-ledger",
     ]
     .map(String::from)
     .into();
@@ -83,6 +83,7 @@ fn the_routes_of_the_template_are_the_apis_and_the_openapi_documents_them() {
         "POST /v1/account/deletion",
         "POST /v1/account/handover",
         "POST /v1/account/deletion/cancellation",
+        "GET /v1/erasure-ledger/{account_id}",
     ]
     .map(String::from)
     .into();

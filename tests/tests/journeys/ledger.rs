@@ -1,6 +1,6 @@
 //! The erasure ledger (docs/erasure-ledger.md): each downstream system of
 //! `DOWNSTREAM_SYSTEMS` reports a deletion `erased` or `retained` (with its
-//! legal ground) by an event on the bus, which record-erasure takes;
+//! legal ground) by an event on the bus, which erasure-ledger takes;
 //! `cleanup` announces the deletion again to a silent system and, past the
 //! deadline, marks it overdue with the `ErasureOverdue` metric.
 
@@ -19,7 +19,7 @@ fn systems(names: &str) -> impl FnOnce(&mut shared::config::Config) + '_ {
     }
 }
 
-/// What a system puts on the bus, as the rule hands it to record-erasure.
+/// What a system puts on the bus, as the rule hands it to erasure-ledger.
 fn report(system: &str, account: &str, receipt: &str, outcome: &str, ground: Option<&str>) -> Value {
     let mut detail = json!({"account_id": account, "receipt_id": receipt, "outcome": outcome});
     if let Some(ground) = ground {
@@ -42,7 +42,7 @@ async fn deleted_bob(stack: &TestStack) -> (String, String) {
 }
 
 async fn record(stack: &TestStack, event: Value) -> Value {
-    record_erasure::handle(&stack.app, event).await.expect("only a table failure is an error")
+    erasure_ledger::handle(&stack.app, event).await.expect("only a table failure is an error")
 }
 
 async fn cleanup(stack: &TestStack) -> shared::cleanup::CleanupSummary {
@@ -68,7 +68,7 @@ async fn three_systems_report_and_the_ledger_is_complete() {
         assert_eq!(status_of(&open, system), "pending");
     }
 
-    // Through the bus, as a system reports: the template's rule queues it for record-erasure.
+    // Through the bus, as a system reports: the template's rule queues it for erasure-ledger.
     let tap = EventsTap::on(&stack).await;
     let detail = json!({"account_id": bob, "receipt_id": receipt, "outcome": "erased"});
     tap.bus.put_report("billing", &detail).await.unwrap();
@@ -114,6 +114,23 @@ async fn three_systems_report_and_the_ledger_is_complete() {
     stack.app.clock.advance(4 * 3600);
     let summary = cleanup(&stack).await;
     assert_eq!((summary.erasures_reannounced, summary.erasures_overdue), (0, 0), "nothing is owed");
+
+    // The operators' route answers the same ledger to an IAM principal, and nobody else.
+    let read = |iam: bool| {
+        let mut event = journeys::event::http("GET", &format!("/v1/erasure-ledger/{bob}"), None, None, None, None);
+        event["routeKey"] = json!("GET /v1/erasure-ledger/{account_id}");
+        event["pathParameters"] = json!({"account_id": bob});
+        if iam {
+            event["requestContext"]["authorizer"] = json!({"iam": {"accountId": "123456789012", "userArn": "arn:aws:iam::123456789012:user/dpo", "userId": "AIDA"}});
+        }
+        event
+    };
+    let answer = erasure_ledger::handle(&stack.app, read(true)).await.unwrap();
+    assert_eq!(answer["statusCode"], 200, "{answer}");
+    let body: Value = serde_json::from_str(answer["body"].as_str().unwrap()).unwrap();
+    assert_eq!(body, done);
+    let refused = erasure_ledger::handle(&stack.app, read(false)).await.unwrap();
+    assert_eq!(refused["statusCode"], 401, "{refused}");
 }
 
 #[tokio::test]

@@ -1,4 +1,0 @@
-#[tokio::main]
-async fn main() -> Result<(), shared::lambda_http::Error> {
-    shared::runtime::serve_events(|app, event| record_erasure::handle(app, event.payload)).await
-}
