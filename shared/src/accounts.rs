@@ -259,6 +259,16 @@ pub fn authority_rank(role: Option<Role>) -> u8 {
 }
 
 impl Account {
+    /// Why a code or token of `purpose` is refused to this account when its status is not the purpose's:
+    /// no deletion to cancel for an active account; for every other case, the account is gone.
+    pub fn refusal_for(&self, purpose: crate::purpose::Purpose) -> AccountError {
+        if purpose == crate::purpose::Purpose::CancelDeletion && self.status == AccountStatus::Active {
+            AccountError::DeletionNotScheduled
+        } else {
+            AccountError::Deleted
+        }
+    }
+
     /// An administrator's handover of this account waits for its code or is under way: the holder may not act on the account.
     pub fn awaits_administrators_handover(&self, now: i64) -> bool {
         self.handover_running_as.is_some()
@@ -302,6 +312,8 @@ pub enum AccountError {
     SessionRevoked,
     #[error("an administrator's handover of the account is pending")]
     HandoverPending,
+    #[error("the account's deletion is not in its grace period")]
+    DeletionNotScheduled,
     #[error("{kind} {value:?} is held by a live account")]
     IdentifierTaken { kind: &'static str, value: String },
     #[error("account {0} already exists")]

@@ -45,6 +45,8 @@ pub enum FinalizeDeletionPart {
     Claim,
     Membership,
     Receipt,
+    /// A ledger entry exists already.
+    Ledger,
     /// The job's lease went to another worker.
     Job,
 }
@@ -432,6 +434,9 @@ impl Store {
             item.insert("identifiers_free_at".to_string(), n(at));
         }
         ops.push((Part::Receipt, Op::put(item).when("attribute_not_exists(pk)")));
+        ops.extend(
+            receipt.ledger.iter().map(|e| (Part::Ledger, self.ledger_entry_creation(e, receipt.ledger_next_at))),
+        );
         ops.push((Part::Job, self.job_deletion(job, owner)));
         self.transact(ops).await
     }
