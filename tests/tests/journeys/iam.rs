@@ -6,7 +6,7 @@
 //! each request asks for and this test plays IAM's part.
 
 use crate::faults::Faulty;
-use journeys::harness::{Reply, User};
+use journeys::harness::User;
 use journeys::iam::{dynamodb_grants, Access};
 use journeys::localstack::template_path;
 use serde_json::json;
@@ -57,12 +57,12 @@ struct Audit {
 impl Audit {
     /// Runs one request of `function` alone through the proxy and checks every access it made.
     /// Boxed: the journey's requests, held inline, would overflow a test thread's stack.
-    async fn run<'a>(
+    async fn run<'a, T>(
         &mut self,
         faulty: &Faulty,
         function: &'static str,
-        request: std::pin::Pin<Box<dyn std::future::Future<Output = Reply> + 'a>>,
-    ) -> Reply {
+        request: std::pin::Pin<Box<dyn std::future::Future<Output = T> + 'a>>,
+    ) -> T {
         faulty.dynamodb.clear_log();
         let reply = request.await;
         self.check(faulty, function);
@@ -100,9 +100,26 @@ async fn token(audit: &mut Audit, faulty: &Faulty, user: &User<'_>, purpose: &st
     reply.str("verification_token").to_string()
 }
 
+/// Two downstream systems take part in the erasure ledger.
+fn systems(c: &mut shared::config::Config) {
+    c.downstream_systems = vec!["billing".into(), "storage".into()];
+}
+
+/// A downstream system's report, as the bus's rule hands it to erasure-ledger.
+fn report(system: &str, account: &str, receipt: &str) -> serde_json::Value {
+    json!({"version": "0", "id": "5b3c1d2e-0000-4000-8000-000000000001", "source": format!("erasure.{system}"),
+           "detail-type": "Account Erasure Reported", "account": "123456789012", "time": "2026-12-02T03:00:00Z",
+           "region": "us-east-1", "resources": [],
+           "detail": {"account_id": account, "receipt_id": receipt, "outcome": "erased"}})
+}
+
 #[tokio::test]
 async fn every_item_each_function_touches_is_one_its_role_grants() {
-    let faulty = Faulty::with(|c| c.inline_work_items = 3).await;
+    let faulty = Faulty::with(|c| {
+        c.inline_work_items = 3;
+        systems(c);
+    })
+    .await;
     let stack = &faulty.stack;
     stack.seed(fixtures()).await;
     let mut audit = Audit::default();
@@ -146,6 +163,23 @@ async fn every_item_each_function_touches_is_one_its_role_grants() {
     stack.app.run_cleanup(Instant::now() + Duration::from_secs(60)).await;
     audit.check(&faulty, "cleanup");
 
+    // Billing reports paul's data erased; an operator reads his ledger.
+    let receipt = stack.app.ledger(&paul.id).await.expect("paul's ledger").receipt_id.expect("a receipt");
+    let recorded = audit
+        .run(
+            &faulty,
+            "erasure-ledger",
+            Box::pin(erasure_ledger::handle(&stack.app, report("billing", &paul.id, &receipt))),
+        )
+        .await;
+    assert!(recorded.expect("recorded").get("outcome").is_some());
+    let mut read = journeys::event::http("GET", &format!("/v1/erasure-ledger/{}", paul.id), None, None, None, None);
+    read["routeKey"] = json!("GET /v1/erasure-ledger/{account_id}");
+    read["pathParameters"] = json!({"account_id": paul.id});
+    read["requestContext"]["authorizer"] = json!({"iam": {"accountId": "123456789012", "userArn": "arn:aws:iam::123456789012:user/dpo", "userId": "AIDA"}});
+    let answer = audit.run(&faulty, "erasure-ledger", Box::pin(erasure_ledger::handle(&stack.app, read))).await;
+    assert_eq!(answer.expect("an answer")["statusCode"], 200);
+
     // Paul, deleted, asks again (the receipt answers); olga, now on her own, deletes at once.
     audit.run(&faulty, "check-prerequisites", Box::pin(paul.check())).await.expect(410, "account_deleted");
     audit.run(&faulty, "send-code", Box::pin(paul.send_code("delete_account"))).await.expect(410, "account_deleted");
@@ -156,7 +190,41 @@ async fn every_item_each_function_touches_is_one_its_role_grants() {
         eprintln!("{function}: {seen:?}");
     }
     let functions: BTreeSet<&str> = audit.seen.keys().copied().collect();
-    assert_eq!(functions.len(), 7, "every function of the template ran: {functions:?}");
+    assert_eq!(functions.len(), 8, "every function on the table but cancel-deletion ran: {functions:?}");
+    assert!(audit.refused.is_empty(), "refused by the template's roles:\n{}", audit.refused.join("\n"));
+}
+
+#[tokio::test]
+async fn a_deletion_cancelled_in_its_grace_period_and_one_purged_after_it_stay_within_their_roles() {
+    let faulty = Faulty::with(|c| {
+        c.deletion_grace_seconds = 3600;
+        systems(c);
+    })
+    .await;
+    let stack = &faulty.stack;
+    stack.seed(fixtures()).await;
+    let mut audit = Audit::default();
+    let hank = stack.user("hank");
+
+    // Hank, a member, asks for deletion, thinks again and cancels it, then asks again and is purged.
+    let t = token(&mut audit, &faulty, &hank, "delete_account").await;
+    audit.run(&faulty, "delete-account", Box::pin(hank.delete(&t))).await.expect(202, "");
+    let t = token(&mut audit, &faulty, &hank, "cancel_deletion").await;
+    audit.run(&faulty, "cancel-deletion", Box::pin(hank.cancel_deletion(&t))).await.expect(200, "");
+    stack.app.clock.advance(61);
+    let t = token(&mut audit, &faulty, &hank, "delete_account").await;
+    audit.run(&faulty, "delete-account", Box::pin(hank.delete(&t))).await.expect(202, "");
+    stack.app.clock.advance(3601);
+    faulty.dynamodb.clear_log();
+    let summary = stack.app.run_cleanup(Instant::now() + Duration::from_secs(60)).await;
+    assert_eq!(summary.failures, 0, "{summary:?}");
+    audit.check(&faulty, "cleanup");
+    audit.run(&faulty, "check-prerequisites", Box::pin(hank.check())).await.expect(410, "account_deleted");
+
+    for (function, seen) in &audit.seen {
+        eprintln!("{function}: {seen:?}");
+    }
+    assert!(audit.seen.contains_key("cancel-deletion"));
     assert!(audit.refused.is_empty(), "refused by the template's roles:\n{}", audit.refused.join("\n"));
 }
 
