@@ -236,5 +236,6 @@ pub fn app(sdk: &aws_config::SdkConfig, table: &str, recorder: &Recorder) -> App
         config,
         clock: shared::clock::Clock::default(),
         failpoints: shared::failpoints::FailPoints::default(),
+        metrics: shared::metrics::Metrics::default(),
     }
 }

@@ -28,13 +28,15 @@ DYNAMODB_LOCAL_DIR="$STACK_DIR/dynamodb-local"
 
 # Every function of the bundle (binary name = function name), in warm-up order.
 # shellcheck disable=SC2034 # used by scripts/dev
-FUNCTIONS=(send-code verify-code check-prerequisites dismiss-enterprise delete-account cleanup handover-account)
+FUNCTIONS=(send-code verify-code check-prerequisites dismiss-enterprise delete-account cleanup handover-account
+  publish-events cancel-deletion erasure-ledger)
 
 # Configuration of docs/api.md#configuration that `up` hands to the functions when the
 # caller sets it (TABLE_NAME, SENDER_EMAIL and CODE_SECRET get dev defaults).
 CONFIG_VARS=(TABLE_NAME SENDER_EMAIL CODE_SECRET CODE_TTL_SECONDS CODE_MAX_ATTEMPTS
   RESEND_COOLDOWN_SECONDS DAILY_CODE_LIMIT TOKEN_TTL_SECONDS MAX_CONSECUTIVE_FAILURES
-  DELETION_GRACE_SECONDS MOBILE_CLIENT_IDS IDENTIFIER_QUARANTINE_SECONDS)
+  DELETION_GRACE_SECONDS DELETION_REMINDER_SECONDS MOBILE_CLIENT_IDS IDENTIFIER_QUARANTINE_SECONDS EVENT_BUS_NAME
+  DOWNSTREAM_SYSTEMS ERASURE_REANNOUNCE_SECONDS ERASURE_DEADLINE_SECONDS)
 
 DEV_CODE_SECRET="dev-only-code-secret-never-use-outside-the-local-stack"
 
@@ -103,6 +105,7 @@ stack_env() {
   export TABLE_NAME="${TABLE_NAME:-account-deletion-dev}"
   export SENDER_EMAIL="${SENDER_EMAIL:-no-reply@example.com}"
   export CODE_SECRET="${CODE_SECRET:-$DEV_CODE_SECRET}"
+  export EVENT_BUS_NAME="${EVENT_BUS_NAME:-account-deletion-dev}"
   export RUST_LOG="${RUST_LOG:-info}"
   local v
   for v in "${CONFIG_VARS[@]}"; do

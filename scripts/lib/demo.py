@@ -161,6 +161,51 @@ class Demo:
         code = self.code_in_mail(address, since, f"{purpose} code")
         return self.call(who, "POST", VERIFY, {"purpose": purpose, "code": code}, need=200)["verification_token"]
 
+    def wait_event(self, detail_type, account_id):
+        """The event of DETAIL_TYPE about ACCOUNT_ID on the local bus (scripts/dev events), printed."""
+        deadline = time.monotonic() + MAIL_WAIT
+        while True:
+            out = subprocess.run([DEV, "events"], capture_output=True, text=True)
+            if out.returncode != 0:
+                raise Stop(f"scripts/dev events exited {out.returncode}: {compact(out.stderr.strip(), 500)}")
+            for event in json.loads(out.stdout or "[]"):
+                detail = event.get("detail") or {}
+                if event.get("detail-type") == detail_type and detail.get("account_id") == account_id:
+                    print(f"  event on the bus: {compact(json.dumps(event), 500)}")
+                    return event
+            if time.monotonic() > deadline:
+                raise Stop(f"no {detail_type} event for {account_id} on the bus within {MAIL_WAIT:.0f} s")
+            time.sleep(0.5)
+
+    def report(self, system, account, receipt, outcome, ground=None):
+        """SYSTEM puts its erasure report on the local bus (scripts/dev report)."""
+        args = [DEV, "report", system, account, receipt, outcome] + ([ground] if ground else [])
+        out = subprocess.run(args, capture_output=True, text=True)
+        if out.returncode != 0:
+            raise Stop(f"scripts/dev report exited {out.returncode}: {compact(out.stderr.strip(), 500)}")
+        print(f"  {out.stdout.strip()}")
+
+    def ledger(self, account, until_complete=False):
+        """The deletion's ledger (scripts/dev ledger), printed; with UNTIL_COMPLETE, once every system reported."""
+        deadline = time.monotonic() + MAIL_WAIT
+        while True:
+            out = subprocess.run([DEV, "ledger", account], capture_output=True, text=True)
+            if out.returncode != 0:
+                raise Stop(f"scripts/dev ledger exited {out.returncode}: {compact(out.stderr.strip(), 500)}")
+            ledger = json.loads(out.stdout)
+            if ledger.get("complete") or not until_complete:
+                break
+            if time.monotonic() > deadline:
+                raise Stop(f"the ledger of {account} is not complete within {MAIL_WAIT:.0f} s")
+            time.sleep(0.5)
+        if not ledger.get("systems"):
+            raise Stop(f"no ledger for {account}: is DOWNSTREAM_SYSTEMS set?")
+        print(f"  ledger of {account}: receipt {ledger['receipt_id']}, complete: {ledger['complete']}")
+        for s in ledger["systems"]:
+            ground = f" ({s['ground']})" if s.get("ground") else ""
+            print(f"     {s['system']}: {s['status']}{ground}, announced {s['announcements']}x, reported {s.get('reported_at', '-')}")
+        return ledger
+
     def seed(self, fixtures, need_ok=True):
         """Seeds FIXTURES (a dict) through scripts/dev seed and prints what it said."""
         with tempfile.NamedTemporaryFile("w", suffix=".json", prefix="demo-fixtures-", delete=False) as f:
@@ -213,6 +258,19 @@ def journey_bob(d):
     since = d.mark()
     d.call("bob", "POST", DELETE, {"verification_token": token}, need=200)
     d.wait_mail("bob@example.com", since, "deletion notice")
+
+    d.step("downstream services learn of it: publish-events put Account Deleted on the bus (no email, phone or name)")
+    deleted = d.wait_event("Account Deleted", "bob")
+    receipt = deleted["detail"]["receipt_id"]
+
+    d.step("the erasure ledger: every downstream system owes a report (scripts/dev ledger bob)")
+    d.ledger("bob")
+
+    d.step("billing and analytics report erased, object-storage retained with its legal ground (events on the bus)")
+    d.report("billing", "bob", receipt, "erased")
+    d.report("analytics", "bob", receipt, "erased")
+    d.report("object-storage", "bob", receipt, "retained", "Invoices kept 10 years: GDPR Art. 17(3)(b), tax law")
+    d.ledger("bob", until_complete=True)
 
 
 def journey_carol(d):

@@ -73,6 +73,11 @@ WARM_EVENTS = {
     "delete-account": lambda: http_event("POST", "/v1/account/deletion", body={"verification_token": "x"}),
     "cleanup": scheduled_event,
     "handover-account": lambda: http_event("POST", "/v1/account/handover", body={"verification_token": "x", "new_email": "x@example.com"}),
+    "cancel-deletion": lambda: http_event("POST", "/v1/account/deletion/cancellation", body={"verification_token": "x"}),
+    # A report from no system of DOWNSTREAM_SYSTEMS: refused, answered.
+    "erasure-ledger": lambda: {"source": "erasure.warm-up", "detail-type": "Account Erasure Reported", "detail": {}},
+    # An empty batch of the table's stream: answers {"batchItemFailures": []}.
+    "publish-events": lambda: {"Records": []},
 }
 
 # --- the Lambda Invoke API ------------------------------------------------------

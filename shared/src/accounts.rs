@@ -225,6 +225,8 @@ pub struct Account {
     pub live_tokens: Vec<String>,
     /// A handover of the account waiting for its confirmation code, if any.
     pub pending_handover: Option<PendingBy>,
+    /// The role of the administrator carrying out a handover of the account that is under way, if one is.
+    pub handover_running_as: Option<Role>,
     /// The new email and phone a running handover has claimed for the account (released by a deletion that overtakes it).
     pub reserved: Vec<Identifier>,
 }
@@ -257,9 +259,20 @@ pub fn authority_rank(role: Option<Role>) -> u8 {
 }
 
 impl Account {
-    /// An administrator's handover of this account is waiting for its code: the holder may not act on the account.
+    /// Why a code or token of `purpose` is refused to this account when its status is not the purpose's:
+    /// no deletion to cancel for an active account; for every other case, the account is gone.
+    pub fn refusal_for(&self, purpose: crate::purpose::Purpose) -> AccountError {
+        if purpose == crate::purpose::Purpose::CancelDeletion && self.status == AccountStatus::Active {
+            AccountError::DeletionNotScheduled
+        } else {
+            AccountError::Deleted
+        }
+    }
+
+    /// An administrator's handover of this account waits for its code or is under way: the holder may not act on the account.
     pub fn awaits_administrators_handover(&self, now: i64) -> bool {
-        self.pending_handover.as_ref().is_some_and(|p| p.requested_as.is_some() && p.expires_at > now)
+        self.handover_running_as.is_some()
+            || self.pending_handover.as_ref().is_some_and(|p| p.requested_as.is_some() && p.expires_at > now)
     }
 
     pub fn identifiers(&self) -> Vec<Identifier> {
@@ -299,6 +312,8 @@ pub enum AccountError {
     SessionRevoked,
     #[error("an administrator's handover of the account is pending")]
     HandoverPending,
+    #[error("the account's deletion is not in its grace period")]
+    DeletionNotScheduled,
     #[error("{kind} {value:?} is held by a live account")]
     IdentifierTaken { kind: &'static str, value: String },
     #[error("account {0} already exists")]

@@ -21,11 +21,12 @@ pub struct Session {
 
 impl Session {
     /// Signed in before the account's last handover (or unknowably when): no longer the holder's session.
+    /// `iat` has whole seconds only, so a JWT of the handover's own second may predate it and is refused too.
     pub fn revoked_by(self, sessions_revoked_at: Option<i64>) -> bool {
         match (sessions_revoked_at, self.issued_at) {
             (None, _) => false,
             (Some(_), None) => true,
-            (Some(revoked), Some(issued)) => issued < revoked,
+            (Some(revoked), Some(issued)) => issued <= revoked,
         }
     }
 
@@ -83,7 +84,7 @@ mod tests {
         assert!(!at("100").revoked_by(None));
         assert!(!Session::default().revoked_by(None));
         assert!(at("99").revoked_by(Some(100)));
-        assert!(!at("100").revoked_by(Some(100)));
+        assert!(at("100").revoked_by(Some(100)));
         assert!(!at("101").revoked_by(Some(100)));
         assert!(Session::default().revoked_by(Some(100)));
     }

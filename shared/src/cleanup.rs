@@ -1,8 +1,11 @@
 //! What the schedule runs: finish interrupted or scheduled deletions and
 //! dismissals, free claims whose quarantine passed, remove expired tokens
-//! that TTL has not removed yet. It reads the due index only, so its cost
+//! that TTL has not removed yet, announce deletions again to downstream systems
+//! that have not reported and mark them overdue past the deadline. It reads the due index only, so its cost
 //! follows the work due, not the size of the table.
 
+use crate::ledger::LedgerTended;
+use crate::store::ledger::LEDGER_BUCKET;
 use crate::store::sweep::{CLAIM_BUCKET, JOB_BUCKET, TOKEN_BUCKET};
 use crate::store::{DueEntry, JobKind, StoreError};
 use crate::work::{random_id, Budget, Progress};
@@ -17,11 +20,17 @@ const PAGE: usize = 25;
 pub struct CleanupSummary {
     pub due_entries_read: usize,
     pub deletions_finished: usize,
+    /// Reminders mailed before a scheduled purge.
+    pub reminders_sent: usize,
     pub dismissals_finished: usize,
     pub handovers_finished: usize,
     pub jobs_paused: usize,
     pub claims_freed: usize,
     pub tokens_removed: usize,
+    /// Deletions announced again to a downstream system that has not reported.
+    pub erasures_reannounced: usize,
+    /// Downstream systems marked overdue (each also an `ErasureOverdue` metric).
+    pub erasures_overdue: usize,
     pub failures: usize,
     /// The run stopped at its deadline with work left for the next one.
     pub stopped_early: bool,
@@ -34,7 +43,7 @@ impl App {
     pub async fn run_cleanup(&self, deadline: Instant) -> CleanupSummary {
         let started = Instant::now();
         let mut summary = CleanupSummary::default();
-        for bucket in [JOB_BUCKET, CLAIM_BUCKET, TOKEN_BUCKET] {
+        for bucket in [JOB_BUCKET, CLAIM_BUCKET, TOKEN_BUCKET, LEDGER_BUCKET] {
             if let Err(error) = self.sweep(bucket, deadline, &mut summary).await {
                 summary.failures += 1;
                 tracing::error!(bucket, %error, "cleanup could not read the due index");
@@ -47,11 +56,14 @@ impl App {
         tracing::info!(
             due_entries_read = summary.due_entries_read,
             deletions_finished = summary.deletions_finished,
+            reminders_sent = summary.reminders_sent,
             dismissals_finished = summary.dismissals_finished,
             handovers_finished = summary.handovers_finished,
             jobs_paused = summary.jobs_paused,
             claims_freed = summary.claims_freed,
             tokens_removed = summary.tokens_removed,
+            erasures_reannounced = summary.erasures_reannounced,
+            erasures_overdue = summary.erasures_overdue,
             failures = summary.failures,
             stopped_early = summary.stopped_early,
             duration_ms = summary.duration_ms as u64,
@@ -98,6 +110,11 @@ impl App {
             CLAIM_BUCKET => {
                 summary.claims_freed += self.store.free_claim(entry, now).await.map_err(|e| e.to_string())? as usize;
             }
+            LEDGER_BUCKET => match self.tend_ledger_entry(entry).await.map_err(|e| e.to_string())? {
+                LedgerTended::Reannounced => summary.erasures_reannounced += 1,
+                LedgerTended::Overdue => summary.erasures_overdue += 1,
+                LedgerTended::Nothing => {}
+            },
             TOKEN_BUCKET => {
                 summary.tokens_removed +=
                     self.store.remove_expired_token(entry, now).await.map_err(|e| e.to_string())? as usize;
@@ -128,6 +145,7 @@ impl App {
                         summary.jobs_paused += 1;
                         self.store.release_job(&job, &owner, self.clock.now()).await.map_err(|e| e.to_string())?;
                     }
+                    (Progress::Waiting, _) => summary.reminders_sent += 1,
                     (Progress::LeaseLost, _) => {}
                 }
             }

@@ -1,7 +1,7 @@
 //! Verification codes: six digits mailed to the bound address, traded once for
 //! a verification token (docs/seeds.md#verification-codes: "Send Code, enter the verification code").
 
-use crate::accounts::{Account, AccountError, AccountId, AccountStatus, EmailAddress};
+use crate::accounts::{Account, AccountError, AccountId, EmailAddress};
 use crate::caller::{Caller, Session};
 use crate::crypto::{self, RandomError};
 use crate::internal::{internal_from, Internal};
@@ -180,8 +180,8 @@ impl App {
             if let Some(session) = session {
                 state.account.admit(session)?;
             }
-            if state.account.status != AccountStatus::Active {
-                return Err(AccountError::Deleted.into());
+            if state.account.status != purpose.account_status() {
+                return Err(state.account.refusal_for(purpose).into());
             }
             if state.account.email.is_none() {
                 return Err(AccountError::EmailNotBound.into());
@@ -276,8 +276,8 @@ impl App {
             if let Some(session) = session {
                 state.account.admit(session)?;
             }
-            if state.account.status != AccountStatus::Active {
-                return Err(AccountError::Deleted.into());
+            if state.account.status != purpose.account_status() {
+                return Err(state.account.refusal_for(purpose).into());
             }
             if state.failures < cfg.max_consecutive_failures {
                 return Err(CodeError::Expired);

@@ -68,11 +68,19 @@ pub struct Config {
     pub token_ttl_seconds: i64,
     pub max_consecutive_failures: u32,
     pub deletion_grace_seconds: i64,
+    /// How long before a scheduled purge the reminder is mailed (0: none; none either if the grace is shorter).
+    pub deletion_reminder_seconds: i64,
     pub mobile_client_ids: HashSet<String>,
     pub identifier_quarantine_seconds: i64,
     /// Items a request works through itself before it hands the rest of a
     /// deletion or dismissal to `cleanup` and answers 202.
     pub inline_work_items: usize,
+    /// The downstream systems that must report each deletion's erasure (docs/erasure-ledger.md).
+    pub downstream_systems: Vec<String>,
+    /// How often `cleanup` announces a deletion again to a system that has not reported.
+    pub erasure_reannounce_seconds: i64,
+    /// After this long a system that has not reported is overdue.
+    pub erasure_deadline_seconds: i64,
 }
 
 impl Config {
@@ -137,6 +145,7 @@ impl Config {
             token_ttl_seconds: number("TOKEN_TTL_SECONDS", 600, 1)?,
             max_consecutive_failures: number("MAX_CONSECUTIVE_FAILURES", 20, 1)? as u32,
             deletion_grace_seconds: number("DELETION_GRACE_SECONDS", 0, 0)?,
+            deletion_reminder_seconds: number("DELETION_REMINDER_SECONDS", 86_400, 0)?,
             mobile_client_ids: lookup("MOBILE_CLIENT_IDS")
                 .unwrap_or_default()
                 .split(',')
@@ -146,8 +155,38 @@ impl Config {
                 .collect(),
             identifier_quarantine_seconds: number("IDENTIFIER_QUARANTINE_SECONDS", 0, 0)?,
             inline_work_items: number("INLINE_WORK_ITEMS", 1000, 1)? as usize,
+            downstream_systems: downstream_systems(lookup("DOWNSTREAM_SYSTEMS").unwrap_or_default())?,
+            erasure_reannounce_seconds: number("ERASURE_REANNOUNCE_SECONDS", 86_400, 60)?,
+            erasure_deadline_seconds: number("ERASURE_DEADLINE_SECONDS", 15 * 86_400, 60)?,
         })
     }
+}
+
+/// Lowercase names of letters, digits and `-` (at most 64), comma-separated, each once; at most 25 so a
+/// deletion's final transaction stays well inside DynamoDB's 100 items.
+fn downstream_systems(value: String) -> Result<Vec<String>, ConfigError> {
+    let malformed = |reason: String| ConfigError::Malformed { name: "DOWNSTREAM_SYSTEMS", reason };
+    let mut systems: Vec<String> = Vec::new();
+    for name in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let valid = name.len() <= 64 && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !valid {
+            return Err(malformed(format!("{name:?}: names are lowercase letters, digits and -")));
+        }
+        if systems.iter().any(|s| s == name) {
+            return Err(malformed(format!("{name:?} is listed twice")));
+        }
+        systems.push(name.to_string());
+    }
+    if systems.len() > 25 {
+        return Err(malformed("at most 25 systems".into()));
+    }
+    Ok(systems)
+}
+
+/// publish-events' one setting, `EVENT_BUS_NAME`: the bus the events of docs/events.md go on
+/// (the account's `default` bus if unset). It needs nothing else: no table, no key.
+pub fn event_bus_name(lookup: impl Fn(&str) -> Option<String>) -> String {
+    lookup("EVENT_BUS_NAME").map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).unwrap_or_else(|| "default".into())
 }
 
 #[cfg(test)]
@@ -173,6 +212,16 @@ mod tests {
         assert_eq!((c.daily_code_limit, c.token_ttl_seconds, c.max_consecutive_failures), (10, 600, 20));
         assert_eq!((c.deletion_grace_seconds, c.identifier_quarantine_seconds), (0, 0));
         assert!(c.mobile_client_ids.is_empty());
+        assert!(c.downstream_systems.is_empty());
+        assert_eq!((c.erasure_reannounce_seconds, c.erasure_deadline_seconds), (86_400, 1_296_000));
+        let mut systems = BASE.to_vec();
+        systems.push(("DOWNSTREAM_SYSTEMS", " billing, object-storage ,"));
+        assert_eq!(Config::from_lookup(env(&systems)).unwrap().downstream_systems, ["billing", "object-storage"]);
+        systems.push(("DOWNSTREAM_SYSTEMS", "Billing"));
+        assert!(Config::from_lookup(env(&systems))
+            .unwrap_err()
+            .to_string()
+            .starts_with("DOWNSTREAM_SYSTEMS is malformed"));
     }
 
     #[test]

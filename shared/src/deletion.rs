@@ -12,6 +12,7 @@ use crate::accounts::{AccountError, AccountId, AccountStatus};
 use crate::caller::Caller;
 use crate::clock::rfc3339;
 use crate::internal::{internal_from, Internal};
+use crate::mail::GraceNotice;
 use crate::prerequisites::Blocker;
 use crate::store::jobs::LEASE_SECONDS;
 use crate::store::{AcceptDeletionPart, Job, JobKind, StoreError, TxOutcome};
@@ -32,6 +33,10 @@ pub struct DeletionFinal {
     pub items_removed: u64,
     /// When the released identifiers become free again (`None`: at once).
     pub identifiers_free_at: Option<i64>,
+    /// The erasure ledger's entries, one per downstream system, opened `pending` with the receipt.
+    pub ledger: Vec<crate::ledger::LedgerEntry>,
+    /// When `cleanup` first looks at them again (a re-announcement, or the deadline).
+    pub ledger_next_at: i64,
 }
 
 /// The steps of the deletion job, stored in the job's `step`.
@@ -107,10 +112,18 @@ impl App {
             cursor: None,
             requested_by: caller.account.to_string(),
             requested_at: now,
-            due_at: if grace > 0 { now + grace } else { now + LEASE_SECONDS },
+            due_at: match grace {
+                0 => now + LEASE_SECONDS,
+                // Woken first for the reminder when there is time for one, then at the purge.
+                _ if (1..grace).contains(&self.config.deletion_reminder_seconds) => {
+                    now + grace - self.config.deletion_reminder_seconds
+                }
+                _ => now + grace,
+            },
             lease_owner: (grace == 0).then(|| owner.clone()),
             reference: random_id("rcpt")?,
             payload: None,
+            purge_at: (grace > 0).then_some(now + grace),
         };
         let locked_as = if grace > 0 { AccountStatus::DeletionScheduled } else { AccountStatus::Deleting };
         let mut outcome = TxOutcome::Cancelled(Vec::new());
@@ -150,6 +163,7 @@ impl App {
             purge_at: purge_at.map(rfc3339),
         };
         if grace > 0 {
+            self.mail_grace_notice(&caller.account, GraceNotice::Scheduled, &job.reference, now + grace).await;
             return Ok(answer(DeletionStatus::DeletionScheduled, None, Some(now + grace)));
         }
         let mut deleted_at = None;
@@ -192,6 +206,23 @@ impl App {
         let account_id =
             AccountId::parse(&job.subject).ok_or_else(|| StoreError::Malformed("deletion job subject".into()))?;
         let mut job = job.clone();
+        if let Some(purge_at) = job.purge_at {
+            if self.clock.now() < purge_at {
+                // Woken for the reminder: mail it, then sleep until the purge.
+                self.mail_grace_notice(&account_id, GraceNotice::Reminder, &job.reference, purge_at).await;
+                return Ok(if self.store.reminder_sent(&job, owner, purge_at).await? {
+                    Progress::Waiting
+                } else {
+                    Progress::LeaseLost
+                });
+            }
+            // The grace period ends here: from now on a cancellation loses (docs/api.md#cancel-deletion).
+            if !self.store.begin_purge(&account_id, &job).await? {
+                tracing::info!(account = %account_id, receipt = %job.reference, "the deletion was cancelled before its purge");
+                return Ok(Progress::LeaseLost);
+            }
+            self.failpoints.check("deletion.purge_begun")?;
+        }
         loop {
             let page = self.store.account_items_page(&account_id, ITEMS_PER_PAGE).await?;
             if !page.item_keys.is_empty() {
@@ -231,6 +262,8 @@ impl App {
                 deleted_at: now,
                 items_removed: job.done,
                 identifiers_free_at: (quarantine > 0).then_some(now + quarantine),
+                ledger: self.ledger_entries(&account_id, &job.reference, now),
+                ledger_next_at: now + self.config.erasure_reannounce_seconds.min(self.config.erasure_deadline_seconds),
             };
             return match self.store.finalize_deletion(&account, &job, owner, &receipt).await? {
                 TxOutcome::Committed => {
@@ -240,6 +273,29 @@ impl App {
                 }
                 _ => Ok(Progress::LeaseLost),
             };
+        }
+    }
+
+    /// A mail of the grace period; a failure is logged, not retried (the scheduled
+    /// mail has the reminder after it, and the answer says when the purge is).
+    pub(crate) async fn mail_grace_notice(
+        &self,
+        account: &AccountId,
+        notice: GraceNotice,
+        receipt: &str,
+        purge_at: i64,
+    ) {
+        let email = match self.store.get_account(account).await {
+            Ok(Some(profile)) => profile.email,
+            Ok(None) => None,
+            Err(error) => {
+                tracing::warn!(account = %account, %error, ?notice, "could not read the account to mail it");
+                None
+            }
+        };
+        let Some(email) = email else { return };
+        if let Err(error) = self.mailer.send_grace_notice(&email, notice, receipt, &rfc3339(purge_at)).await {
+            tracing::warn!(account = %account, %error, ?notice, "grace period mail failed");
         }
     }
 }

@@ -157,6 +157,7 @@ impl App {
             lease_owner: Some(owner.clone()),
             reference: enterprise_id.clone(),
             payload: Some(enterprise.name.clone()),
+            purge_at: None,
         };
         let mut outcome = TxOutcome::Cancelled(Vec::new());
         for hash in token.hashes(self) {

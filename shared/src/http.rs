@@ -3,6 +3,7 @@
 
 use crate::accounts::{AccountError, AccountId};
 use crate::caller::Caller;
+use crate::cancellation::CancellationError;
 use crate::codes::{CodeError, MalformedCode};
 use crate::deletion::DeletionError;
 use crate::enterprises::DismissalError;
@@ -106,6 +107,25 @@ pub fn caller(request: &Request) -> Result<Caller, Problem> {
         .filter(|v| !v.is_empty());
     let session = crate::caller::Session::from_iat_claim(claims.get("iat").map(String::as_str));
     Ok(Caller { account, client_id, session })
+}
+
+/// An operator's route (IAM authorisation): the caller's IAM ARN, from
+/// `requestContext.authorizer.iam`. None (not signed, or another authorizer): 401.
+pub fn iam_caller(request: &Request) -> Result<String, Problem> {
+    let arn = match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => {
+            ctx.authorizer.as_ref().and_then(|a| a.iam.as_ref()).and_then(|iam| iam.user_arn.clone())
+        }
+        _ => None,
+    };
+    arn.ok_or_else(|| {
+        Problem::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "Authentication required",
+            "This route takes requests signed by an IAM principal (SigV4).",
+        )
+    })
 }
 
 /// The body as `T`: JSON, no unknown fields, at most 64 KiB.
@@ -279,6 +299,12 @@ impl From<AccountError> for Problem {
                 "A handover of this account is pending",
                 "An administrator's handover of this account is pending or running; only someone with at least their authority can act on it.",
             ),
+            AccountError::DeletionNotScheduled => Problem::new(
+                StatusCode::CONFLICT,
+                "deletion_not_scheduled",
+                "No deletion to cancel",
+                "This account's deletion is not in its grace period: there is nothing to cancel.",
+            ),
             AccountError::Internal(e) => e.into(),
             AccountError::AlreadyExists(_) => internal(&e),
         }
@@ -343,6 +369,16 @@ impl From<TokenError> for Problem {
         match e {
             TokenError::Invalid => token_invalid(),
             TokenError::Internal(e) => e.into(),
+        }
+    }
+}
+
+impl From<CancellationError> for Problem {
+    fn from(e: CancellationError) -> Self {
+        match e {
+            CancellationError::Account(a) => a.into(),
+            CancellationError::TokenInvalid => token_invalid(),
+            CancellationError::Internal(e) => e.into(),
         }
     }
 }

@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod blockers;
 pub mod caller;
+pub mod cancellation;
 pub mod cleanup;
 pub mod clock;
 pub mod codes;
@@ -15,14 +16,18 @@ pub mod config;
 pub mod crypto;
 pub mod deletion;
 pub mod enterprises;
+pub mod events;
 pub mod failpoints;
 pub mod handover;
 pub mod holds;
 pub mod http;
 pub mod identifiers;
 pub mod internal;
+pub mod ledger;
 pub mod mail;
+pub mod metrics;
 pub mod prerequisites;
+pub mod publish;
 pub mod purpose;
 pub mod runtime;
 pub mod secrets;
@@ -56,6 +61,7 @@ pub struct App {
     pub mailer: mail::Mailer,
     pub clock: clock::Clock,
     pub failpoints: failpoints::FailPoints,
+    pub metrics: metrics::Metrics,
 }
 
 impl App {
@@ -140,6 +146,7 @@ impl App {
         let store = store::Store::new(aws_sdk_dynamodb::Client::new(sdk), config.table_name.clone());
         let mailer = mail::Mailer::new(aws_sdk_sesv2::Client::new(sdk), config.sender_email.clone());
         let (clock, failpoints) = (clock::Clock::default(), failpoints::FailPoints::default());
-        Self { config, secrets, store, mailer, clock, failpoints }
+        let metrics = metrics::Metrics::default();
+        Self { config, secrets, store, mailer, clock, failpoints, metrics }
     }
 }

@@ -110,7 +110,59 @@ impl Mailer {
         .await
     }
 
+    /// The mails of a deletion's grace period: their English text is in `grace_letter`.
+    pub async fn send_grace_notice(
+        &self,
+        to: &EmailAddress,
+        notice: GraceNotice,
+        receipt_id: &str,
+        purge_at: &str,
+    ) -> Result<(), MailError> {
+        self.send(to, grace_letter(notice, receipt_id, purge_at)).await
+    }
+
     pub async fn send_plain(&self, to: &EmailAddress, subject: &str, text: &str) -> Result<(), MailError> {
         self.send(to, Letter { subject: subject.to_string(), text: text.to_string() }).await
+    }
+}
+
+/// The mails of a deletion's grace period (docs/api.md#cancel-deletion).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GraceNotice {
+    /// The deletion was accepted and is scheduled: when, and how to cancel.
+    Scheduled,
+    /// Sent `DELETION_REMINDER_SECONDS` before the purge.
+    Reminder,
+    /// The user cancelled: the account is as it was.
+    Cancelled,
+}
+
+/// The text of each grace-period mail, in one place for translation.
+fn grace_letter(notice: GraceNotice, receipt_id: &str, purge_at: &str) -> Letter {
+    const HOW_TO_CANCEL: &str = "To keep your account, cancel the deletion before then: sign in and choose \
+         \"Cancel deletion\"; a verification code comes by mail to confirm it. Until then the account is locked.";
+    match notice {
+        GraceNotice::Scheduled => Letter {
+            subject: "Your account will be deleted".to_string(),
+            text: format!(
+                "You asked to delete your account. It will be deleted for good at {purge_at} (UTC). \
+                 Deletion receipt: {receipt_id}.\n\n{HOW_TO_CANCEL}\n\n\
+                 If you did not ask for this, cancel the deletion and change your password."
+            ),
+        },
+        GraceNotice::Reminder => Letter {
+            subject: "Reminder: your account will be deleted soon".to_string(),
+            text: format!(
+                "Your account will be deleted for good at {purge_at} (UTC). Deletion receipt: {receipt_id}.\n\n\
+                 {HOW_TO_CANCEL}"
+            ),
+        },
+        GraceNotice::Cancelled => Letter {
+            subject: "The deletion of your account was cancelled".to_string(),
+            text: format!(
+                "The deletion of your account (receipt {receipt_id}) was cancelled. Your account is active again, \
+                 as it was before.\n\nIf you did not cancel it, change your password."
+            ),
+        },
     }
 }

@@ -96,6 +96,7 @@ mod tests {
             sessions_revoked_at: None,
             live_tokens: Vec::new(),
             pending_handover: None,
+            handover_running_as: None,
             reserved: Vec::new(),
         }
     }

@@ -1,5 +1,6 @@
 //! What a verification code and the token it buys are for.
 
+use crate::accounts::AccountStatus;
 use std::fmt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -9,15 +10,22 @@ pub enum Purpose {
     HandoverAccount,
     /// The designated person proving a new email during a handover; never asked for by clients.
     ConfirmHandover,
+    /// Undoing a deletion in its grace period: the one purpose of an account whose deletion is scheduled.
+    CancelDeletion,
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("purpose must be one of delete_account, dismiss_enterprise, handover_account")]
+#[error("purpose must be one of delete_account, dismiss_enterprise, handover_account, cancel_deletion")]
 pub struct UnsupportedPurpose;
 
 impl Purpose {
-    pub const ALL: [Purpose; 4] =
-        [Self::DeleteAccount, Self::DismissEnterprise, Self::HandoverAccount, Self::ConfirmHandover];
+    pub const ALL: [Purpose; 5] = [
+        Self::DeleteAccount,
+        Self::DismissEnterprise,
+        Self::HandoverAccount,
+        Self::ConfirmHandover,
+        Self::CancelDeletion,
+    ];
 
     /// The purposes a client may ask a code for (docs/api.md#purposes).
     pub fn from_client(s: &str) -> Result<Self, UnsupportedPurpose> {
@@ -25,6 +33,7 @@ impl Purpose {
             "delete_account" => Ok(Self::DeleteAccount),
             "dismiss_enterprise" => Ok(Self::DismissEnterprise),
             "handover_account" => Ok(Self::HandoverAccount),
+            "cancel_deletion" => Ok(Self::CancelDeletion),
             _ => Err(UnsupportedPurpose),
         }
     }
@@ -35,6 +44,15 @@ impl Purpose {
             Self::DismissEnterprise => "dismiss_enterprise",
             Self::HandoverAccount => "handover_account",
             Self::ConfirmHandover => "confirm_handover",
+            Self::CancelDeletion => "cancel_deletion",
+        }
+    }
+
+    /// The status the account must have for a code or token of this purpose.
+    pub fn account_status(self) -> AccountStatus {
+        match self {
+            Self::CancelDeletion => AccountStatus::DeletionScheduled,
+            _ => AccountStatus::Active,
         }
     }
 
@@ -45,6 +63,7 @@ impl Purpose {
             Self::DismissEnterprise => "dismiss your enterprise",
             Self::HandoverAccount => "hand over an account",
             Self::ConfirmHandover => "confirm this address for an account handed over to you",
+            Self::CancelDeletion => "cancel the deletion of your account",
         }
     }
 }

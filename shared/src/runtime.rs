@@ -68,3 +68,19 @@ where
     }))
     .await
 }
+
+/// Runs publish-events on the table's stream: only the bus client is built.
+pub async fn serve_stream<F, Fut>(handler: F) -> Result<(), lambda_http::Error>
+where
+    F: Fn(&'static crate::publish::Publisher, serde_json::Value) -> Fut + Copy + Send + 'static,
+    Fut: Future<Output = Result<serde_json::Value, lambda_http::Error>> + Send,
+{
+    init_logging();
+    // One publisher for the life of the process, shared by every invocation.
+    let publisher: &'static crate::publish::Publisher =
+        Box::leak(Box::new(crate::publish::Publisher::from_env().await));
+    lambda_http::lambda_runtime::run(lambda_http::lambda_runtime::service_fn(
+        move |event: lambda_http::lambda_runtime::LambdaEvent<serde_json::Value>| handler(publisher, event.payload),
+    ))
+    .await
+}

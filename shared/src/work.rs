@@ -33,8 +33,10 @@ pub enum Progress {
     Finished,
     /// Out of budget, or a dependency failed: a later run carries on.
     Paused,
-    /// Another worker holds the job now.
+    /// Another worker holds the job now, or it ended without this run.
     LeaseLost,
+    /// Handed back until its next time (a scheduled deletion after its reminder).
+    Waiting,
 }
 
 /// A short random id for a worker's lease or a receipt.

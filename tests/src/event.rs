@@ -16,10 +16,11 @@ pub enum Function {
     HandoverAccount,
     /// The handover function's second route.
     ConfirmHandover,
+    CancelDeletion,
 }
 
 impl Function {
-    pub const ALL: [Function; 7] = [
+    pub const ALL: [Function; 8] = [
         Self::SendCode,
         Self::VerifyCode,
         Self::CheckPrerequisites,
@@ -27,6 +28,7 @@ impl Function {
         Self::DeleteAccount,
         Self::HandoverAccount,
         Self::ConfirmHandover,
+        Self::CancelDeletion,
     ];
 
     pub fn route(self) -> (&'static str, &'static str) {
@@ -38,6 +40,7 @@ impl Function {
             Self::DeleteAccount => ("POST", "/v1/account/deletion"),
             Self::HandoverAccount => ("POST", "/v1/account/handover"),
             Self::ConfirmHandover => ("POST", "/v1/account/handover/confirm"),
+            Self::CancelDeletion => ("POST", "/v1/account/deletion/cancellation"),
         }
     }
 
@@ -50,6 +53,7 @@ impl Function {
             Self::DismissEnterprise => "dismiss-enterprise",
             Self::DeleteAccount => "delete-account",
             Self::HandoverAccount | Self::ConfirmHandover => "handover-account",
+            Self::CancelDeletion => "cancel-deletion",
         }
     }
 

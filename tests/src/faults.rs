@@ -5,6 +5,7 @@
 //! would. It records every operation it saw, so a test can fault each step of
 //! a journey in turn.
 
+pub use crate::iam::Access;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -55,6 +56,7 @@ impl Rule {
 struct State {
     rule: Option<Rule>,
     seen: Vec<String>,
+    accesses: Vec<Access>,
     matched: usize,
     injected: usize,
 }
@@ -107,7 +109,14 @@ impl FaultProxy {
 
     /// Forgets the operations seen so far.
     pub fn clear_log(&self) {
-        self.lock().seen.clear();
+        let mut state = self.lock();
+        state.seen.clear();
+        state.accesses.clear();
+    }
+
+    /// What the DynamoDB requests seen asked IAM for, item by item.
+    pub fn accesses(&self) -> Vec<Access> {
+        self.lock().accesses.clone()
     }
 
     /// The operations seen, in order (faulted ones included).
@@ -201,6 +210,9 @@ async fn serve(mut client: TcpStream, upstream: String, state: Arc<Mutex<State>>
         let fault = {
             let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
             s.seen.push(operation.clone());
+            if request.is_dynamodb() {
+                s.accesses.extend(crate::iam::accesses(&operation, &request.body));
+            }
             let picked = s.rule.clone().filter(|r| operation.contains(&r.operation)).and_then(|rule| {
                 s.matched += 1;
                 (s.matched > rule.skip && s.matched - rule.skip <= rule.times).then_some(rule.fault)

@@ -77,6 +77,11 @@ impl TestStack {
         Self::build(Stream::AsTemplate, |_| {}).await
     }
 
+    /// A stack with the template's stream whose configuration the test adjusts.
+    pub async fn with_stream_and(adjust: impl FnOnce(&mut Config)) -> Self {
+        Self::build(Stream::AsTemplate, adjust).await
+    }
+
     /// A stack whose configuration the test adjusts (limits, grace period, mobile clients).
     pub async fn with(adjust: impl FnOnce(&mut Config)) -> Self {
         Self::build(Stream::Off, adjust).await
@@ -104,7 +109,12 @@ impl TestStack {
     /// endpoints (fault proxies in front of the real services), with attempt
     /// timeouts short enough that a stalled request fails within a test.
     pub async fn through(dynamodb: &str, ses: &str) -> Self {
-        let stack = Self::start().await;
+        Self::through_with(dynamodb, ses, |_| {}).await
+    }
+
+    /// As [`TestStack::through`], with the configuration the test adjusts.
+    pub async fn through_with(dynamodb: &str, ses: &str, adjust: impl FnOnce(&mut Config)) -> Self {
+        let stack = Self::with(adjust).await;
         let sdk = localstack::sdk_config().await;
         let timeouts = aws_config::timeout::TimeoutConfig::builder()
             .connect_timeout(std::time::Duration::from_secs(1))
@@ -282,6 +292,7 @@ pub async fn call(app: &App, function: Function, event: Value) -> Reply {
         Function::DismissEnterprise => dismiss_enterprise::handle(app, request).await,
         Function::DeleteAccount => delete_account::handle(app, request).await,
         Function::HandoverAccount | Function::ConfirmHandover => handover_account::handle(app, request).await,
+        Function::CancelDeletion => cancel_deletion::handle(app, request).await,
     };
     let status = response.status().as_u16();
     let headers = response
@@ -355,6 +366,10 @@ impl User<'_> {
 
     pub async fn check(&self) -> Reply {
         self.call(Function::CheckPrerequisites, Value::Null).await
+    }
+
+    pub async fn cancel_deletion(&self, token: &str) -> Reply {
+        self.call(Function::CancelDeletion, json!({"verification_token": token})).await
     }
 
     pub async fn dismiss(&self, token: &str) -> Reply {

@@ -154,8 +154,17 @@ pub struct Mail {
 
 /// The mail moto's SES accepted, oldest first.
 pub async fn mails() -> Result<Vec<Mail>, Error> {
-    let data: serde_json::Value =
-        serde_json::from_slice(&http_get(&format!("{}/moto-api/data.json", moto_url())).await?)?;
+    // moto builds data.json from every model and answers 500 when another request changes a model
+    // meanwhile (an event rule, a log stream of another test): read it again.
+    let mut attempt = 0;
+    let data: serde_json::Value = loop {
+        attempt += 1;
+        match serde_json::from_slice(&http_get(&format!("{}/moto-api/data.json", moto_url())).await?) {
+            Ok(data) => break data,
+            Err(_) if attempt < 10 => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+            Err(error) => return Err(error.into()),
+        }
+    };
     let messages = data.pointer("/ses/Message").and_then(|m| m.as_array()).cloned().unwrap_or_default();
     Ok(messages
         .iter()
@@ -172,11 +181,21 @@ pub async fn mails() -> Result<Vec<Mail>, Error> {
 
 /// A plain HTTP/1.1 GET on loopback: enough for moto's own API, no client crate needed.
 async fn http_get(url: &str) -> Result<Vec<u8>, Error> {
+    http_request("GET", url, "", "").await
+}
+
+/// A plain HTTP/1.1 request on loopback (`headers`: CRLF-terminated lines).
+pub async fn http_request(method: &str, url: &str, headers: &str, body: &str) -> Result<Vec<u8>, Error> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let rest = url.strip_prefix("http://").ok_or("only http:// endpoints are supported")?;
     let (host, path) = rest.split_once('/').map(|(h, p)| (h, format!("/{p}"))).unwrap_or((rest, "/".into()));
     let mut stream = tokio::net::TcpStream::connect(host).await?;
-    stream.write_all(format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes()).await?;
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n{headers}Content-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await?;
+    stream.write_all(body.as_bytes()).await?;
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).await?;
     let split = raw.windows(4).position(|w| w == b"\r\n\r\n").ok_or("malformed HTTP answer")?;

@@ -130,6 +130,7 @@ impl App {
                 lease_owner: Some(owner.clone()),
                 reference: pending.id.clone(),
                 payload: None,
+                purge_at: None,
             };
             let outcome = if one_transaction {
                 let (rebinding, contacts_changed) = rebinding(&view, &pending.owner);

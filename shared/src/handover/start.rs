@@ -73,7 +73,13 @@ impl App {
                 .await?;
             let Some(view) = read.target else { return Err(AccountError::NotFound.into()) };
             if view.in_progress.is_some() {
-                return Err(HandoverError::InProgress);
+                // An administrator's handover under way is not the holder's to overrule.
+                let running = crate::accounts::authority_rank(view.account.handover_running_as);
+                return Err(if running > authority.rank() {
+                    AccountError::HandoverPending.into()
+                } else {
+                    HandoverError::InProgress
+                });
             }
             authority.may_act_on(view.account.pending_handover.as_ref(), now)?;
             if view.account.email.is_none() {

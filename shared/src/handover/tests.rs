@@ -18,6 +18,7 @@ fn account(id: &str, role: Role, enterprise: Option<&str>) -> Account {
         sessions_revoked_at: None,
         live_tokens: Vec::new(),
         pending_handover: None,
+        handover_running_as: None,
         reserved: Vec::new(),
     }
 }

@@ -45,6 +45,8 @@ pub enum FinalizeDeletionPart {
     Claim,
     Membership,
     Receipt,
+    /// A ledger entry exists already.
+    Ledger,
     /// The job's lease went to another worker.
     Job,
 }
@@ -72,6 +74,7 @@ pub(super) fn account_from_item(item: &Item) -> Result<Account, StoreError> {
                 expires_at: m.num("expires_at").unwrap_or(0),
             })
         }),
+        handover_running_as: item.str(super::handover::IN_PROGRESS_AS).and_then(Role::parse),
         reserved: item
             .get(RESERVED)
             .and_then(|v| v.as_l().ok())
@@ -331,9 +334,11 @@ impl Store {
             .value(":now", n(now))
             .value(":zero", n(0))
             .value(":default_admin", s(Role::DefaultAdmin.as_str()));
-        // Not while an administrator's handover of the account waits for its code.
+        // Not while an administrator's handover of the account waits for its code or is under way.
         let lock = lock
             .and_when("attribute_not_exists(#hp) OR attribute_not_exists(#hp.#as) OR #hp.#exp <= :now")
+            .and_when("attribute_not_exists(#hipas)")
+            .name("#hipas", super::handover::IN_PROGRESS_AS)
             .name("#hp", "handover_pending")
             .name("#as", "requested_as")
             .name("#exp", "expires_at");
@@ -429,6 +434,9 @@ impl Store {
             item.insert("identifiers_free_at".to_string(), n(at));
         }
         ops.push((Part::Receipt, Op::put(item).when("attribute_not_exists(pk)")));
+        ops.extend(
+            receipt.ledger.iter().map(|e| (Part::Ledger, self.ledger_entry_creation(e, receipt.ledger_next_at))),
+        );
         ops.push((Part::Job, self.job_deletion(job, owner)));
         self.transact(ops).await
     }

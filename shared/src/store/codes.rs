@@ -6,7 +6,7 @@
 //! bound address for the mail: send-code needs no read first.
 
 use super::{accounts::account_from_item, key, keys, n, s, Item, ItemExt, Op, Store, StoreError, TxOutcome, Written};
-use crate::accounts::{AccountId, AccountStatus};
+use crate::accounts::AccountId;
 use crate::caller::Session;
 use crate::codes::{CodeSlot, CodeState, PlaceGuard, Profile};
 use crate::purpose::Purpose;
@@ -43,7 +43,7 @@ pub(crate) fn within_session(op: Op, session: Option<Session>) -> Op {
     let Some(session) = session else { return op };
     let op = op.name("#srev", SESSIONS_REVOKED_AT);
     match session.issued_at {
-        Some(iat) => op.and_when("attribute_not_exists(#srev) OR #srev <= :iat").value(":iat", n(iat)),
+        Some(iat) => op.and_when("attribute_not_exists(#srev) OR #srev < :iat").value(":iat", n(iat)),
         None => op.and_when("attribute_not_exists(#srev)"),
     }
 }
@@ -122,7 +122,7 @@ impl Store {
         let op = Op::update(profile_key(account), "SET #slot = :slot")
             .name("#slot", slot_attr(purpose))
             .name("#status", "status")
-            .value(":active", s(AccountStatus::Active.as_str()))
+            .value(":active", s(purpose.account_status().as_str()))
             .value(":slot", slot_value(code));
         let op = match guard {
             PlaceGuard::FreshWindow { window_edge } => op
@@ -184,7 +184,7 @@ impl Store {
         .name("#fail", failures_attr(purpose))
         .name("#last", last_failure_attr(purpose))
         .name("#status", "status")
-        .value(":active", s(AccountStatus::Active.as_str()))
+        .value(":active", s(purpose.account_status().as_str()))
         .value(":one", n(1))
         .value(":zero", n(0))
         .value(":now", n(now))
@@ -208,7 +208,7 @@ impl Store {
             .name("#hash", "hash")
             .name("#fail", failures_attr(purpose))
             .name("#status", "status")
-            .value(":active", s(AccountStatus::Active.as_str()))
+            .value(":active", s(purpose.account_status().as_str()))
             .value(":h", s(code_hash))
             .value(":zero", n(0))
             .name("#ltok", token_attr(purpose))

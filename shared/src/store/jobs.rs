@@ -52,6 +52,9 @@ pub struct Job {
     pub reference: String,
     /// Free-form, job-specific state (handover: the requested change as JSON).
     pub payload: Option<String>,
+    /// A deletion in its grace period: when the purge is due. The stream carries it to
+    /// publish-events as `Account Deletion Scheduled` (docs/events.md).
+    pub purge_at: Option<i64>,
 }
 
 impl Job {
@@ -69,12 +72,17 @@ impl Job {
             lease_owner: item.str("lease_owner").map(String::from),
             reference: item.str("reference").unwrap_or_default().to_string(),
             payload: item.str("payload").map(String::from),
+            purge_at: item.num("purge_at"),
         })
     }
 
     fn key(&self) -> Item {
         job_key(self.kind, &self.subject)
     }
+}
+
+pub(crate) fn job_key_of(job: &Job) -> Item {
+    job.key()
 }
 
 fn job_key(kind: JobKind, subject: &str) -> Item {
@@ -101,6 +109,9 @@ impl Store {
         }
         if let Some(payload) = &job.payload {
             item.insert("payload".to_string(), s(payload));
+        }
+        if let Some(at) = job.purge_at {
+            item.insert("purge_at".to_string(), n(at));
         }
         Op::put(item).when("attribute_not_exists(pk)")
     }

@@ -6,13 +6,16 @@
 pub mod accounts;
 pub mod codes;
 pub mod enterprises;
+pub mod grace;
 pub mod handover;
 pub mod jobs;
+pub mod ledger;
 mod op;
 pub mod sweep;
 
 pub use accounts::{AcceptDeletionPart, AccountItemsPage, FinalizeDeletionPart, HoldPart, RegistrationPart};
 pub use enterprises::{AcceptDismissalPart, FinishDismissalPart, MemberRef, ReleaseMembersPart};
+pub use grace::{CancelDeletionPart, CancellationRecord};
 pub use handover::LinkCredentialPart;
 pub use jobs::{Job, JobKind};
 pub(crate) use op::Op;

@@ -1,6 +1,9 @@
 //! The dev tool behind `scripts/dev`: `provision` (table from the template,
-//! verified sender, and with `CODE_SECRET_ID` the code secret in moto), `drop-table`, `seed FILE`, `mail`,
-//! and `event` (the events the scripts send the functions). Reads the same environment as the functions.
+//! verified sender, the local bus, and with `CODE_SECRET_ID` the code secret in moto), `drop-table`, `seed FILE`, `mail`,
+//! `events` (what reached the local bus), `deliver-stream PORT` (the table's stream to publish-events, as
+//! Lambda's event source mapping would, and the erasure reports to erasure-ledger, until stopped),
+//! `ledger ACCOUNT` (a deletion's erasure ledger), `report ...` (an erasure report put on the bus as a
+//! downstream system would), and `event` (the events the scripts send the functions). Reads the same environment as the functions.
 
 use journeys::event;
 use journeys::fixtures::Fixtures;
@@ -15,6 +18,12 @@ async fn main() -> ExitCode {
         ["drop-table"] => drop_table().await,
         ["seed", file] => seed(file).await,
         ["mail"] => mail().await,
+        ["events"] => events().await,
+        ["ledger", account] => ledger(account).await,
+        ["report", system, account, receipt, outcome, ground @ ..] if ground.len() <= 1 => {
+            report(system, account, receipt, outcome, ground.first().copied()).await
+        }
+        ["deliver-stream", port, state] => deliver_stream(port, state).await,
         ["event", "schedule"] => print_json(&event::scheduled()),
         ["event", method, path, options @ ..] => http_event(method, path, options),
         _ => Err(USAGE.into()),
@@ -28,7 +37,9 @@ async fn main() -> ExitCode {
     }
 }
 
-const USAGE: &str = "usage: devtool provision | drop-table | seed FILE | mail | event schedule
+const USAGE: &str =
+    "usage: devtool provision | drop-table | seed FILE | mail | events | deliver-stream LAMBDA_PORT STATE_DIR
+       | event schedule
        | event METHOD PATH [--sub ACCOUNT] [--client CLIENT_ID] [--iat SECONDS] [--body JSON]";
 
 /// Prints an API Gateway HTTP API event; without `--sub` and `--client` it has no authorizer.
@@ -70,7 +81,9 @@ async fn provision() -> Result<(), localstack::Error> {
         }
         println!("code secret {secret_id} ready");
     }
-    println!("table {table} ready, sender verified");
+    let bus = local_bus();
+    bus.provision().await?;
+    println!("table {table} ready, sender verified, bus {} with its events in log group {}", bus.bus, bus.log_group);
     Ok(())
 }
 
@@ -103,5 +116,107 @@ async fn seed(file: &str) -> Result<(), localstack::Error> {
 
 async fn mail() -> Result<(), localstack::Error> {
     println!("{}", serde_json::to_string_pretty(&localstack::mails().await?)?);
+    Ok(())
+}
+
+/// The bus of `EVENT_BUS_NAME` (as publish-events gets it) and its read-back.
+fn local_bus() -> journeys::bus::LocalBus {
+    journeys::bus::LocalBus::named(&shared::config::event_bus_name(|name| std::env::var(name).ok()))
+}
+
+async fn events() -> Result<(), localstack::Error> {
+    println!("{}", serde_json::to_string_pretty(&local_bus().events().await?)?);
+    Ok(())
+}
+
+/// Polls the table's stream every half second and hands what the template's
+/// filters select to publish-events through `cargo lambda watch`'s Invoke API.
+/// Where it has read to is kept in STATE_DIR, so a restart goes on from there;
+/// batches out of retries are appended to STATE_DIR/publish-events-failed.jsonl
+/// (the on-failure destination).
+async fn deliver_stream(port: &str, state: &str) -> Result<(), localstack::Error> {
+    use journeys::esm::{read_new_records, EventSourceMapping, StreamPosition};
+    let table = required("TABLE_NAME")?;
+    let esm = EventSourceMapping::from_template()?;
+    let state = std::path::Path::new(state);
+    let position_file = state.join("stream-position.json");
+    let mut position: StreamPosition =
+        std::fs::read(&position_file).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
+    let url = format!("http://127.0.0.1:{port}/2015-03-31/functions/publish-events/invocations");
+    let record_url = format!("http://127.0.0.1:{port}/2015-03-31/functions/erasure-ledger/invocations");
+    let bus = local_bus();
+    eprintln!("delivering the stream of {table} to publish-events ({} filters)", esm.filters.len());
+    loop {
+        match read_new_records(&table, &mut position).await {
+            Ok(records) => {
+                let selected: Vec<serde_json::Value> = records.into_iter().filter(|r| esm.selects(r)).collect();
+                if !selected.is_empty() {
+                    eprintln!("{} records for publish-events", selected.len());
+                    let dead = esm.deliver(selected, &mut async |batch| invoke(&url, batch).await).await;
+                    for failure in dead {
+                        eprintln!("to the on-failure destination: {failure}");
+                        use std::io::Write;
+                        let mut file = std::fs::OpenOptions::new()
+                            .create(true)
+                            .append(true)
+                            .open(state.join("publish-events-failed.jsonl"))?;
+                        writeln!(file, "{failure}")?;
+                    }
+                }
+                std::fs::write(&position_file, serde_json::to_vec(&position)?)?;
+            }
+            Err(error) => eprintln!("reading the stream failed (retried): {error}"),
+        }
+        // What the report rule queued goes to erasure-ledger; a failure stays queued and comes back.
+        match bus.reports().await {
+            Ok(reports) => {
+                for (handle, report) in reports {
+                    match invoke(&record_url, report).await {
+                        Ok(answer) => {
+                            eprintln!("erasure-ledger: {answer}");
+                            bus.report_done(&handle).await?;
+                        }
+                        Err(error) => eprintln!("erasure-ledger failed (retried): {error}"),
+                    }
+                }
+            }
+            Err(error) => eprintln!("reading the reports failed (retried): {error}"),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+}
+
+/// One invocation through the Invoke API; a function error is an `Err`, as Lambda reports it to the mapping.
+async fn invoke(url: &str, batch: serde_json::Value) -> Result<serde_json::Value, String> {
+    let headers = "Content-Type: application/json\r\n";
+    let raw = localstack::http_request("POST", url, headers, &batch.to_string()).await.map_err(|e| e.to_string())?;
+    let answer: serde_json::Value =
+        serde_json::from_slice(&raw).map_err(|e| format!("{e}: {}", String::from_utf8_lossy(&raw)))?;
+    if answer.get("errorType").is_some() || answer.get("errorMessage").is_some() {
+        return Err(answer.to_string());
+    }
+    Ok(answer)
+}
+
+/// A deletion's ledger as an operator reads it (docs/erasure-ledger.md): no personal data.
+async fn ledger(account: &str) -> Result<(), localstack::Error> {
+    let app = shared::App::from_env().await?;
+    println!("{}", serde_json::to_string_pretty(&app.ledger(account).await?)?);
+    Ok(())
+}
+
+async fn report(
+    system: &str,
+    account: &str,
+    receipt: &str,
+    outcome: &str,
+    ground: Option<&str>,
+) -> Result<(), localstack::Error> {
+    let mut detail = serde_json::json!({"account_id": account, "receipt_id": receipt, "outcome": outcome});
+    if let Some(ground) = ground {
+        detail["ground"] = serde_json::json!(ground);
+    }
+    local_bus().put_report(system, &detail).await?;
+    println!("{system} reported {outcome} for {receipt} on the bus");
     Ok(())
 }

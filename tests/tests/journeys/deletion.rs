@@ -207,7 +207,9 @@ async fn with_a_grace_period_the_account_is_locked_at_once_and_purged_later() {
     stack.app.clock.advance(3601);
     assert_eq!(cleanup(&stack).await.deletions_finished, 1);
     assert_gone(&stack, &bob).await;
-    assert_eq!(bob.mails().await.iter().filter(|m| m.subject.contains("deleted")).count(), 1);
+    let subjects: Vec<String> = bob.mails().await.into_iter().map(|m| m.subject).collect();
+    assert_eq!(subjects.iter().filter(|s| *s == "Your account was deleted").count(), 1, "{subjects:?}");
+    assert_eq!(subjects.iter().filter(|s| *s == "Your account will be deleted").count(), 1, "{subjects:?}");
 }
 
 #[tokio::test]

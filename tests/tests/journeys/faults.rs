@@ -20,10 +20,15 @@ pub(crate) struct Faulty {
 
 impl Faulty {
     pub(crate) async fn start() -> Self {
+        Self::with(|_| {}).await
+    }
+
+    /// As [`Faulty::start`], with the configuration the test adjusts.
+    pub(crate) async fn with(adjust: impl FnOnce(&mut shared::config::Config)) -> Self {
         let upstream = std::env::var("AWS_ENDPOINT_URL_DYNAMODB").expect("AWS_ENDPOINT_URL_DYNAMODB (scripts/dev env)");
         let dynamodb = FaultProxy::start(&upstream).await.expect("DynamoDB proxy");
         let ses = FaultProxy::start(&localstack::moto_url()).await.expect("SES proxy");
-        let stack = TestStack::through(&dynamodb.url(), &ses.url()).await;
+        let stack = TestStack::through_with(&dynamodb.url(), &ses.url(), adjust).await;
         Self { stack, dynamodb, ses }
     }
 

@@ -227,7 +227,9 @@ async fn erin_hands_her_own_account_over_to_frank_before_she_leaves() {
     assert_handed_over(&stack, Some(FRANK_PHONE), "reset_password").await;
     assert_eq!(s(&stack.profile(&erin.id).await.unwrap(), "name"), Some("Frank Example"));
 
-    // The code worked once; erin's old address can register again (docs/seeds.md#identifiers-after-deletion).
+    // The code worked once (asked a second later: a JWT of the handover's own second is refused);
+    // erin's old address can register again (docs/seeds.md#identifiers-after-deletion).
+    stack.app.clock.advance(1);
     erin.confirm_handover(None, &code).await.expect(422, "code_expired");
     stack
         .seed(json!({"accounts": [{"id": "erin2-{id}", "email": "erin-{id}@example.com", "phone": ERIN_PHONE}]}))
@@ -571,6 +573,35 @@ async fn an_account_with_more_credentials_than_one_transaction_is_handed_over_in
 }
 
 #[tokio::test]
+async fn while_the_default_administrators_large_handover_of_erin_runs_erin_can_neither_start_her_own_nor_delete() {
+    let stack = TestStack::with(|c| c.inline_work_items = 50).await;
+    stack.seed(with_keys(200)).await;
+    let (gina, erin) = (stack.user("gina"), stack.user("erin"));
+    let erins_delete = erin.token_for("delete_account").await;
+    let erins_handover = erin.token_for("handover_account").await;
+    let code = start(&stack, &gina, json!({"account_id": erin.id, "new_phone": FRANK_PHONE})).await;
+    gina.confirm_handover(Some(&erin.id), &code).await.expect(202, "");
+
+    // Confirmed and under way in the background: still the default administrator's, not erin's to overrule.
+    let before = stack.snapshot().await;
+    erin.hand_over(json!({"verification_token": erins_handover, "new_email": stack.email("mallory")}))
+        .await
+        .expect(409, "handover_pending");
+    erin.delete(&erins_delete).await.expect(409, "handover_pending");
+    let check = erin.check().await;
+    check.expect(200, "");
+    assert!(check.body["blockers"].as_array().unwrap().iter().any(|b| b["kind"] == "handover_pending"));
+    assert_eq!(stack.snapshot().await, before, "no token spent, nothing deleted or replaced");
+    assert!(stack.mails_to(&stack.email("mallory")).await.is_empty());
+
+    let summary = cleanup(&stack).await;
+    assert_eq!(summary.handovers_finished, 1, "{summary:?}");
+    assert_handed_over(&stack, Some(FRANK_PHONE), "reset_password").await;
+    let profile = stack.profile(&erin.id).await.unwrap();
+    assert!(!profile.contains_key("handover_in_progress_as"), "the account is frank's to act on now");
+}
+
+#[tokio::test]
 async fn a_large_handover_interrupted_after_any_step_is_finished_by_cleanup() {
     for (point, nth) in [("handover.page_revoked", 1), ("handover.page_revoked", 3), ("handover.rebound", 1)] {
         let stack = TestStack::start().await;
@@ -642,10 +673,12 @@ async fn a_handover_racing_a_deletion_of_the_account_leaves_one_outcome() {
                 deleted.expect(200, "");
                 assert_deleted(&stack).await;
             }
-            // The handover came first: it ended the token erin verified before it, so the account stays frank's.
+            // The handover came first: it ended the token erin verified before it (and a session of
+            // its own second), so the account stays frank's.
             200 => {
                 assert!(confirmed.str("status") == "handed_over");
-                deleted.expect(403, "token_invalid");
+                let refused = (deleted.status, deleted.code());
+                assert!(matches!(refused, (403, "token_invalid") | (401, "session_revoked")), "{}", deleted.body);
                 assert_handed_over(&stack, Some(FRANK_PHONE), "reset_password").await;
             }
             _ => panic!("round {round}: confirmation answered {}", confirmed.body),

@@ -62,6 +62,9 @@ fn every_function_in_the_template_is_a_binary_of_the_workspace_and_back() {
         "delete-account",
         "cleanup",
         "handover-account",
+        "publish-events",
+        "cancel-deletion",
+        "erasure-ledger",
     ]
     .map(String::from)
     .into();
@@ -79,6 +82,8 @@ fn the_routes_of_the_template_are_the_apis_and_the_openapi_documents_them() {
         "POST /v1/enterprise/dismissal",
         "POST /v1/account/deletion",
         "POST /v1/account/handover",
+        "POST /v1/account/deletion/cancellation",
+        "GET /v1/erasure-ledger/{account_id}",
     ]
     .map(String::from)
     .into();
@@ -119,6 +124,7 @@ fn the_routes_of_the_template_are_the_apis_and_the_openapi_documents_them() {
         "not_default_admin",
         "enterprise_not_active",
         "prerequisites_unmet",
+        "deletion_not_scheduled",
         "internal",
     ] {
         assert!(text.contains(code), "openapi.yaml does not mention {code}");

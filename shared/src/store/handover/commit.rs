@@ -1,8 +1,8 @@
 //! The transactions that carry a handover out, whole or page by page.
 
-use super::{iam_users_str, profile_key, Part, IN_PROGRESS, PENDING};
+use super::{iam_users_str, profile_key, Part, IN_PROGRESS, IN_PROGRESS_AS, PENDING};
 use crate::accounts::{AccountId, AccountStatus, Identifier};
-use crate::handover::{HandoverChange, HandoverConflict, HandoverRecord, Rebinding, Revocations};
+use crate::handover::{Authority, HandoverChange, HandoverConflict, HandoverRecord, Rebinding, Revocations};
 use crate::purpose::Purpose;
 use crate::store::codes::{spending_token, verification_attrs};
 use crate::store::{key, keys, n, s, Job, Op, Store, StoreError, Written};
@@ -17,7 +17,7 @@ impl Store {
             .into_iter()
             .map(String::from)
             .collect::<Vec<_>>();
-        let mut removes = vec!["#marker".to_string(), "#res".to_string()];
+        let mut removes = vec!["#marker".to_string(), "#mas".to_string(), "#res".to_string()];
         // Every code, failure streak and token of the previous holder ends here.
         let verification = verification_attrs();
         removes.extend((0..verification.len()).map(|i| format!("#v{i}")));
@@ -29,6 +29,7 @@ impl Store {
             ("#hoa".to_string(), "handed_over_at".to_string()),
             ("#last".into(), "last_handover_id".into()),
             ("#marker".into(), marker.into()),
+            ("#mas".into(), IN_PROGRESS_AS.into()),
             ("#res".into(), crate::store::accounts::RESERVED.into()),
         ]);
         names.extend(verification.into_iter().enumerate().map(|(i, a)| (format!("#v{i}"), a)));
@@ -177,7 +178,19 @@ impl Store {
         job: &Job,
     ) -> Result<Result<(), HandoverConflict>, StoreError> {
         let reserved = AttributeValue::L(change.take.iter().map(crate::store::accounts::identifier_value).collect());
-        let profile = Op::update(profile_key(change.target), "SET #hip = :hid, #res = :res REMOVE #hp")
+        let running_as = match change.authority {
+            Authority::Own => None,
+            Authority::Administrator { caller_role, .. } => Some(caller_role.as_str()),
+        };
+        let expression = match running_as {
+            None => "SET #hip = :hid, #res = :res REMOVE #hp",
+            Some(_) => "SET #hip = :hid, #res = :res, #hipas = :hipas REMOVE #hp",
+        };
+        let mut profile = Op::update(profile_key(change.target), expression);
+        if let Some(role) = running_as {
+            profile = profile.name("#hipas", IN_PROGRESS_AS).value(":hipas", s(role));
+        }
+        let profile = profile
             .name("#res", crate::store::accounts::RESERVED)
             .value(":res", reserved)
             .name("#hp", PENDING)

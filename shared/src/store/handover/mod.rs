@@ -28,6 +28,8 @@ use std::collections::HashMap;
 
 const PENDING: &str = "handover_pending";
 const IN_PROGRESS: &str = "handover_in_progress";
+/// Beside `IN_PROGRESS` when an administrator carries the handover out: their role, which the holder may not overrule.
+pub(crate) const IN_PROGRESS_AS: &str = "handover_in_progress_as";
 
 fn profile_key(account: &AccountId) -> Item {
     key(keys::account(account.as_str()), keys::PROFILE)

@@ -1,0 +1,256 @@
+//! Least privilege that matches the code: every DynamoDB item that each
+//! function touches on the seed journeys (large ones finished by cleanup, a
+//! deleted account asking again) is one its role in `infra/template.yaml`
+//! grants: the action, the table or index, and the `dynamodb:LeadingKeys`
+//! prefix. DynamoDB Local enforces no IAM, so the fault proxy records what
+//! each request asks for and this test plays IAM's part.
+
+use crate::faults::Faulty;
+use journeys::harness::User;
+use journeys::iam::{dynamodb_grants, Access};
+use journeys::localstack::template_path;
+use serde_json::json;
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+
+/// Globex: gina the default admin hands over erin (more credentials than a
+/// transaction holds); hank, a member, deletes his account. Initech: olga the default admin dismisses it, four
+/// members. Paul, on his own, has more data than one request deletes.
+fn fixtures() -> serde_json::Value {
+    let member = |name: &str| json!({"id": format!("{name}-{{id}}"), "email": format!("{name}-{{id}}@example.com"), "enterprise_id": "initech-{id}", "role": "member"});
+    let keys = |owner: &str, n: usize| {
+        (0..n)
+            .map(
+                |i| json!({"account_id": format!("{owner}-{{id}}"), "id": format!("AKIA{owner}{i:04}").to_uppercase()}),
+            )
+            .collect::<Vec<_>>()
+    };
+    let mut access_keys = keys("erin", 120);
+    access_keys.extend(keys("paul", 10));
+    json!({
+        "enterprises": [
+            {"id": "globex-{id}", "name": "Globex", "default_admin": "gina-{id}"},
+            {"id": "initech-{id}", "name": "Initech", "default_admin": "olga-{id}"}
+        ],
+        "accounts": [
+            {"id": "gina-{id}", "username": "gina-{id}", "email": "gina-{id}@example.com", "enterprise_id": "globex-{id}", "role": "default_admin"},
+            {"id": "erin-{id}", "username": "erin-{id}", "email": "erin-{id}@example.com", "phone": "+8613800000005", "enterprise_id": "globex-{id}", "role": "member"},
+            {"id": "olga-{id}", "email": "olga-{id}@example.com", "enterprise_id": "initech-{id}", "role": "default_admin"},
+            {"id": "hank-{id}", "email": "hank-{id}@example.com", "enterprise_id": "globex-{id}", "role": "member"},
+            member("ivan"), member("judy"), member("kim"), member("liam"),
+            {"id": "paul-{id}", "username": "paul-{id}", "email": "paul-{id}@example.com", "phone": "+8613800000077", "role": "individual"},
+            {"id": "dave-{id}", "email": "dave-{id}@example.com", "role": "individual"}
+        ],
+        "holds": [{"account_id": "dave-{id}", "kind": "account_balance", "detail": "12.30 CNY left"}],
+        "access_keys": access_keys,
+        "mfa_devices": [{"account_id": "erin-{id}", "id": "totp-1", "label": "Erin's phone"}]
+    })
+}
+
+/// What each function was seen to ask for, and what its role refused.
+#[derive(Default)]
+struct Audit {
+    seen: BTreeMap<&'static str, BTreeSet<String>>,
+    refused: Vec<String>,
+}
+
+impl Audit {
+    /// Runs one request of `function` alone through the proxy and checks every access it made.
+    /// Boxed: the journey's requests, held inline, would overflow a test thread's stack.
+    async fn run<'a, T>(
+        &mut self,
+        faulty: &Faulty,
+        function: &'static str,
+        request: std::pin::Pin<Box<dyn std::future::Future<Output = T> + 'a>>,
+    ) -> T {
+        faulty.dynamodb.clear_log();
+        let reply = request.await;
+        self.check(faulty, function);
+        reply
+    }
+
+    fn check(&mut self, faulty: &Faulty, function: &'static str) {
+        let grants = dynamodb_grants(&template(), function);
+        assert!(!grants.is_empty(), "{function} has no DynamoDB statement in the template");
+        let accesses = faulty.dynamodb.accesses();
+        assert!(!accesses.is_empty(), "{function}: the proxy saw no DynamoDB request");
+        for access in accesses {
+            self.seen.entry(function).or_default().insert(describe(&access));
+            if !grants.iter().any(|g| g.allows(&access)) {
+                self.refused.push(format!("{function}: {}", describe(&access)));
+            }
+        }
+    }
+}
+
+fn describe(access: &Access) -> String {
+    let prefix = access.leading_key.as_deref().map(|k| k.split('#').next().unwrap_or(k).to_string());
+    format!("{} on {} {}", access.action, access.index.as_deref().unwrap_or("table"), prefix.unwrap_or_default())
+}
+
+fn template() -> serde_norway::Value {
+    serde_norway::from_str(&std::fs::read_to_string(template_path()).expect("the template")).expect("YAML")
+}
+
+async fn token(audit: &mut Audit, faulty: &Faulty, user: &User<'_>, purpose: &str) -> String {
+    audit.run(faulty, "send-code", Box::pin(user.send_code(purpose))).await.expect(202, "");
+    let code = user.code_from_mail().await;
+    let reply = audit.run(faulty, "verify-code", Box::pin(user.verify(purpose, &code))).await;
+    reply.expect(200, "");
+    reply.str("verification_token").to_string()
+}
+
+/// Two downstream systems take part in the erasure ledger.
+fn systems(c: &mut shared::config::Config) {
+    c.downstream_systems = vec!["billing".into(), "storage".into()];
+}
+
+/// A downstream system's report, as the bus's rule hands it to erasure-ledger.
+fn report(system: &str, account: &str, receipt: &str) -> serde_json::Value {
+    json!({"version": "0", "id": "5b3c1d2e-0000-4000-8000-000000000001", "source": format!("erasure.{system}"),
+           "detail-type": "Account Erasure Reported", "account": "123456789012", "time": "2026-12-02T03:00:00Z",
+           "region": "us-east-1", "resources": [],
+           "detail": {"account_id": account, "receipt_id": receipt, "outcome": "erased"}})
+}
+
+#[tokio::test]
+async fn every_item_each_function_touches_is_one_its_role_grants() {
+    let faulty = Faulty::with(|c| {
+        c.inline_work_items = 3;
+        systems(c);
+    })
+    .await;
+    let stack = &faulty.stack;
+    stack.seed(fixtures()).await;
+    let mut audit = Audit::default();
+    let (gina, erin, olga, paul, dave) =
+        (stack.user("gina"), stack.user("erin"), stack.user("olga"), stack.user("paul"), stack.user("dave"));
+
+    // Gina hands erin's account over to frank: too large for one request, finished by cleanup.
+    let t = token(&mut audit, &faulty, &gina, "handover_account").await;
+    let body = json!({"verification_token": t, "new_email": stack.email("frank"), "account_id": erin.id});
+    audit.run(&faulty, "handover-account", Box::pin(gina.hand_over(body))).await.expect(202, "");
+    let code = stack.user("frank").code_from_mail().await;
+    audit
+        .run(&faulty, "handover-account", Box::pin(gina.confirm_handover(Some(&erin.id), &code)))
+        .await
+        .expect(202, "");
+
+    // Olga sees she must dismiss Initech first, then dismisses it: finished by cleanup too.
+    audit.run(&faulty, "check-prerequisites", Box::pin(olga.check())).await.expect(200, "");
+    let t = token(&mut audit, &faulty, &olga, "dismiss_enterprise").await;
+    audit.run(&faulty, "dismiss-enterprise", Box::pin(olga.dismiss(&t))).await.expect(202, "");
+
+    // Paul deletes an account with more data than one request removes, hank his membership with
+    // his account; dave, with a balance left, is refused.
+    let t = token(&mut audit, &faulty, &paul, "delete_account").await;
+    audit.run(&faulty, "delete-account", Box::pin(paul.delete(&t))).await.expect(202, "");
+    let hank = stack.user("hank");
+    let t = token(&mut audit, &faulty, &hank, "delete_account").await;
+    audit.run(&faulty, "delete-account", Box::pin(hank.delete(&t))).await.expect(200, "");
+    let t = token(&mut audit, &faulty, &dave, "delete_account").await;
+    audit.run(&faulty, "delete-account", Box::pin(dave.delete(&t))).await.expect(409, "prerequisites_unmet");
+    let wrong = audit.run(&faulty, "verify-code", Box::pin(dave.verify("delete_account", "000000"))).await;
+    assert!(wrong.status == 422, "{}", wrong.body);
+
+    // Cleanup finishes all three, then sweeps dave's unused token once it expired.
+    faulty.dynamodb.clear_log();
+    let summary = stack.app.run_cleanup(Instant::now() + Duration::from_secs(60)).await;
+    assert_eq!(summary.failures, 0, "{summary:?}");
+    audit.check(&faulty, "cleanup");
+    stack.app.clock.advance(3600);
+    faulty.dynamodb.clear_log();
+    stack.app.run_cleanup(Instant::now() + Duration::from_secs(60)).await;
+    audit.check(&faulty, "cleanup");
+
+    // Billing reports paul's data erased; an operator reads his ledger.
+    let receipt = stack.app.ledger(&paul.id).await.expect("paul's ledger").receipt_id.expect("a receipt");
+    let recorded = audit
+        .run(
+            &faulty,
+            "erasure-ledger",
+            Box::pin(erasure_ledger::handle(&stack.app, report("billing", &paul.id, &receipt))),
+        )
+        .await;
+    assert!(recorded.expect("recorded").get("outcome").is_some());
+    let mut read = journeys::event::http("GET", &format!("/v1/erasure-ledger/{}", paul.id), None, None, None, None);
+    read["routeKey"] = json!("GET /v1/erasure-ledger/{account_id}");
+    read["pathParameters"] = json!({"account_id": paul.id});
+    read["requestContext"]["authorizer"] = json!({"iam": {"accountId": "123456789012", "userArn": "arn:aws:iam::123456789012:user/dpo", "userId": "AIDA"}});
+    let answer = audit.run(&faulty, "erasure-ledger", Box::pin(erasure_ledger::handle(&stack.app, read))).await;
+    assert_eq!(answer.expect("an answer")["statusCode"], 200);
+
+    // Paul, deleted, asks again (the receipt answers); olga, now on her own, deletes at once.
+    audit.run(&faulty, "check-prerequisites", Box::pin(paul.check())).await.expect(410, "account_deleted");
+    audit.run(&faulty, "send-code", Box::pin(paul.send_code("delete_account"))).await.expect(410, "account_deleted");
+    let t = token(&mut audit, &faulty, &olga, "delete_account").await;
+    audit.run(&faulty, "delete-account", Box::pin(olga.delete(&t))).await.expect(200, "");
+
+    for (function, seen) in &audit.seen {
+        eprintln!("{function}: {seen:?}");
+    }
+    let functions: BTreeSet<&str> = audit.seen.keys().copied().collect();
+    assert_eq!(functions.len(), 8, "every function on the table but cancel-deletion ran: {functions:?}");
+    assert!(audit.refused.is_empty(), "refused by the template's roles:\n{}", audit.refused.join("\n"));
+}
+
+#[tokio::test]
+async fn a_deletion_cancelled_in_its_grace_period_and_one_purged_after_it_stay_within_their_roles() {
+    let faulty = Faulty::with(|c| {
+        c.deletion_grace_seconds = 3600;
+        systems(c);
+    })
+    .await;
+    let stack = &faulty.stack;
+    stack.seed(fixtures()).await;
+    let mut audit = Audit::default();
+    let hank = stack.user("hank");
+
+    // Hank, a member, asks for deletion, thinks again and cancels it, then asks again and is purged.
+    let t = token(&mut audit, &faulty, &hank, "delete_account").await;
+    audit.run(&faulty, "delete-account", Box::pin(hank.delete(&t))).await.expect(202, "");
+    let t = token(&mut audit, &faulty, &hank, "cancel_deletion").await;
+    audit.run(&faulty, "cancel-deletion", Box::pin(hank.cancel_deletion(&t))).await.expect(200, "");
+    stack.app.clock.advance(61);
+    let t = token(&mut audit, &faulty, &hank, "delete_account").await;
+    audit.run(&faulty, "delete-account", Box::pin(hank.delete(&t))).await.expect(202, "");
+    stack.app.clock.advance(3601);
+    faulty.dynamodb.clear_log();
+    let summary = stack.app.run_cleanup(Instant::now() + Duration::from_secs(60)).await;
+    assert_eq!(summary.failures, 0, "{summary:?}");
+    audit.check(&faulty, "cleanup");
+    audit.run(&faulty, "check-prerequisites", Box::pin(hank.check())).await.expect(410, "account_deleted");
+
+    for (function, seen) in &audit.seen {
+        eprintln!("{function}: {seen:?}");
+    }
+    assert!(audit.seen.contains_key("cancel-deletion"));
+    assert!(audit.refused.is_empty(), "refused by the template's roles:\n{}", audit.refused.join("\n"));
+}
+
+#[test]
+fn a_transaction_is_authorised_part_by_part_and_leading_keys_match_like_iam() {
+    let body = json!({"TransactItems": [
+        {"Update": {"Key": {"pk": {"S": "ACCOUNT#erin"}, "sk": {"S": "PROFILE"}}}},
+        {"ConditionCheck": {"Key": {"pk": {"S": "ACCOUNT#gina"}, "sk": {"S": "PROFILE"}}}},
+        {"Delete": {"Key": {"pk": {"S": "TOKEN#ab12"}, "sk": {"S": "TOKEN"}}}}
+    ]});
+    let seen = journeys::iam::accesses("TransactWriteItems", body.to_string().as_bytes());
+    let actions: Vec<(&str, Option<&str>)> =
+        seen.iter().map(|a| (a.action.as_str(), a.leading_key.as_deref())).collect();
+    assert_eq!(
+        actions,
+        [
+            ("dynamodb:UpdateItem", Some("ACCOUNT#erin")),
+            ("dynamodb:ConditionCheckItem", Some("ACCOUNT#gina")),
+            ("dynamodb:DeleteItem", Some("TOKEN#ab12"))
+        ]
+    );
+    let query = json!({"IndexName": "due", "KeyConditionExpression": "#b = :b AND due_at <= :now",
+        "ExpressionAttributeValues": {":b": {"S": "job"}, ":now": {"N": "1"}}});
+    let seen = journeys::iam::accesses("Query", query.to_string().as_bytes());
+    assert_eq!((seen[0].index.as_deref(), seen[0].leading_key.as_deref()), (Some("due"), Some("job")));
+    use journeys::iam::string_like;
+    assert!(string_like("ACCOUNT#*", "ACCOUNT#erin") && string_like("WARMUP", "WARMUP"));
+    assert!(!string_like("ACCOUNT#*", "CLAIM#EMAIL#a") && !string_like("WARMUP", "WARMUP2"));
+}
