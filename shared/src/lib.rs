@@ -119,7 +119,8 @@ impl App {
         };
         let mailer = mail::Mailer::new(ses, config.sender_email.clone());
         let (clock, failpoints) = (clock::Clock::default(), failpoints::FailPoints::default());
-        Ok(Self { config, secrets: ring, store, mailer, clock, failpoints })
+        let metrics = metrics::Metrics::default();
+        Ok(Self { config, secrets: ring, store, mailer, clock, failpoints, metrics })
     }
 
     /// An app whose keys are read from the Secrets Manager secret `secret_id` (and refreshed as it rotates).

@@ -75,10 +75,15 @@ where
     F: Fn(&'static crate::publish::Publisher, serde_json::Value) -> Fut + Copy + Send + 'static,
     Fut: Future<Output = Result<serde_json::Value, lambda_http::Error>> + Send,
 {
+    let mut startup = Startup::begin();
     init_logging();
+    startup.mark(Phase::Logging);
     // One publisher for the life of the process, shared by every invocation.
     let publisher: &'static crate::publish::Publisher =
         Box::leak(Box::new(crate::publish::Publisher::from_env().await));
+    // The SDK configuration and the one client, together; no connection is opened at init.
+    startup.mark(Phase::SdkConfig);
+    startup.log();
     lambda_http::lambda_runtime::run(lambda_http::lambda_runtime::service_fn(
         move |event: lambda_http::lambda_runtime::LambdaEvent<serde_json::Value>| handler(publisher, event.payload),
     ))
