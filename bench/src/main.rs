@@ -100,6 +100,8 @@ async fn run(options: Options) -> Result<bool, Error> {
         if let Some(name) = name {
             report.name = name;
             report.variant = Some(wiring.describe());
+        } else if scenario == Scenario::AnyAnswer {
+            report.name = format!("{f} (no main path in the bench: any answer)");
         }
         let env = process::function_env(&table_of(f), wiring);
         Subject { report, program: Program::binary(&options.bin_dir, f), env, scenario, warm: true }
