@@ -218,7 +218,7 @@ impl App {
                 return Ok(Progress::Finished);
             };
             if let Some(email) = &account.email {
-                if let Err(error) = self.mailer.send_deletion_notice(email, &job.reference).await {
+                if let Err(error) = self.mailer.send_deletion_notice(email, account.locale, &job.reference).await {
                     tracing::warn!(account = %account_id, %error, "deletion notice failed; a later run retries it");
                     return Ok(Progress::Paused);
                 }

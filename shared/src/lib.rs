@@ -21,6 +21,7 @@ pub mod holds;
 pub mod http;
 pub mod identifiers;
 pub mod internal;
+pub mod locale;
 pub mod mail;
 pub mod prerequisites;
 pub mod purpose;

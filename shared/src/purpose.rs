@@ -37,16 +37,6 @@ impl Purpose {
             Self::ConfirmHandover => "confirm_handover",
         }
     }
-
-    /// Words for the mail subject and body.
-    pub fn describe(self) -> &'static str {
-        match self {
-            Self::DeleteAccount => "delete your account",
-            Self::DismissEnterprise => "dismiss your enterprise",
-            Self::HandoverAccount => "hand over an account",
-            Self::ConfirmHandover => "confirm this address for an account handed over to you",
-        }
-    }
 }
 
 impl fmt::Display for Purpose {

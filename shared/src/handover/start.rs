@@ -130,6 +130,7 @@ impl App {
             Purpose::ConfirmHandover,
             Some(&pending.owner.email),
             Some(&pending.id),
+            caller.language,
         ))
         .await
         {

@@ -9,6 +9,7 @@ mod faults;
 mod handover;
 mod identifiers;
 mod infra;
+mod languages;
 mod logs;
 mod resumable;
 mod secret;
