@@ -220,7 +220,12 @@ class Handler(BaseHTTPRequestHandler):
         status, headers, data, *rest = _response(gw.invoke(route["function"], event))
         self._send(status, headers, data, rest[0] if rest else (), request_id)
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
+    # Every method, TRACE and made-up ones included, goes through the routes (API
+    # Gateway answers an undeclared one 404 Not Found, never 501).
+    def __getattr__(self, name):
+        if name.startswith("do_"):
+            return self._handle
+        raise AttributeError(name)
 
 
 def _static(path):

@@ -216,7 +216,8 @@ class GatewayTest(unittest.TestCase):
     def test_an_unknown_route_or_method_is_not_found(self):
         token = token_for(self.api, self.key, "alice")
         for method, path in [("GET", "/v1/nothing"), ("GET", "/v1/verification-codes"),
-                             ("DELETE", "/v1/account/deletion"), ("POST", "/v1/account/deletion/")]:
+                             ("DELETE", "/v1/account/deletion"), ("POST", "/v1/account/deletion/"),
+                             ("TRACE", "/v1/account/deletion"), ("PURGE", "/v1/verification-codes")]:
             status, _, body = self.call(method, path, token)
             self.assertEqual((status, body), (404, {"message": "Not Found"}), f"{method} {path}")
         self.assertEqual(Lambda.calls, [])
