@@ -134,5 +134,4 @@ document.getElementById('sign-out').addEventListener('click', () => {
   go('#/sign-in');
 });
 window.addEventListener('hashchange', route);
-window.addEventListener('popstate', route);
 route();

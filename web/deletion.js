@@ -2,7 +2,7 @@
 // the default administrator's dismissal first, then Send Code, the code, OK;
 // with a grace period, the scheduled deletion and its cancellation.
 import { call, localAccounts, session } from './api.js';
-import { endSession } from './app.js';
+import { endSession, go } from './app.js';
 import { blockerText, t } from './i18n.js';
 import { announce, h, problemText } from './ui.js';
 import { verification } from './verify.js';
@@ -75,6 +75,8 @@ function deletionCard(actions, done) {
       if (answer.status === 200) {
         endSession(t('delete.done', { id: b.account_id, receipt: b.receipt_id }), 'ok');
       } else if (answer.status === 202 && b.status === 'deletion_scheduled') {
+        // Locked now: its prerequisites no longer apply; only the cancellation does.
+        document.getElementById('prerequisites')?.remove();
         actions.replaceChildren(scheduledCard(b, done));
         actions.querySelector('h2').focus();
       } else if (answer.status === 202) {
@@ -98,8 +100,7 @@ function scheduledCard(scheduled, done) {
     onToken: async (token) => {
       const answer = await call('POST', '/v1/account/deletion/cancellation', { verification_token: token });
       if (answer.status === 200) {
-        announce(t('delete.cancelled'), 'ok');
-        await done();
+        go('#/delete', t('delete.cancelled'), 'ok');
       } else if (answer.status === 404 && answer.body.message) {
         announce(t('delete.noCancelRoute'), 'error');
       } else {

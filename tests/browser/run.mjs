@@ -197,3 +197,27 @@ test('a default administrator hands a member\'s account over; the designated per
   await shot(page, '12-local-mailbox');
   await page.close();
 });
+
+// With DELETION_GRACE_SECONDS set (run.sh restarts the stack for it): the
+// deletion is scheduled; it is cancelled when the stack has the cancellation
+// route (infra/template.yaml), else the page says the stack lacks it.
+test('with a grace period the deletion is scheduled, and cancelled', { skip: !process.env.GRACE_SECONDS }, async () => {
+  const page = await newPage();
+  await signIn(page, 'grace');
+  await page.click('#go-delete');
+  await page.waitForSelector('#deletable');
+  await verify(page, '#deletion', 'delete_account', 'grace@example.com');
+  await page.waitForSelector('#scheduled');
+  assert.match(await page.textContent('#scheduled-note'), /The deletion is scheduled/);
+  await shot(page, '13-deletion-scheduled');
+  if (process.env.CANCELLATION_ROUTE === '1') {
+    await verify(page, '#scheduled', 'cancel_deletion', 'grace@example.com');
+    assert.match(await announced(page, /cancelled/), /The deletion was cancelled/);
+    await page.waitForSelector('#deletable');
+    await shot(page, '14-deletion-cancelled');
+  } else {
+    await page.click('#scheduled #cancel_deletion-send');
+    await page.waitForFunction(() => document.querySelector('#cancel_deletion-message').textContent.length > 0);
+  }
+  await page.close();
+});
