@@ -91,6 +91,10 @@ async fn accept_language_overrides_the_account_s_locale_and_changes_no_member_bu
     let wrong = emma.verify("dismiss_enterprise", "000000").await;
     wrong.expect(422, "code_incorrect");
     assert_eq!(wrong.str("detail"), "还剩 4 次机会");
+    // The deletion notice a request sends is in the language it asked for.
+    let token = emma.token_for("delete_account").await;
+    emma.delete(&token).await.expect(200, "");
+    assert_eq!(emma.mails().await.pop().expect("a deletion notice").subject, "您的账号已注销");
 
     // The same problem in both languages: only title and detail differ.
     let ming = stack.user("ming");
