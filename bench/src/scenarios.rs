@@ -124,6 +124,7 @@ impl Bed {
             name: None,
             enterprise_id: enterprise.map(String::from),
             role,
+            locale: Default::default(),
         };
         self.app.register_account(&account).await?;
         Ok(account.id)

@@ -102,6 +102,7 @@ stack_env() {
   export MOTO_PORT="${MOTO_PORT:-5000}"
   export DYNAMODB_PORT="${DYNAMODB_PORT:-8000}"
   export LAMBDA_PORT="${LAMBDA_PORT:-9000}"
+  export API_PORT="${API_PORT:-3000}"
   export TABLE_NAME="${TABLE_NAME:-account-deletion-dev}"
   export SENDER_EMAIL="${SENDER_EMAIL:-no-reply@example.com}"
   export CODE_SECRET="${CODE_SECRET:-$DEV_CODE_SECRET}"
@@ -128,7 +129,7 @@ stack_env() {
 # Prints the stack's variables as `export NAME=value` lines (shell-quoted).
 print_stack_env() {
   local v
-  for v in MOTO_PORT DYNAMODB_PORT LAMBDA_PORT "${CONFIG_VARS[@]}" RUST_LOG AWS_ENDPOINT_URL \
+  for v in MOTO_PORT DYNAMODB_PORT LAMBDA_PORT API_PORT "${CONFIG_VARS[@]}" RUST_LOG AWS_ENDPOINT_URL \
     AWS_ENDPOINT_URL_DYNAMODB AWS_ENDPOINT_URL_DYNAMODB_STREAMS AWS_REGION \
     AWS_DEFAULT_REGION AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_EC2_METADATA_DISABLED; do
     if [[ -n "${!v+x}" ]]; then printf 'export %s=%q\n' "$v" "${!v}"; fi

@@ -2,10 +2,10 @@
 """Shows every journey of the bundle on the running local stack.
 
 Run by scripts/demo (which brings the stack up and seeds scripts/fixtures/demo.json
-first); python3 standard library only. Each request goes through the Lambda
-Invoke API of `cargo lambda watch` as an API Gateway HTTP API (2.0) event from
-the dev tool (`devtool event`), with the caller in the JWT claims, as API
-Gateway would hand it on. Mail is read back with `scripts/dev mail`.
+first); python3 standard library only. Each request goes to the local HTTP API
+(API_PORT, scripts/lib/gateway.py, as API Gateway with its JWT authorizer) with
+a JWT that `scripts/dev token WHO` signs, as curl would send it. Mail is read
+back with `scripts/dev mail`.
 
     demo.py            every journey
     demo.py a c        only journeys a and c (and those they need)
@@ -19,7 +19,6 @@ To add a journey: write a function taking the Demo object (d.step, d.call,
 d.token, d.wait_mail, d.seed) and add it to JOURNEYS at the end of this file.
 """
 
-import base64
 import html
 import json
 import os
@@ -28,13 +27,15 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 
 sys.dont_write_bytecode = True  # no __pycache__ in the tree (cargo lambda watch would reload)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import stack  # noqa: E402
 
 DEV = os.path.join(stack.ROOT, "scripts", "dev")
-PORT = int(os.environ.get("LAMBDA_PORT", "9000"))
+API = f"http://127.0.0.1:{os.environ.get('API_PORT', '3000')}"
 INVOKE_TIMEOUT = float(os.environ.get("DEMO_INVOKE_TIMEOUT", "120"))
 MAIL_WAIT = float(os.environ.get("DEMO_MAIL_WAIT", "15"))
 
@@ -99,22 +100,26 @@ class Demo:
         print(f"\n[{self.journey}.{self.stepno}] {title}")
 
     def call(self, who, method, path, body=None, need=None):
-        """Invokes the function of METHOD PATH as WHO and prints the answer.
-        With NEED (a status), any other status stops the journey."""
+        """Sends METHOD PATH to the local HTTP API as WHO (a JWT signed just
+        now) and prints the answer. With NEED (a status), any other status
+        stops the journey."""
         fn = ROUTES[(method, path)]
-        event = stack.http_event(method, path, sub=who, body=body)
         shown = f" {compact(body)}" if body is not None else ""
         print(f"  -> {who}: {method} {path}{shown}   [{fn}]")
+        token = subprocess.run([DEV, "token", who], capture_output=True, text=True)
+        if token.returncode != 0:
+            raise Stop(f"scripts/dev token {who} failed: {token.stderr.strip()}")
         started = time.monotonic()
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(API + path, data=data, method=method, headers={
+            "authorization": f"Bearer {token.stdout.strip()}", "content-type": "application/json"})
         try:
-            http_status, raw = stack.invoke(PORT, fn, event, INVOKE_TIMEOUT)
-            proxy = json.loads(raw.decode("utf-8", "replace"))
-            status = int(proxy["statusCode"])
-        except Exception as err:  # noqa: BLE001 - whatever broke, the journey cannot go on
-            raise Stop(f"invoking {fn} gave no API Gateway response: {err}") from None
-        text = proxy.get("body") or ""
-        if proxy.get("isBase64Encoded"):
-            text = base64.b64decode(text).decode("utf-8", "replace")
+            with urllib.request.urlopen(request, timeout=INVOKE_TIMEOUT) as r:
+                status, text = r.status, r.read().decode("utf-8", "replace")
+        except urllib.error.HTTPError as err:
+            status, text = err.code, err.read().decode("utf-8", "replace")
+        except OSError as err:
+            raise Stop(f"the local HTTP API gave no answer to {method} {path}: {err}") from None
         try:
             payload = json.loads(text) if text else {}
         except ValueError:
@@ -293,6 +298,16 @@ def journey_dave(d):
     d.call("dave", "GET", PREREQS)
 
 
+def journey_lin(d):
+    d.step("lin's account is in Chinese (locale zh-CN): the code mail is in Chinese")
+    since = d.mark()
+    d.call("lin", "POST", SEND_CODE, {"purpose": "delete_account"}, need=202)
+    d.wait_mail("lin@example.com", since, "code mail")
+
+    d.step("a wrong code: the problem's title and detail are in Chinese, its code and members are not")
+    d.call("lin", "POST", VERIFY, {"purpose": "delete_account", "code": "000000"})
+
+
 def journey_reregister(d):
     d.step("a new account registers alice's old username, email and phone")
     d.seed({"accounts": [{"id": "alice-2", "username": "alice", "email": "alice@example.com",
@@ -339,6 +354,7 @@ JOURNEYS = [
     ("d", "dave cannot: a balance is left", journey_dave, ""),
     ("e", "alice's old username, email and phone are free again", journey_reregister, "a"),
     ("f", "handover: gina hands erin's account over to frank", journey_handover, ""),
+    ("g", "lin reads her mail and answers in Chinese", journey_lin, ""),
 ]
 
 

@@ -2,6 +2,7 @@
 
 use crate::identifiers;
 use crate::internal::{internal_from, Internal};
+use crate::locale::Locale;
 use std::fmt;
 
 /// The `sub` claim of the caller's JWT: who is asking.
@@ -218,6 +219,8 @@ pub struct Account {
     pub enterprise_id: Option<String>,
     pub role: Role,
     pub status: AccountStatus,
+    /// The language of the account's mail, and of its answers when a request asks for none.
+    pub locale: Locale,
     pub hold_count: u32,
     /// When the account was last handed over: sessions signed in before it are refused.
     pub sessions_revoked_at: Option<i64>,
@@ -298,6 +301,7 @@ pub struct NewAccount {
     pub name: Option<String>,
     pub enterprise_id: Option<String>,
     pub role: Role,
+    pub locale: Locale,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -337,6 +341,15 @@ impl crate::App {
             Some(a) if a.status == AccountStatus::Active => Ok(a),
             Some(_) => Err(AccountError::Deleted),
             None => Err(self.missing_account(id).await),
+        }
+    }
+
+    /// The account's `locale`; the default when it is gone or cannot be read
+    /// (a problem is answered whatever the store does).
+    pub async fn account_locale(&self, id: &AccountId) -> Locale {
+        match self.store.get_account(id).await {
+            Ok(Some(account)) => account.locale,
+            _ => Locale::default(),
         }
     }
 

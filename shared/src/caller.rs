@@ -10,6 +10,8 @@ pub struct Caller {
     /// The OAuth client the token was issued to: `client_id`, else `azp`, else `aud`.
     pub client_id: Option<String>,
     pub session: Session,
+    /// The language the request asked for (`Accept-Language`), if one this bundle writes.
+    pub language: Option<crate::locale::Locale>,
 }
 
 /// The caller's sign-in, as far as this bundle can judge it: when its JWT was issued.
@@ -62,7 +64,7 @@ impl App {
 
 impl Caller {
     pub fn new(account: AccountId) -> Self {
-        Self { account, client_id: None, session: Session::default() }
+        Self { account, client_id: None, session: Session::default(), language: None }
     }
 
     /// Seed 000: the mobile app may not be used by a default administrator to dismiss or delete.

@@ -5,6 +5,7 @@ use crate::accounts::{Account, AccountError, AccountId, EmailAddress};
 use crate::caller::{Caller, Session};
 use crate::crypto::{self, RandomError};
 use crate::internal::{internal_from, Internal};
+use crate::locale::Locale;
 use crate::purpose::Purpose;
 use crate::tokens::{TokenRecord, VerificationToken};
 use crate::App;
@@ -140,12 +141,13 @@ impl App {
     /// conditional write and one send in the common case. If the mail fails,
     /// the previous state is put back, so the caller loses nothing.
     pub async fn send_code(&self, caller: &Caller, purpose: Purpose) -> Result<SentCode, CodeError> {
-        self.send_code_to(&caller.account, Some(caller.session), purpose, None, None).await
+        self.send_code_to(&caller.account, Some(caller.session), purpose, None, None, caller.language).await
     }
 
     /// As `send_code`, but to `destination` when given (a handover's new address) instead of the bound email.
     /// `session`: the caller's, when the account is the caller's own (its writes then hold only for it).
     /// `bound_to`: what the code is for (a pending handover's id); it verifies only for that.
+    /// `language`: what the request asked for; else the mail is in the account's `locale`.
     pub(crate) async fn send_code_to(
         &self,
         account: &AccountId,
@@ -153,6 +155,7 @@ impl App {
         purpose: Purpose,
         destination: Option<&EmailAddress>,
         bound_to: Option<&str>,
+        language: Option<Locale>,
     ) -> Result<SentCode, CodeError> {
         let cfg = &self.config;
         let now = self.clock.now();
@@ -208,7 +211,8 @@ impl App {
         let Some(email) = destination.cloned().or(before.account.email) else {
             return Err(AccountError::EmailNotBound.into());
         };
-        if let Err(error) = self.mailer.send_code(&email, purpose, &code, cfg.code_ttl_seconds).await {
+        let locale = language.unwrap_or(before.account.locale);
+        if let Err(error) = self.mailer.send_code(&email, locale, purpose, &code, cfg.code_ttl_seconds).await {
             tracing::warn!(account = %account, %purpose, %error, "code mail failed; restoring the previous code");
             self.store.restore_code(account, purpose, &hash, before.slot.as_ref()).await?;
             return Err(CodeError::MailUnavailable);

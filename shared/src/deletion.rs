@@ -168,7 +168,7 @@ impl App {
         }
         let mut deleted_at = None;
         let purged = match self
-            .run_deletion(&job, &owner, Budget::items(self.config.inline_work_items), &mut deleted_at)
+            .run_deletion(&job, &owner, Budget::items(self.config.inline_work_items), &mut deleted_at, caller.language)
             .await
         {
             Ok(Progress::Paused) => {
@@ -192,16 +192,19 @@ impl App {
 
     /// Carries a deletion on from wherever it stopped (also a scheduled one whose grace has passed).
     pub async fn resume_deletion(&self, job: &Job, owner: &str, budget: Budget) -> Result<Progress, DeletionError> {
-        self.run_deletion(job, owner, budget, &mut None).await
+        self.run_deletion(job, owner, budget, &mut None, None).await
     }
 
     /// `deleted_at` receives the time of the final transaction when this run makes it.
+    /// `language`: what the request that deletes inline asked for; else the notice
+    /// is in the account's `locale` (a run of cleanup has no request).
     async fn run_deletion(
         &self,
         job: &Job,
         owner: &str,
         mut budget: Budget,
         deleted_at: &mut Option<i64>,
+        language: Option<crate::locale::Locale>,
     ) -> Result<Progress, DeletionError> {
         let account_id =
             AccountId::parse(&job.subject).ok_or_else(|| StoreError::Malformed("deletion job subject".into()))?;
@@ -249,7 +252,9 @@ impl App {
                 return Ok(Progress::Finished);
             };
             if let Some(email) = &account.email {
-                if let Err(error) = self.mailer.send_deletion_notice(email, &job.reference).await {
+                if let Err(error) =
+                    self.mailer.send_deletion_notice(email, language.unwrap_or(account.locale), &job.reference).await
+                {
                     tracing::warn!(account = %account_id, %error, "deletion notice failed; a later run retries it");
                     return Ok(Progress::Paused);
                 }
@@ -285,16 +290,16 @@ impl App {
         receipt: &str,
         purge_at: i64,
     ) {
-        let email = match self.store.get_account(account).await {
-            Ok(Some(profile)) => profile.email,
-            Ok(None) => None,
+        let (email, locale) = match self.store.get_account(account).await {
+            Ok(Some(profile)) => (profile.email, profile.locale),
+            Ok(None) => (None, Default::default()),
             Err(error) => {
                 tracing::warn!(account = %account, %error, ?notice, "could not read the account to mail it");
-                None
+                (None, Default::default())
             }
         };
         let Some(email) = email else { return };
-        if let Err(error) = self.mailer.send_grace_notice(&email, notice, receipt, &rfc3339(purge_at)).await {
+        if let Err(error) = self.mailer.send_grace_notice(&email, locale, notice, receipt, &rfc3339(purge_at)).await {
             tracing::warn!(account = %account, %error, ?notice, "grace period mail failed");
         }
     }

@@ -269,8 +269,8 @@ impl App {
             }
             let to_notify = others.iter().filter(|m| m.notice_pending).map(|m| &m.account).chain(plan.release.iter());
             for account in to_notify {
-                if let Some(email) = profiles.get(account).and_then(|a| a.email.as_ref()) {
-                    if let Err(error) = self.mailer.send_dismissal_notice(email, &enterprise_name).await {
+                if let Some((email, locale)) = profiles.get(account).and_then(|a| Some((a.email.as_ref()?, a.locale))) {
+                    if let Err(error) = self.mailer.send_dismissal_notice(email, locale, &enterprise_name).await {
                         tracing::warn!(enterprise, account = %account, %error, "dismissal notice failed; a later run retries it");
                         return Ok(Progress::Paused);
                     }

@@ -8,10 +8,13 @@ use crate::codes::{CodeError, MalformedCode};
 use crate::deletion::DeletionError;
 use crate::enterprises::DismissalError;
 use crate::internal::Internal;
+use crate::locale::problems::Message;
+use crate::locale::Locale;
 use crate::prerequisites::Blocker;
 use crate::purpose::UnsupportedPurpose;
 use crate::store::StoreError;
 use crate::tokens::{MalformedToken, TokenError};
+use crate::App;
 use lambda_http::http::{header, StatusCode};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
@@ -22,20 +25,20 @@ use serde_json::{json, Map, Value};
 /// Largest body a function reads (docs/api.md#requests-and-responses).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-/// An error as the client sees it.
+/// An error as the client sees it; its `title` and `detail` are written in
+/// the caller's language when it is answered (`locale::problems`).
 #[derive(Debug, Clone)]
 pub struct Problem {
     pub status: StatusCode,
     pub code: &'static str,
-    pub title: &'static str,
-    pub detail: String,
+    pub message: Message,
     pub retry_after: Option<i64>,
     pub extra: Map<String, Value>,
 }
 
 impl Problem {
-    pub fn new(status: StatusCode, code: &'static str, title: &'static str, detail: impl Into<String>) -> Self {
-        Self { status, code, title, detail: detail.into(), retry_after: None, extra: Map::new() }
+    pub fn new(status: StatusCode, code: &'static str, message: Message) -> Self {
+        Self { status, code, message, retry_after: None, extra: Map::new() }
     }
 
     fn retry_after(mut self, seconds: i64) -> Self {
@@ -48,26 +51,21 @@ impl Problem {
         self
     }
 
-    pub fn invalid_request(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "invalid_request", "The request is invalid", detail)
+    pub fn invalid_request(message: Message) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_request", message)
     }
 
     fn internal() -> Self {
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "Internal error",
-            "Something went wrong on our side; nothing you sent caused it.",
-        )
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", Message::Internal)
     }
 
-    pub fn into_response(self) -> Response<Body> {
+    pub fn into_response(self, locale: Locale) -> Response<Body> {
         let mut body = json!({
             "type": "about:blank",
-            "title": self.title,
+            "title": self.message.title(locale),
             "status": self.status.as_u16(),
             "code": self.code,
-            "detail": self.detail,
+            "detail": self.message.detail(locale),
         });
         if let Value::Object(members) = &mut body {
             members.extend(self.extra);
@@ -89,14 +87,7 @@ pub fn caller(request: &Request) -> Result<Caller, Problem> {
         }
         _ => None,
     };
-    let unauthenticated = || {
-        Problem::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthenticated",
-            "Authentication required",
-            "The request carries no verified identity (sub claim).",
-        )
-    };
+    let unauthenticated = || Problem::new(StatusCode::UNAUTHORIZED, "unauthenticated", Message::Unauthenticated);
     let claims = claims.ok_or_else(unauthenticated)?;
     let account = claims.get("sub").and_then(|s| AccountId::parse(s)).ok_or_else(unauthenticated)?;
     // API Gateway flattens a list-valued `aud` to "[a b]"; the first entry names the client.
@@ -106,7 +97,12 @@ pub fn caller(request: &Request) -> Result<Caller, Problem> {
         .map(|v| v.trim_matches(|c| c == '[' || c == ']').split_whitespace().next().unwrap_or_default().to_string())
         .filter(|v| !v.is_empty());
     let session = crate::caller::Session::from_iat_claim(claims.get("iat").map(String::as_str));
-    Ok(Caller { account, client_id, session })
+    Ok(Caller { account, client_id, session, language: asked_language(request) })
+}
+
+/// The language the request asks for in `Accept-Language`, if this bundle writes it.
+pub fn asked_language(request: &Request) -> Option<Locale> {
+    request.headers().get(header::ACCEPT_LANGUAGE)?.to_str().ok().and_then(Locale::from_accept_language)
 }
 
 /// An operator's route (IAM authorisation): the caller's IAM ARN, from
@@ -118,14 +114,7 @@ pub fn iam_caller(request: &Request) -> Result<String, Problem> {
         }
         _ => None,
     };
-    arn.ok_or_else(|| {
-        Problem::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthenticated",
-            "Authentication required",
-            "This route takes requests signed by an IAM principal (SigV4).",
-        )
-    })
+    arn.ok_or_else(|| Problem::new(StatusCode::UNAUTHORIZED, "unauthenticated", Message::IamSignatureRequired))
 }
 
 /// The body as `T`: JSON, no unknown fields, at most 64 KiB.
@@ -137,20 +126,17 @@ pub fn json_body<T: DeserializeOwned>(request: &Request) -> Result<T, Problem> {
         _ => b"",
     };
     if bytes.len() > MAX_BODY_BYTES {
-        return Err(Problem::invalid_request(format!("The body is larger than {} KiB.", MAX_BODY_BYTES / 1024)));
+        return Err(Problem::invalid_request(Message::BodyTooLarge(MAX_BODY_BYTES / 1024)));
     }
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(Problem::invalid_request("A JSON body is required."));
+        return Err(Problem::invalid_request(Message::BodyMissing));
     }
     serde_json::from_slice(bytes).map_err(|e| {
         use serde_json::error::Category;
         match e.classify() {
-            Category::Syntax | Category::Eof | Category::Io => Problem::invalid_request("The body is not valid JSON."),
+            Category::Syntax | Category::Eof | Category::Io => Problem::invalid_request(Message::BodyNotJson),
             // serde's words name the field at fault; the position adds nothing for a one-line body.
-            Category::Data => Problem::invalid_request(format!(
-                "The body does not match the request: {}.",
-                strip_position(&e.to_string())
-            )),
+            Category::Data => Problem::invalid_request(Message::BodyMismatch(strip_position(&e.to_string()).into())),
         }
     })
 }
@@ -166,12 +152,14 @@ pub fn json<T: Serialize>(status: StatusCode, body: &T) -> Response<Body> {
             .header(header::CONTENT_TYPE, "application/json")
             .body(Body::Text(text))
             .unwrap_or_else(|_| Response::new(Body::Empty)),
-        Err(_) => Problem::internal().into_response(),
+        Err(_) => Problem::internal().into_response(Locale::default()),
     }
 }
 
-/// The response for a handler's result; every problem is logged by code, never with what the client sent.
-pub fn respond(result: Result<Response<Body>, Problem>) -> Response<Body> {
+/// The response for a handler's result; every problem is logged by code, never
+/// with what the client sent, and answered in the language the request asks
+/// for, else the caller's account's `locale` (one read, on this path only).
+pub async fn respond(app: &App, request: &Request, result: Result<Response<Body>, Problem>) -> Response<Body> {
     match result {
         Ok(response) => response,
         Err(problem) => {
@@ -180,7 +168,14 @@ pub fn respond(result: Result<Response<Body>, Problem>) -> Response<Body> {
             } else {
                 tracing::info!(code = problem.code, status = problem.status.as_u16(), "request refused");
             }
-            problem.into_response()
+            let locale = match asked_language(request) {
+                Some(locale) => locale,
+                None => match caller(request) {
+                    Ok(caller) => app.account_locale(&caller.account).await,
+                    Err(_) => Locale::default(),
+                },
+            };
+            problem.into_response(locale)
         }
     }
 }
@@ -192,50 +187,38 @@ fn internal(error: &dyn std::fmt::Display) -> Problem {
 }
 
 fn blockers_problem(blockers: Vec<Blocker>) -> Problem {
-    let kinds: Vec<&str> = blockers.iter().map(|b| b.kind.as_str()).collect();
-    let detail = format!("Complete these first: {}.", kinds.join(", "));
-    Problem::new(StatusCode::CONFLICT, "prerequisites_unmet", "The deletion prerequisites are not met", detail)
+    let kinds = blockers.iter().map(|b| b.kind.as_str().to_string()).collect();
+    Problem::new(StatusCode::CONFLICT, "prerequisites_unmet", Message::PrerequisitesUnmet(kinds))
         .with("blockers", serde_json::to_value(&blockers).unwrap_or(Value::Null))
 }
 
 /// Nothing was done; the same request may simply be sent again.
 fn busy() -> Problem {
-    Problem::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "busy",
-        "Busy: try again",
-        "Another change to the same account or enterprise was under way; nothing was done. Try again shortly.",
-    )
-    .retry_after(BUSY_RETRY_AFTER_SECONDS)
+    Problem::new(StatusCode::SERVICE_UNAVAILABLE, "busy", Message::Busy).retry_after(BUSY_RETRY_AFTER_SECONDS)
 }
 
 /// Long enough for the concurrent transaction to have finished.
 const BUSY_RETRY_AFTER_SECONDS: i64 = 1;
 
 fn token_invalid() -> Problem {
-    Problem::new(
-        StatusCode::FORBIDDEN,
-        "token_invalid",
-        "Verification token is invalid",
-        "The verification token is unknown, expired, already used, or for another purpose or account. Verify a new code.",
-    )
+    Problem::new(StatusCode::FORBIDDEN, "token_invalid", Message::TokenInvalid)
 }
 
 impl From<UnsupportedPurpose> for Problem {
     fn from(e: UnsupportedPurpose) -> Self {
-        Problem::new(StatusCode::BAD_REQUEST, "unsupported_purpose", "Unsupported purpose", e.to_string())
+        Problem::new(StatusCode::BAD_REQUEST, "unsupported_purpose", Message::UnsupportedPurpose(e.to_string()))
     }
 }
 
 impl From<MalformedCode> for Problem {
     fn from(e: MalformedCode) -> Self {
-        Problem::invalid_request(e.to_string())
+        Problem::invalid_request(Message::Invalid(e.to_string()))
     }
 }
 
 impl From<MalformedToken> for Problem {
     fn from(e: MalformedToken) -> Self {
-        Problem::invalid_request(e.to_string())
+        Problem::invalid_request(Message::Invalid(e.to_string()))
     }
 }
 
@@ -263,48 +246,25 @@ impl From<Internal> for Problem {
 impl From<AccountError> for Problem {
     fn from(e: AccountError) -> Self {
         match e {
-            AccountError::NotFound => Problem::new(
-                StatusCode::NOT_FOUND,
-                "account_not_found",
-                "Account not found",
-                "No account is registered under this identity.",
-            ),
-            AccountError::Deleted => Problem::new(
-                StatusCode::GONE,
-                "account_deleted",
-                "Account deleted",
-                "This account was deleted and cannot be used or recovered.",
-            ),
-            AccountError::EmailNotBound => Problem::new(
-                StatusCode::CONFLICT,
-                "email_not_bound",
-                "No email address is bound",
-                "The account has no email address to send a code to: bind one first.",
-            ),
-            AccountError::IdentifierTaken { kind, .. } => Problem::new(
-                StatusCode::CONFLICT,
-                "identifier_taken",
-                "Identifier already in use",
-                format!("The {kind} is held by another live account."),
-            ),
-            AccountError::SessionRevoked => Problem::new(
-                StatusCode::UNAUTHORIZED,
-                "session_revoked",
-                "Session revoked",
-                "The account was handed over after you signed in: sign in again.",
-            ),
-            AccountError::HandoverPending => Problem::new(
-                StatusCode::CONFLICT,
-                "handover_pending",
-                "A handover of this account is pending",
-                "An administrator's handover of this account is pending or running; only someone with at least their authority can act on it.",
-            ),
-            AccountError::DeletionNotScheduled => Problem::new(
-                StatusCode::CONFLICT,
-                "deletion_not_scheduled",
-                "No deletion to cancel",
-                "This account's deletion is not in its grace period: there is nothing to cancel.",
-            ),
+            AccountError::NotFound => {
+                Problem::new(StatusCode::NOT_FOUND, "account_not_found", Message::AccountNotFound)
+            }
+            AccountError::Deleted => Problem::new(StatusCode::GONE, "account_deleted", Message::AccountDeleted),
+            AccountError::EmailNotBound => {
+                Problem::new(StatusCode::CONFLICT, "email_not_bound", Message::EmailNotBound)
+            }
+            AccountError::IdentifierTaken { kind, .. } => {
+                Problem::new(StatusCode::CONFLICT, "identifier_taken", Message::IdentifierTaken(kind.to_string()))
+            }
+            AccountError::SessionRevoked => {
+                Problem::new(StatusCode::UNAUTHORIZED, "session_revoked", Message::SessionRevoked)
+            }
+            AccountError::HandoverPending => {
+                Problem::new(StatusCode::CONFLICT, "handover_pending", Message::HandoverPending)
+            }
+            AccountError::DeletionNotScheduled => {
+                Problem::new(StatusCode::CONFLICT, "deletion_not_scheduled", Message::DeletionNotScheduled)
+            }
             AccountError::Internal(e) => e.into(),
             AccountError::AlreadyExists(_) => internal(&e),
         }
@@ -315,50 +275,28 @@ impl From<CodeError> for Problem {
     fn from(e: CodeError) -> Self {
         match e {
             CodeError::Account(a) => a.into(),
-            CodeError::ResendTooSoon { retry_after } => Problem::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "resend_too_soon",
-                "A code was sent moments ago",
-                format!("Wait {retry_after} seconds before asking for another code."),
-            )
-            .retry_after(retry_after),
-            CodeError::DailyLimitReached { retry_after } => Problem::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "daily_limit_reached",
-                "Daily limit of codes reached",
-                "Too many codes were sent for this purpose in 24 hours.",
-            )
-            .retry_after(retry_after),
-            CodeError::MailUnavailable => Problem::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "mail_unavailable",
-                "Mail service unavailable",
-                "The code could not be mailed. Nothing was used up; try again.",
-            ),
+            CodeError::ResendTooSoon { retry_after } => {
+                Problem::new(StatusCode::TOO_MANY_REQUESTS, "resend_too_soon", Message::ResendTooSoon { retry_after })
+                    .retry_after(retry_after)
+            }
+            CodeError::DailyLimitReached { retry_after } => {
+                Problem::new(StatusCode::TOO_MANY_REQUESTS, "daily_limit_reached", Message::DailyLimitReached)
+                    .retry_after(retry_after)
+            }
+            CodeError::MailUnavailable => {
+                Problem::new(StatusCode::SERVICE_UNAVAILABLE, "mail_unavailable", Message::MailUnavailable)
+            }
             CodeError::Incorrect { attempts_left } => Problem::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "code_incorrect",
-                "Verification code is incorrect",
-                if attempts_left == 0 {
-                    "0 attempts left: the code is now burned; ask for a new one.".to_string()
-                } else {
-                    format!("{attempts_left} attempts left")
-                },
+                Message::CodeIncorrect { attempts_left },
             )
             .with("attempts_left", json!(attempts_left)),
-            CodeError::Expired => Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "code_expired",
-                "No live verification code",
-                "The code expired, was used or burned, or none was sent. Ask for a new one.",
-            ),
-            CodeError::Locked { retry_after } => Problem::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "verification_locked",
-                "Verification locked",
-                "Too many wrong codes in a row: verification is locked for 24 hours.",
-            )
-            .retry_after(retry_after),
+            CodeError::Expired => Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "code_expired", Message::CodeExpired),
+            CodeError::Locked { retry_after } => {
+                Problem::new(StatusCode::TOO_MANY_REQUESTS, "verification_locked", Message::VerificationLocked)
+                    .retry_after(retry_after)
+            }
             CodeError::Internal(e) => e.into(),
         }
     }
@@ -398,18 +336,12 @@ impl From<DismissalError> for Problem {
     fn from(e: DismissalError) -> Self {
         match e {
             DismissalError::Account(a) => a.into(),
-            DismissalError::NotDefaultAdmin => Problem::new(
-                StatusCode::FORBIDDEN,
-                "not_default_admin",
-                "Only the default administrator can dismiss the enterprise",
-                "You are not the default administrator of this enterprise.",
-            ),
-            DismissalError::NotActive => Problem::new(
-                StatusCode::CONFLICT,
-                "enterprise_not_active",
-                "No active enterprise",
-                "There is no active enterprise to dismiss: none, or it is already dismissed or being dismissed.",
-            ),
+            DismissalError::NotDefaultAdmin => {
+                Problem::new(StatusCode::FORBIDDEN, "not_default_admin", Message::NotDefaultAdmin)
+            }
+            DismissalError::NotActive => {
+                Problem::new(StatusCode::CONFLICT, "enterprise_not_active", Message::EnterpriseNotActive)
+            }
             DismissalError::Blocked(blockers) => blockers_problem(blockers),
             DismissalError::TokenInvalid => token_invalid(),
             DismissalError::Internal(e) => e.into(),
@@ -421,23 +353,17 @@ impl From<crate::handover::HandoverError> for Problem {
     fn from(e: crate::handover::HandoverError) -> Self {
         use crate::handover::HandoverError;
         match e {
-            HandoverError::Invalid(detail) => Problem::invalid_request(detail),
+            HandoverError::Invalid(detail) => Problem::invalid_request(Message::Invalid(detail.to_string())),
             HandoverError::Account(a) => a.into(),
             HandoverError::Code(c) => c.into(),
             HandoverError::TokenInvalid => token_invalid(),
-            HandoverError::NotAuthorized => Problem::new(
-                StatusCode::FORBIDDEN,
-                "not_authorized",
-                "Not allowed to hand over this account",
-                "Only the account itself, or an administrator of its enterprise above it, can hand it over.",
-            ),
-            HandoverError::InProgress => Problem::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "resend_too_soon",
-                "A handover of this account is under way",
-                "Wait until the handover under way has finished, then try again.",
-            )
-            .retry_after(crate::store::jobs::LEASE_SECONDS),
+            HandoverError::NotAuthorized => {
+                Problem::new(StatusCode::FORBIDDEN, "not_authorized", Message::NotAuthorized)
+            }
+            HandoverError::InProgress => {
+                Problem::new(StatusCode::TOO_MANY_REQUESTS, "resend_too_soon", Message::HandoverInProgress)
+                    .retry_after(crate::store::jobs::LEASE_SECONDS)
+            }
             HandoverError::Contended => busy(),
             HandoverError::Internal(e) => e.into(),
         }
@@ -463,7 +389,7 @@ mod tests {
         ];
         for p in problems {
             assert_eq!((p.status, p.code), (StatusCode::SERVICE_UNAVAILABLE, "busy"));
-            let response = p.into_response();
+            let response = p.into_response(Locale::En);
             assert_eq!(response.headers()[header::RETRY_AFTER], "1");
         }
         let p: Problem = StoreError::Unavailable("boom".into()).into();

@@ -24,6 +24,7 @@ pub mod http;
 pub mod identifiers;
 pub mod internal;
 pub mod ledger;
+pub mod locale;
 pub mod mail;
 pub mod metrics;
 pub mod prerequisites;

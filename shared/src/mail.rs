@@ -1,7 +1,11 @@
-//! Mail through SES v2: every message has a plain-text and an HTML part.
+//! Mail through SES v2: every message has a plain-text and an HTML part; the
+//! texts, in each language, are in `locale::mails`.
 
 use crate::accounts::EmailAddress;
 use crate::codes::VerificationCode;
+pub use crate::locale::mails::GraceNotice;
+use crate::locale::mails::{self, Letter};
+use crate::locale::Locale;
 use crate::purpose::Purpose;
 use aws_sdk_sesv2::error::ProvideErrorMetadata;
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
@@ -21,18 +25,11 @@ pub struct Mailer {
     sender: String,
 }
 
-/// A message before it is addressed.
-struct Letter {
-    subject: String,
-    text: String,
-}
-
-impl Letter {
-    fn html(&self) -> String {
-        let escaped = self.text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
-        let paragraphs: String = escaped.split("\n\n").map(|p| format!("<p>{}</p>", p.replace('\n', "<br>"))).collect();
-        format!("<html><body>{paragraphs}</body></html>")
-    }
+/// The HTML part: the text's paragraphs, escaped, in the letter's language.
+fn html(letter: &Letter, locale: Locale) -> String {
+    let escaped = letter.text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+    let paragraphs: String = escaped.split("\n\n").map(|p| format!("<p>{}</p>", p.replace('\n', "<br>"))).collect();
+    format!("<html lang=\"{locale}\"><body>{paragraphs}</body></html>")
 }
 
 impl Mailer {
@@ -40,13 +37,13 @@ impl Mailer {
         Self { client, sender: sender.into() }
     }
 
-    async fn send(&self, to: &EmailAddress, letter: Letter) -> Result<(), MailError> {
+    async fn send(&self, to: &EmailAddress, locale: Locale, letter: Letter) -> Result<(), MailError> {
         let part = |data: String| {
             Content::builder().data(data).charset("UTF-8").build().map_err(|e| MailError::Build(e.to_string()))
         };
         let message = Message::builder()
             .subject(part(letter.subject.clone())?)
-            .body(Body::builder().text(part(letter.text.clone())?).html(part(letter.html())?).build())
+            .body(Body::builder().text(part(letter.text.clone())?).html(part(html(&letter, locale))?).build())
             .build();
         self.client
             .send_email()
@@ -62,107 +59,47 @@ impl Mailer {
     pub async fn send_code(
         &self,
         to: &EmailAddress,
+        locale: Locale,
         purpose: Purpose,
         code: &VerificationCode,
         ttl_seconds: i64,
     ) -> Result<(), MailError> {
         let minutes = (ttl_seconds + 59) / 60;
-        self.send(
-            to,
-            Letter {
-                subject: format!("Your verification code to {}", purpose.describe()),
-                text: format!(
-                    "Your verification code is {code}.\n\nEnter it to {what}. It expires in {minutes} minutes and works once.\n\n\
-                     If you did not ask for it, ignore this mail and consider changing your password.",
-                    code = code.digits(),
-                    what = purpose.describe(),
-                ),
-            },
-        )
-        .await
+        self.send(to, locale, mails::code(locale, purpose, code.digits(), minutes)).await
     }
 
-    pub async fn send_dismissal_notice(&self, to: &EmailAddress, enterprise_name: &str) -> Result<(), MailError> {
-        self.send(
-            to,
-            Letter {
-                subject: format!("Enterprise {enterprise_name} was dismissed"),
-                text: format!(
-                    "The default administrator dismissed the enterprise {enterprise_name}.\n\n\
-                     Your account was not deleted: it is now an individual account, and you can keep using it or delete it yourself."
-                ),
-            },
-        )
-        .await
+    pub async fn send_dismissal_notice(
+        &self,
+        to: &EmailAddress,
+        locale: Locale,
+        enterprise_name: &str,
+    ) -> Result<(), MailError> {
+        self.send(to, locale, mails::dismissal_notice(locale, enterprise_name)).await
     }
 
-    pub async fn send_deletion_notice(&self, to: &EmailAddress, receipt_id: &str) -> Result<(), MailError> {
-        self.send(
-            to,
-            Letter {
-                subject: "Your account was deleted".to_string(),
-                text: format!(
-                    "Your account was deleted for good and cannot be recovered. Deletion receipt: {receipt_id}.\n\n\
-                     Its user name, email address and phone number can be used to register again."
-                ),
-            },
-        )
-        .await
+    pub async fn send_deletion_notice(
+        &self,
+        to: &EmailAddress,
+        locale: Locale,
+        receipt_id: &str,
+    ) -> Result<(), MailError> {
+        self.send(to, locale, mails::deletion_notice(locale, receipt_id)).await
     }
 
-    /// The mails of a deletion's grace period: their English text is in `grace_letter`.
+    /// A mail of a deletion's grace period, in `locale`.
     pub async fn send_grace_notice(
         &self,
         to: &EmailAddress,
+        locale: Locale,
         notice: GraceNotice,
         receipt_id: &str,
         purge_at: &str,
     ) -> Result<(), MailError> {
-        self.send(to, grace_letter(notice, receipt_id, purge_at)).await
+        self.send(to, locale, mails::grace(locale, notice, receipt_id, purge_at)).await
     }
 
-    pub async fn send_plain(&self, to: &EmailAddress, subject: &str, text: &str) -> Result<(), MailError> {
-        self.send(to, Letter { subject: subject.to_string(), text: text.to_string() }).await
-    }
-}
-
-/// The mails of a deletion's grace period (docs/api.md#cancel-deletion).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GraceNotice {
-    /// The deletion was accepted and is scheduled: when, and how to cancel.
-    Scheduled,
-    /// Sent `DELETION_REMINDER_SECONDS` before the purge.
-    Reminder,
-    /// The user cancelled: the account is as it was.
-    Cancelled,
-}
-
-/// The text of each grace-period mail, in one place for translation.
-fn grace_letter(notice: GraceNotice, receipt_id: &str, purge_at: &str) -> Letter {
-    const HOW_TO_CANCEL: &str = "To keep your account, cancel the deletion before then: sign in and choose \
-         \"Cancel deletion\"; a verification code comes by mail to confirm it. Until then the account is locked.";
-    match notice {
-        GraceNotice::Scheduled => Letter {
-            subject: "Your account will be deleted".to_string(),
-            text: format!(
-                "You asked to delete your account. It will be deleted for good at {purge_at} (UTC). \
-                 Deletion receipt: {receipt_id}.\n\n{HOW_TO_CANCEL}\n\n\
-                 If you did not ask for this, cancel the deletion and change your password."
-            ),
-        },
-        GraceNotice::Reminder => Letter {
-            subject: "Reminder: your account will be deleted soon".to_string(),
-            text: format!(
-                "Your account will be deleted for good at {purge_at} (UTC). Deletion receipt: {receipt_id}.\n\n\
-                 {HOW_TO_CANCEL}"
-            ),
-        },
-        GraceNotice::Cancelled => Letter {
-            subject: "The deletion of your account was cancelled".to_string(),
-            text: format!(
-                "The deletion of your account (receipt {receipt_id}) was cancelled. Your account is active again, \
-                 as it was before.\n\nIf you did not cancel it, change your password."
-            ),
-        },
+    /// A letter of `locale::mails`, written by the caller.
+    pub async fn send_letter(&self, to: &EmailAddress, locale: Locale, letter: Letter) -> Result<(), MailError> {
+        self.send(to, locale, letter).await
     }
 }

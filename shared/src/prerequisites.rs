@@ -92,6 +92,7 @@ mod tests {
             enterprise_id: enterprise.map(String::from),
             role,
             status: AccountStatus::Active,
+            locale: Default::default(),
             hold_count: 0,
             sessions_revoked_at: None,
             live_tokens: Vec::new(),

@@ -55,17 +55,6 @@ impl Purpose {
             _ => AccountStatus::Active,
         }
     }
-
-    /// Words for the mail subject and body.
-    pub fn describe(self) -> &'static str {
-        match self {
-            Self::DeleteAccount => "delete your account",
-            Self::DismissEnterprise => "dismiss your enterprise",
-            Self::HandoverAccount => "hand over an account",
-            Self::ConfirmHandover => "confirm this address for an account handed over to you",
-            Self::CancelDeletion => "cancel the deletion of your account",
-        }
-    }
 }
 
 impl fmt::Display for Purpose {

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use shared::accounts::{AccountId, EmailAddress, NewAccount, PhoneNumber, Role, Username};
 use shared::handover::{ContactSlot, Credential};
 use shared::holds::Hold;
+use shared::locale::Locale;
 use shared::App;
 use std::collections::BTreeMap;
 
@@ -49,6 +50,8 @@ pub struct AccountFixture {
     pub name: Option<String>,
     pub enterprise_id: Option<String>,
     pub role: Option<String>,
+    /// `en` (the default) or `zh-CN`: the language of the account's mail.
+    pub locale: Option<String>,
     /// Contacts kept apart from `email` and `phone`, e.g. `{"security_email": "..."}`.
     #[serde(default)]
     pub contacts: BTreeMap<String, String>,
@@ -140,6 +143,12 @@ impl AccountFixture {
             name: self.name.clone(),
             enterprise_id: self.enterprise_id.clone(),
             role,
+            locale: match self.locale.as_deref() {
+                None => Locale::default(),
+                Some(tag) => Locale::parse(tag).ok_or_else(|| {
+                    FixtureError::Invalid(format!("account {}: locale {tag:?} is not en or zh-CN", self.id))
+                })?,
+            },
         })
     }
 }

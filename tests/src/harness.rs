@@ -197,6 +197,7 @@ impl TestStack {
             email: self.email(base),
             client_id: "web-console".into(),
             signed_in: SignIn::JustNow,
+            language: None,
         }
     }
 
@@ -315,6 +316,8 @@ pub struct User<'a> {
     pub email: String,
     pub client_id: String,
     pub signed_in: SignIn,
+    /// The request's `Accept-Language`, if any.
+    pub language: Option<String>,
 }
 
 /// When the user's JWT was issued (its `iat` claim).
@@ -346,6 +349,12 @@ impl User<'_> {
         self
     }
 
+    /// The same person, with a browser that asks for `accept_language`.
+    pub fn asking_in(mut self, accept_language: &str) -> Self {
+        self.language = Some(accept_language.into());
+        self
+    }
+
     pub async fn call(&self, function: Function, body: Value) -> Reply {
         let body = (!body.is_null()).then(|| body.to_string());
         let iat = match self.signed_in {
@@ -353,7 +362,11 @@ impl User<'_> {
             SignIn::At(at) => Some(at.to_string()),
             SignIn::Unknown => None,
         };
-        self.stack.invoke_signed(function, Some(&self.id), &self.client_id, iat.as_deref(), body.as_deref()).await
+        let mut event = function.event(Some(&self.id), Some(&self.client_id), iat.as_deref(), body.as_deref());
+        if let Some(language) = &self.language {
+            event["headers"]["accept-language"] = json!(language);
+        }
+        call(&self.stack.app, function, event).await
     }
 
     pub async fn send_code(&self, purpose: &str) -> Reply {
@@ -415,9 +428,9 @@ impl User<'_> {
     }
 }
 
-/// The six digits after "code is" in a mail body.
+/// The six digits after "code is" (or "验证码是") in a mail body.
 pub fn code_in(body: &str) -> Option<String> {
-    let at = body.find("code is ")? + "code is ".len();
+    let at = ["code is ", "验证码是 "].iter().find_map(|m| body.find(m).map(|at| at + m.len()))?;
     let digits: String = body[at..].chars().take(6).collect();
     (digits.len() == 6 && digits.chars().all(|c| c.is_ascii_digit())).then_some(digits)
 }

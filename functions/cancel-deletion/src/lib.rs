@@ -17,7 +17,7 @@ struct CancelDeletion {
 }
 
 pub async fn handle(app: &App, request: Request) -> Response<Body> {
-    http::respond(cancel(app, &request).await)
+    http::respond(app, &request, cancel(app, &request).await).await
 }
 
 async fn cancel(app: &App, request: &Request) -> Result<Response<Body>, Problem> {

@@ -9,7 +9,7 @@ use shared::lambda_http::{Body, Request, Response};
 use shared::App;
 
 pub async fn handle(app: &App, request: Request) -> Response<Body> {
-    http::respond(check(app, &request).await)
+    http::respond(app, &request, check(app, &request).await).await
 }
 
 async fn check(app: &App, request: &Request) -> Result<Response<Body>, Problem> {

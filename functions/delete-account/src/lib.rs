@@ -17,7 +17,7 @@ struct DeleteAccount {
 }
 
 pub async fn handle(app: &App, request: Request) -> Response<Body> {
-    http::respond(delete(app, &request).await)
+    http::respond(app, &request, delete(app, &request).await).await
 }
 
 async fn delete(app: &App, request: &Request) -> Result<Response<Body>, Problem> {

@@ -17,7 +17,7 @@ struct DismissEnterprise {
 }
 
 pub async fn handle(app: &App, request: Request) -> Response<Body> {
-    http::respond(dismiss(app, &request).await)
+    http::respond(app, &request, dismiss(app, &request).await).await
 }
 
 async fn dismiss(app: &App, request: &Request) -> Result<Response<Body>, Problem> {

@@ -12,12 +12,13 @@ use shared::http::{self, Problem};
 use shared::lambda_http::http::StatusCode;
 use shared::lambda_http::{Body, Request, RequestExt, Response};
 use shared::ledger::ReportError;
+use shared::locale::problems::Message;
 use shared::App;
 
 pub async fn handle(app: &App, event: Value) -> Result<Value, shared::lambda_http::Error> {
     if event.get("requestContext").is_some() {
         let request = shared::lambda_http::request::from_str(&event.to_string())?;
-        return Ok(payload_v2(http::respond(read(app, &request).await)));
+        return Ok(payload_v2(http::respond(app, &request, read(app, &request).await).await));
     }
     record(app, event).await
 }
@@ -42,7 +43,7 @@ async fn read(app: &App, request: &Request) -> Result<Response<Body>, Problem> {
     let account = params
         .first("account_id")
         .and_then(AccountId::parse)
-        .ok_or_else(|| Problem::invalid_request("account_id must be an account id"))?;
+        .ok_or_else(|| Problem::invalid_request(Message::Invalid("account_id must be an account id".into())))?;
     let ledger = app.ledger(account.as_str()).await?;
     tracing::info!(%operator, account = %account, "erasure ledger read");
     Ok(http::json(StatusCode::OK, &ledger))

@@ -35,9 +35,9 @@ struct ConfirmHandover {
 pub async fn handle(app: &App, request: Request) -> Response<Body> {
     // One function serves both routes; the stage prefix, if any, stays in front of the path.
     if request.uri().path().trim_end_matches('/').ends_with("/confirm") {
-        http::respond(confirm(app, &request).await)
+        http::respond(app, &request, confirm(app, &request).await).await
     } else {
-        http::respond(start(app, &request).await)
+        http::respond(app, &request, start(app, &request).await).await
     }
 }
 

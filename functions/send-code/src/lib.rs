@@ -17,7 +17,7 @@ struct SendCode {
 }
 
 pub async fn handle(app: &App, request: Request) -> Response<Body> {
-    http::respond(send(app, &request).await)
+    http::respond(app, &request, send(app, &request).await).await
 }
 
 async fn send(app: &App, request: &Request) -> Result<Response<Body>, Problem> {

@@ -19,7 +19,7 @@ struct VerifyCode {
 }
 
 pub async fn handle(app: &App, request: Request) -> Response<Body> {
-    http::respond(verify(app, &request).await)
+    http::respond(app, &request, verify(app, &request).await).await
 }
 
 async fn verify(app: &App, request: &Request) -> Result<Response<Body>, Problem> {

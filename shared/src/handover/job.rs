@@ -6,6 +6,7 @@ use super::model::{rebinding, ChecklistItem, HandoverConflict, HandoverRecord, I
 use super::HandoverError;
 use super::{MAX_RACES, PAGE};
 use crate::accounts::{Account, AccountId, AccountStatus, EmailAddress, Identifier, PhoneNumber};
+use crate::locale::{mails, Locale};
 use crate::store::{Job, StoreError};
 use crate::work::{Budget, Progress};
 use crate::App;
@@ -73,6 +74,9 @@ pub(super) struct JobState {
     requested_at: i64,
     old_email: Option<String>,
     old_phone: Option<String>,
+    /// The account's `locale`, for the mails that end the handover.
+    #[serde(default)]
+    locale: Option<String>,
     pub(super) counts: Counts,
 }
 
@@ -88,6 +92,7 @@ impl JobState {
             requested_at: pending.requested_at,
             old_email: account.email.as_ref().map(|e| e.as_str().to_string()),
             old_phone: account.phone.as_ref().map(|p| p.as_str().to_string()),
+            locale: Some(account.locale.as_str().to_string()),
             counts: Counts::default(),
         }
     }
@@ -99,6 +104,10 @@ impl JobState {
             phone: self.new_phone.as_deref().map(PhoneNumber::parse).transpose().map_err(bad)?,
             name: self.new_name.clone(),
         })
+    }
+
+    pub(super) fn locale(&self) -> Locale {
+        self.locale.as_deref().and_then(Locale::parse).unwrap_or_default()
     }
 
     pub(super) fn old_email(&self) -> Option<EmailAddress> {
@@ -316,7 +325,7 @@ impl App {
                 Step::NotifyOld => {
                     let new = state.owner()?.email;
                     if let Some(old) = state.old_email().filter(|old| *old != new) {
-                        if let Err(error) = self.mail_old_holder(&old, &target, &new).await {
+                        if let Err(error) = self.mail_old_holder(&old, state.locale(), &target, &new).await {
                             tracing::warn!(account = %target, %error, "handover notice to the old address failed; a later run retries it");
                             return end(Progress::Paused, state);
                         }
@@ -331,7 +340,7 @@ impl App {
                 }
                 Step::NotifyNew => {
                     let new = state.owner()?.email;
-                    if let Err(error) = self.mail_new_holder(&new, &target, &state.checklist()).await {
+                    if let Err(error) = self.mail_new_holder(&new, state.locale(), &target, &state.checklist()).await {
                         tracing::warn!(account = %target, %error, "handover notice to the new address failed; a later run retries it");
                         return end(Progress::Paused, state);
                     }
@@ -375,35 +384,23 @@ impl App {
     async fn mail_old_holder(
         &self,
         to: &EmailAddress,
+        locale: Locale,
         account: &AccountId,
         new: &EmailAddress,
     ) -> Result<(), crate::mail::MailError> {
-        let text = format!(
-            "The account {account} that used this address was handed over to a designated person ({new}).\n\n\
-             This address and your phone number are no longer linked to it, and you can register them again. \
-             The authenticators and third-party accounts linked to it were unlinked, its access keys deactivated \
-             and every session ended.\n\n\
-             If you did not expect this, contact your enterprise administrator.",
-            new = new.masked()
-        );
-        self.mailer.send_plain(to, "Your account was handed over", &text).await
+        let letter = mails::handed_over_old(locale, account.as_str(), &new.masked());
+        self.mailer.send_letter(to, locale, letter).await
     }
 
     async fn mail_new_holder(
         &self,
         to: &EmailAddress,
+        locale: Locale,
         account: &AccountId,
         checklist: &[ChecklistItem],
     ) -> Result<(), crate::mail::MailError> {
         let steps: Vec<String> =
             checklist.iter().map(|c| format!("{}. {}: {} ({})", c.step, c.item, c.done, c.count)).collect();
-        let text = format!(
-            "The account {account} was handed over to you and now uses this address.\n\n\
-             Sign in and change the password: it must be changed at the next sign-in. Then link your own \
-             authenticator and create new access keys where you need them.\n\n\
-             What was done:\n{}",
-            steps.join("\n")
-        );
-        self.mailer.send_plain(to, "An account was handed over to you", &text).await
+        self.mailer.send_letter(to, locale, mails::handed_over_new(locale, account.as_str(), &steps)).await
     }
 }

@@ -136,6 +136,7 @@ impl App {
             Purpose::ConfirmHandover,
             Some(&pending.owner.email),
             Some(&pending.id),
+            caller.language,
         ))
         .await
         {

@@ -14,6 +14,7 @@ fn account(id: &str, role: Role, enterprise: Option<&str>) -> Account {
         enterprise_id: enterprise.map(String::from),
         role,
         status: AccountStatus::Active,
+        locale: Default::default(),
         hold_count: 0,
         sessions_revoked_at: None,
         live_tokens: Vec::new(),

@@ -7,6 +7,7 @@ use crate::accounts::{
 };
 use crate::deletion::DeletionFinal;
 use crate::holds::Hold;
+use crate::locale::Locale;
 
 /// The parts of registering an account.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,6 +65,7 @@ pub(super) fn account_from_item(item: &Item) -> Result<Account, StoreError> {
         phone: item.str("phone").and_then(|v| PhoneNumber::parse(v).ok()),
         name: item.str("name").map(String::from),
         enterprise_id: item.str("enterprise_id").map(String::from),
+        locale: item.str("locale").and_then(Locale::parse).unwrap_or_default(),
         hold_count: item.num("hold_count").unwrap_or(0).max(0) as u32,
         sessions_revoked_at: item.num(super::codes::SESSIONS_REVOKED_AT),
         pending_handover: item.map("handover_pending").and_then(|m| {
@@ -187,6 +189,7 @@ impl Store {
             ("status".to_string(), s(AccountStatus::Active.as_str())),
             ("hold_count".to_string(), n(0)),
             ("created_at".to_string(), n(now)),
+            ("locale".to_string(), s(account.locale.as_str())),
         ]);
         let optional = [
             ("username", account.username.as_ref().map(|v| v.as_str().to_string())),

@@ -226,6 +226,7 @@ async fn with_a_quarantine_identifiers_are_held_then_freed_by_cleanup() {
         name: None,
         enterprise_id: None,
         role: shared::accounts::Role::Individual,
+        locale: Default::default(),
     };
     assert!(matches!(
         stack.app.register_account(&taken).await,

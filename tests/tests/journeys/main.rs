@@ -12,6 +12,7 @@ mod handover;
 mod iam;
 mod identifiers;
 mod infra;
+mod languages;
 mod ledger;
 mod logs;
 mod resumable;

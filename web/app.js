@@ -1,0 +1,137 @@
+// The console's screens (seed 000: profile > Account and security > Delete
+// account), routed by the URL's hash: #/sign-in, #/account, #/delete,
+// #/handover, #/mailbox. Each view builds its elements; route shows the newest.
+import { localAccounts, localMail, on, session, signIn, signOut } from './api.js';
+import { deletionView } from './deletion.js';
+import { handoverView } from './handover.js';
+import { language, setLanguage, t, translatePage } from './i18n.js';
+import { announce, clearAnnouncement, h, show } from './ui.js';
+
+const views = {
+  '#/sign-in': signInView,
+  '#/account': accountView,
+  '#/delete': deletionView,
+  '#/handover': handoverView,
+  '#/mailbox': mailboxView,
+};
+const open = new Set(['#/sign-in', '#/mailbox']);
+
+let pending = null;
+let generation = 0;
+
+// Opens a view; `note` is announced once it shows.
+export function go(hash, note, kind = 'info') {
+  pending = note ? { note, kind } : null;
+  if (location.hash !== hash) history.pushState(null, '', hash);
+  route();
+}
+
+// Signed out by the API (deleted, or a token it no longer takes): back to sign-in, told why.
+export function endSession(note, kind = 'error') {
+  signOut();
+  header();
+  go('#/sign-in', note, kind);
+}
+
+on('deleted', () => endSession(t('error.deleted')));
+on('unauthorized', (answer) => {
+  if (answer.body && (answer.body.message === 'Unauthorized' || answer.body.code === 'session_revoked')) {
+    endSession(answer.body.code ? `${answer.body.title}: ${answer.body.detail}` : t('error.unauthorized'));
+  }
+});
+
+function header() {
+  const s = session();
+  document.getElementById('who').textContent = s ? t('signIn.as', { id: s.account }) : '';
+  document.getElementById('sign-out').hidden = !s;
+}
+
+// Shows the view of the URL's hash; a view still loading when another is
+// asked for is dropped.
+async function route() {
+  const mine = ++generation;
+  const hash = views[location.hash] ? location.hash : session() ? '#/account' : '#/sign-in';
+  if (!open.has(hash) && !session()) return go('#/sign-in');
+  if (!pending) clearAnnouncement();
+  translatePage();
+  header();
+  const children = await views[hash]();
+  if (mine !== generation) return;
+  show(...children);
+  if (pending) {
+    announce(pending.note, pending.kind);
+    pending = null;
+  }
+}
+
+async function signInView() {
+  const accounts = await localAccounts();
+  const client = h('select', { id: 'client' },
+    h('option', { value: 'web-console', text: 'web-console' }),
+    h('option', { value: 'mobile-app', text: 'mobile-app' }));
+  const list = h('ul', { class: 'accounts', 'aria-label': t('signIn.title') });
+  for (const a of accounts) {
+    const gone = a.status && a.status !== 'active';
+    const meta = [t(`role.${a.role}`), a.enterprise_id, a.locale, gone ? t('signIn.deleted') : null].filter(Boolean).join(' · ');
+    list.append(h('li', {}, h('button', {
+      type: 'button', 'data-account': a.account_id,
+      onclick: async () => {
+        await signIn(a.account_id, client.value);
+        clearAnnouncement();
+        go('#/account');
+      },
+    }, a.account_id, h('span', { class: 'meta', text: meta }))));
+  }
+  return [h('h1', { text: t('signIn.title') }),
+    h('div', { class: 'card' },
+      h('p', { text: t('signIn.intro') }),
+      h('label', { for: 'client', text: t('signIn.client') }), client,
+      accounts.length ? list : h('p', { text: t('signIn.none') }))];
+}
+
+async function accountView() {
+  const s = session();
+  const me = (await localAccounts()).find((a) => a.account_id === s.account) || {};
+  const none = t('account.none');
+  return [h('h1', { text: t('account.title') }),
+    h('div', { class: 'card' }, h('dl', { class: 'facts' },
+      h('dt', { text: t('account.id') }), h('dd', { text: s.account }),
+      h('dt', { text: t('account.role') }), h('dd', { text: me.role ? t(`role.${me.role}`) : none }),
+      h('dt', { text: t('account.enterprise') }), h('dd', { text: me.enterprise_id || none }),
+      h('dt', { text: t('account.email') }), h('dd', { text: me.email || none }),
+      h('dt', { text: t('signIn.client') }), h('dd', { text: s.client }))),
+    h('div', { class: 'card' },
+      h('h2', {}, h('a', { href: '#/delete', id: 'go-delete', text: t('account.delete') })),
+      h('p', { class: 'hint', text: t('account.deleteHint') })),
+    h('div', { class: 'card' },
+      h('h2', {}, h('a', { href: '#/handover', id: 'go-handover', text: t('account.handover') })),
+      h('p', { class: 'hint', text: t('account.handoverHint') }))];
+}
+
+async function mailboxView() {
+  const mail = (await localMail()).reverse();
+  const rows = mail.map((m) => h('tr', {},
+    h('td', { text: (m.to || []).join(', ') }),
+    h('td', { text: m.subject || '' }),
+    h('td', { class: 'mail' }, h('iframe', { sandbox: '', title: m.subject || '', srcdoc: m.body || '' }))));
+  return [h('h1', { text: t('mailbox.title') }),
+    h('p', { text: t('mailbox.intro') }),
+    h('div', { class: 'row' }, h('button', { type: 'button', class: 'secondary', onclick: route, text: t('mailbox.refresh') })),
+    mail.length
+      ? h('table', { id: 'mailbox' },
+        h('thead', {}, h('tr', {}, h('th', { text: t('mailbox.to') }), h('th', { text: t('mailbox.subject') }), h('th', { text: t('mailbox.body') }))),
+        h('tbody', {}, rows))
+      : h('p', { text: t('mailbox.empty') })];
+}
+
+document.getElementById('language').value = language();
+document.getElementById('language').addEventListener('change', (e) => {
+  setLanguage(e.target.value);
+  route();
+});
+document.getElementById('sign-out').addEventListener('click', () => {
+  signOut();
+  go('#/sign-in');
+});
+window.addEventListener('hashchange', route);
+route();
