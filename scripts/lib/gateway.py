@@ -8,6 +8,8 @@ JwtConfiguration with its parameters resolved from the local values below.
 A request is matched to a route (else 404 {"message":"Not Found"}), throttled
 as the stage is (429), its JWT checked (RS256 against the stack's key pair,
 iss, aud or client_id, exp, nbf, iat; else 401 {"message":"Unauthorized"}),
+or, on a route with the AWS_IAM authorizer, its SigV4 signature checked
+(scripts/lib/sigv4.py; else 403 {"message":"Forbidden"}),
 and the function invoked through the Lambda Invoke API with a payload 2.0
 event whose claims are strings. Any other GET is a file of web/ (the web
 client), and /_local/ serves what only a local stack has: the seeded
@@ -38,6 +40,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from apidef import ROOT, TEMPLATE, Api, TemplateError  # noqa: E402
+import sigv4  # noqa: E402
 from tokens import Unauthorized, b64url, claim_strings, load_key, token_for, verify  # noqa: E402
 
 WEB = os.path.join(ROOT, "web")
@@ -70,7 +73,7 @@ class Bucket:
 # --- the server ---------------------------------------------------------------------
 
 
-def _event(api_route, path_params, method, path, query, headers, body, claims):
+def _event(api_route, path_params, method, path, query, headers, body, claims, iam=None):
     """The payload 2.0 event API Gateway hands a Lambda integration."""
     now = time.time()
     request_id = b64url(uuid.uuid4().bytes)[:16]
@@ -111,6 +114,8 @@ def _event(api_route, path_params, method, path, query, headers, body, claims):
         event["pathParameters"] = path_params
     if claims is not None:
         event["requestContext"]["authorizer"] = {"jwt": {"claims": claim_strings(claims), "scopes": None}}
+    if iam is not None:
+        event["requestContext"]["authorizer"] = {"iam": iam}
     if body:
         try:
             event["body"] = body.decode("utf-8")
@@ -124,6 +129,7 @@ class Gateway:
         self.api, self.public_key, self.lambda_port = api, public_key, lambda_port
         self.bucket = Bucket(api.burst, api.rate)
         self.local = local  # the /_local/ pages (scripts/lib/console.py), or None
+        self.credentials = sigv4.local_credentials()  # who may call an AWS_IAM route
 
     def invoke(self, function, event):
         url = f"http://127.0.0.1:{self.lambda_port}/2015-03-31/functions/{function}/invocations"
@@ -202,8 +208,14 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(*_message(404, "Not Found"))
         if not gw.bucket.take():
             return self._send(*_message(429, "Too Many Requests"))
-        claims = None
-        if route["authorizer"]:
+        claims, iam = None, None
+        if route["authorizer"] == "AWS_IAM":
+            try:
+                url = f"http://{self.headers.get('host', '127.0.0.1')}{self.path}"
+                iam = sigv4.verify(self.command, url, self.headers.items(), body, gw.credentials)
+            except sigv4.Forbidden:
+                return self._send(*_message(403, "Forbidden"))
+        elif route["authorizer"]:
             authorizer = gw.api.authorizers.get(route["authorizer"])
             try:
                 if authorizer is None:
@@ -216,7 +228,7 @@ class Handler(BaseHTTPRequestHandler):
                 challenge = f'Bearer scope="" error="invalid_token" error_description="{e}"'
                 return self._send(*_message(401, "Unauthorized", {"www-authenticate": challenge}))
         event, request_id = _event(route, params, self.command, urllib.parse.unquote(path), query,
-                                   self.headers.items(), body, claims)
+                                   self.headers.items(), body, claims, iam)
         status, headers, data, *rest = _response(gw.invoke(route["function"], event))
         self._send(status, headers, data, rest[0] if rest else (), request_id)
 

@@ -24,7 +24,13 @@ sys.path.insert(0, os.path.join(ROOT, "scripts", "lib"))
 import gateway  # noqa: E402
 from apidef import TEMPLATE, Api  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
+from botocore.auth import SigV4Auth  # noqa: E402
+from botocore.awsrequest import AWSRequest  # noqa: E402
+from botocore.credentials import Credentials  # noqa: E402
 from tokens import key_id, sign, token_for  # noqa: E402
+
+# The local stack's one principal, as an operator signs with it.
+OPERATOR = ("AKIDOPERATOR", "operator-secret")
 
 
 class Lambda(BaseHTTPRequestHandler):
@@ -40,7 +46,8 @@ class Lambda(BaseHTTPRequestHandler):
         function = self.path.split("/")[3]
         event = json.loads(self.rfile.read(int(self.headers["content-length"])))
         Lambda.calls.append((function, event))
-        claims = event["requestContext"].get("authorizer", {}).get("jwt", {}).get("claims")
+        authorizer = event["requestContext"].get("authorizer", {})
+        claims = authorizer.get("jwt", {}).get("claims") or authorizer.get("iam")
         if function == "fail-me":
             out, extra = {"errorType": "Panic", "errorMessage": "boom"}, {"X-Amz-Function-Error": "Unhandled"}
         else:
@@ -105,6 +112,7 @@ class GatewayTest(unittest.TestCase):
         cls.other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         cls.lam = _serve(Lambda)
         gateway.Handler.gateway = gateway.Gateway(cls.api, cls.key.public_key(), cls.lam.server_address[1])
+        gateway.Handler.gateway.credentials = {OPERATOR[0]: OPERATOR[1]}
         cls.gw = _serve(gateway.Handler)
         cls.base = f"http://127.0.0.1:{cls.gw.server_address[1]}"
 
@@ -130,6 +138,35 @@ class GatewayTest(unittest.TestCase):
                 return r.status, dict(r.headers), json.loads(r.read())
         except urllib.error.HTTPError as e:
             return e.code, dict(e.headers), json.loads(e.read())
+
+    def signed(self, method, path, key=None, service="execute-api", headers=None):
+        """A request signed with SigV4, as an operator's AWS SDK or awscurl signs it."""
+        request = AWSRequest(method=method, url=self.base + path, headers=dict(headers or {}))
+        SigV4Auth(Credentials(*(key or OPERATOR)), service, "us-east-1").add_auth(request)
+        req = urllib.request.Request(self.base + path, method=method, headers=dict(request.headers.items()))
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return r.status, dict(r.headers), json.loads(r.read())
+        except urllib.error.HTTPError as e:
+            return e.code, dict(e.headers), json.loads(e.read())
+
+    def test_the_operators_route_takes_a_sigv4_signature_and_nothing_else(self):
+        status, _, body = self.signed("GET", "/v1/erasure-ledger/bob")
+        self.assertEqual((status, body["function"]), (202, "erasure-ledger"))
+        self.assertEqual(body["claims"]["userArn"], f"arn:aws:iam::123456789012:user/{OPERATOR[0]}")
+        event = Lambda.calls[-1][1]
+        self.assertEqual(event["pathParameters"], {"account_id": "bob"})
+        Lambda.calls.clear()
+        refused = [
+            self.call("GET", "/v1/erasure-ledger/bob"),
+            self.call("GET", "/v1/erasure-ledger/bob", token_for(self.api, self.key, "alice")),
+            self.signed("GET", "/v1/erasure-ledger/bob", key=(OPERATOR[0], "not-the-secret")),
+            self.signed("GET", "/v1/erasure-ledger/bob", key=("AKIDSOMEONEELSE", OPERATOR[1])),
+            self.signed("GET", "/v1/erasure-ledger/bob", service="s3"),
+        ]
+        for status, _, body in refused:
+            self.assertEqual((status, body), (403, {"message": "Forbidden"}))
+        self.assertEqual(Lambda.calls, [], "no refused request reaches the function")
 
     def claims(self, **over):
         now = int(time.time())
@@ -175,6 +212,10 @@ class GatewayTest(unittest.TestCase):
         token = token_for(self.api, self.key, "alice")
         for route in self.api.routes:
             if route["function"] == "fail-me":
+                continue
+            if route["authorizer"] == "AWS_IAM":
+                status, _, body = self.signed(route["method"], route["path"].replace("{account_id}", "bob"))
+                self.assertEqual((status, body["function"]), (202, route["function"]), route["route_key"])
                 continue
             status, _, body = self.call(route["method"], route["path"], token, {} if route["method"] == "POST" else None)
             self.assertEqual((status, body["function"]), (202, route["function"]), route["route_key"])
