@@ -143,6 +143,11 @@ test('seed 000: a member deletes; the second open tab is told at its next reques
   assert.equal(await tab2.evaluate(() => document.activeElement.textContent), 'Account deleted or scheduled for deletion');
   assert.match(await tab2.textContent('#cancel-offer-card'), /Account bob was deleted, or its deletion is scheduled/);
   await shot(tab2, '07-second-tab-told-deleted');
+  await tab2.selectOption('#language', 'zh-CN');
+  await tab2.waitForFunction(() => document.querySelector('h1')?.textContent === '账号已注销或已安排注销');
+  assert.equal(await tab2.textContent('#cancel-offer'), '撤销已安排的注销');
+  await tab2.selectOption('#language', 'en');
+  await tab2.waitForSelector('#cancel-offer:has-text("Cancel the scheduled deletion")');
   await tab2.click('#cancel-offer');
   assert.match(await announced(tab2, /for good/), /Account bob is deleted for good and cannot be restored\. You are signed out\./);
   await tab2.waitForSelector('button[data-account="dave"]');
