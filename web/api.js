@@ -30,14 +30,15 @@ export function signOut() {
 }
 
 // {status, body, headers}; an account_deleted or a refused token also tells
-// the listeners (the page then signs out), whatever view asked.
+// the listeners (the page offers the cancellation, or signs out), whatever view asked.
 export async function call(method, path, body) {
   const headers = { 'accept-language': language() };
   if (current) headers.authorization = `Bearer ${current.token}`;
   if (body !== undefined) headers['content-type'] = 'application/json';
   let res;
   try {
-    res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    // The account's state now: a 410 is cacheable by default, and a cancelled deletion must not be read from it.
+    res = await fetch(path, { method, headers, cache: 'no-store', body: body === undefined ? undefined : JSON.stringify(body) });
   } catch (e) {
     return { status: 0, body: {}, headers: new Headers() };
   }

@@ -1,8 +1,8 @@
 // The console's screens (seed 000: profile > Account and security > Delete
 // account), routed by the URL's hash: #/sign-in, #/account, #/delete,
-// #/handover, #/mailbox. Each view builds its elements; route shows the newest.
-import { localAccounts, localMail, on, session, signIn, signOut } from './api.js';
-import { deletionView } from './deletion.js';
+// #/deleted, #/handover, #/mailbox. Each view builds its elements; route shows the newest.
+import { call, localAccounts, localMail, on, session, signIn, signOut } from './api.js';
+import { deletedView, deletionView } from './deletion.js';
 import { handoverView } from './handover.js';
 import { language, setLanguage, t, translatePage } from './i18n.js';
 import { announce, clearAnnouncement, h, show } from './ui.js';
@@ -11,6 +11,7 @@ const views = {
   '#/sign-in': signInView,
   '#/account': accountView,
   '#/delete': deletionView,
+  '#/deleted': deletedView,
   '#/handover': handoverView,
   '#/mailbox': mailboxView,
 };
@@ -33,7 +34,11 @@ export function endSession(note, kind = 'error') {
   go('#/sign-in', note, kind);
 }
 
-on('deleted', () => endSession(t('error.deleted')));
+// Deleted, or its deletion scheduled: still signed in, so that a deletion in
+// its grace period can be cancelled; #/deleted handles its own answers.
+on('deleted', () => {
+  if (location.hash !== '#/deleted') go('#/deleted');
+});
 on('unauthorized', (answer) => {
   if (answer.body && (answer.body.message === 'Unauthorized' || answer.body.code === 'session_revoked')) {
     endSession(answer.body.code ? `${answer.body.title}: ${answer.body.detail}` : t('error.unauthorized'));
@@ -78,7 +83,9 @@ async function signInView() {
       onclick: async () => {
         await signIn(a.account_id, client.value);
         clearAnnouncement();
-        go('#/account');
+        // The account's state at sign-in: an account_deleted answer opens #/deleted (the listener above).
+        const answer = await call('GET', '/v1/account/deletion-prerequisites');
+        if (!(answer.status === 410 && answer.body.code === 'account_deleted')) go('#/account');
       },
     }, a.account_id, h('span', { class: 'meta', text: meta }))));
   }

@@ -1,7 +1,8 @@
 // Delete account: the prerequisites with each blocker's detail and action,
 // the default administrator's dismissal first, then Send Code, the code, OK;
-// with a grace period, the scheduled deletion and its cancellation.
-import { call, localAccounts, session } from './api.js';
+// with a grace period, the scheduled deletion and its cancellation, also
+// offered when the account answers account_deleted (signed in again, another tab).
+import { call, localAccounts, session, signOut } from './api.js';
 import { endSession, go } from './app.js';
 import { blockerText, t } from './i18n.js';
 import { announce, h, problemText } from './ui.js';
@@ -77,7 +78,7 @@ function deletionCard(actions, done) {
       } else if (answer.status === 202 && b.status === 'deletion_scheduled') {
         // Locked now: its prerequisites no longer apply; only the cancellation does.
         document.getElementById('prerequisites')?.remove();
-        actions.replaceChildren(scheduledCard(b, done));
+        actions.replaceChildren(scheduledCard(b));
         actions.querySelector('h2').focus();
       } else if (answer.status === 202) {
         endSession(t('delete.deleting'), 'ok');
@@ -90,23 +91,57 @@ function deletionCard(actions, done) {
   return card;
 }
 
-function scheduledCard(scheduled, done) {
+function scheduledCard(scheduled) {
   const at = new Date(scheduled.purge_at).toLocaleString(document.documentElement.lang);
   const card = h('section', { class: 'card', id: 'scheduled', 'aria-labelledby': 'scheduled-title' },
     h('h2', { id: 'scheduled-title', tabindex: '-1', text: t('delete.cancelTitle') }),
     h('p', { class: 'note', id: 'scheduled-note', text: t('delete.scheduled', { at }) }));
-  card.append(verification({
-    purpose: 'cancel_deletion', okLabel: t('delete.cancel'),
-    onToken: async (token) => {
-      const answer = await call('POST', '/v1/account/deletion/cancellation', { verification_token: token });
-      if (answer.status === 200) {
-        go('#/delete', t('delete.cancelled'), 'ok');
-      } else if (answer.status === 404 && answer.body.message) {
-        announce(t('delete.noCancelRoute'), 'error');
-      } else {
-        announce(problemText(answer), 'error');
-      }
-    },
-  }));
+  card.append(verification({ purpose: 'cancel_deletion', okLabel: t('delete.cancel'), onToken: cancel, gone }));
   return card;
+}
+
+// The cancellation with a cancel_deletion token: active again, its prerequisites show.
+async function cancel(token) {
+  const answer = await call('POST', '/v1/account/deletion/cancellation', { verification_token: token });
+  if (answer.status === 200) go('#/delete', t('delete.cancelled'), 'ok');
+  else if (answer.status === 410 && answer.body.code === 'account_deleted') gone();
+  else if (answer.status === 409) go('#/delete', problemText(answer));
+  else announce(problemText(answer), 'error');
+}
+
+// Purged (or never scheduled with a grace period): nothing left to cancel.
+function gone() {
+  endSession(t('deleted.gone', { id: session()?.account || '' }));
+}
+
+// What an account that answered account_deleted sees (app.js routes here): the
+// offer to cancel; send-code with cancel_deletion tells a grace period (202)
+// from a deletion for good (410).
+export async function deletedView() {
+  const offer = h('button', { type: 'button', id: 'cancel-offer', text: t('deleted.cancel') });
+  const back = h('button', { type: 'button', class: 'secondary', id: 'deleted-back', text: t('deleted.back'),
+    onclick: () => { signOut(); go('#/sign-in'); } });
+  const message = h('p', { class: 'hint', id: 'cancel-offer-message', role: 'status', 'aria-live': 'polite' });
+  const card = h('section', { class: 'card', id: 'cancel-offer-card', 'aria-labelledby': 'cancel-offer-title' },
+    h('h2', { id: 'cancel-offer-title', text: t('deleted.cancelTitle') }),
+    h('p', { text: t('deleted.intro', { id: session().account }) }),
+    h('div', { class: 'row' }, offer, back), message);
+  offer.addEventListener('click', async () => {
+    offer.disabled = true;
+    const answer = await call('POST', '/v1/verification-codes', { purpose: 'cancel_deletion' });
+    if (answer.status === 202) {
+      const form = verification({ purpose: 'cancel_deletion', okLabel: t('delete.cancel'), onToken: cancel, gone, sent: answer.body });
+      card.replaceChildren(card.firstChild, h('p', { class: 'note', id: 'cancel-offer-note', text: t('deleted.inGrace') }), form,
+        h('div', { class: 'row' }, back));
+      form.querySelector('input').focus();
+    } else if (answer.status === 410 && answer.body.code === 'account_deleted') {
+      gone();
+    } else if (answer.status === 409) {
+      go('#/delete', problemText(answer));
+    } else {
+      message.textContent = problemText(answer);
+      offer.disabled = false;
+    }
+  });
+  return [h('h1', { text: t('deleted.title') }), card];
 }

@@ -1,11 +1,13 @@
 // Send Code, the code field and OK: the verification every sensitive step
 // starts with. Shows the cooldown (resend_after_seconds or Retry-After) and the
-// attempts left; hands the verification token to onToken.
+// attempts left; hands the verification token to onToken. `sent`: a send-code
+// answer the caller already had (the code field shows at once); `gone`: told of
+// an account_deleted answer instead of the message.
 import { call } from './api.js';
 import { t } from './i18n.js';
 import { h, problemText } from './ui.js';
 
-export function verification({ purpose, okLabel, onToken, id = purpose }) {
+export function verification({ purpose, okLabel, onToken, id = purpose, sent = null, gone = null }) {
   const message = h('p', { class: 'hint', id: `${id}-message`, role: 'status', 'aria-live': 'polite' });
   const send = h('button', { type: 'button', class: 'secondary', id: `${id}-send`, text: t('code.send') });
   const input = h('input', {
@@ -32,14 +34,21 @@ export function verification({ purpose, okLabel, onToken, id = purpose }) {
     }, 1000);
   }
 
+  function accepted(b) {
+    message.textContent = t('code.sent', { to: b.destination, min: Math.round(b.expires_in_seconds / 60) });
+    cooldown(b.resend_after_seconds);
+  }
+
+  const isGone = (answer) => gone && answer.status === 410 && answer.body.code === 'account_deleted';
+
   send.addEventListener('click', async () => {
     send.disabled = true;
     const answer = await call('POST', '/v1/verification-codes', { purpose });
     if (answer.status === 202) {
-      const b = answer.body;
-      message.textContent = t('code.sent', { to: b.destination, min: Math.round(b.expires_in_seconds / 60) });
-      cooldown(b.resend_after_seconds);
+      accepted(answer.body);
       input.focus();
+    } else if (isGone(answer)) {
+      gone(answer);
     } else {
       message.textContent = problemText(answer);
       const retry = answer.headers.get('retry-after');
@@ -73,6 +82,10 @@ export function verification({ purpose, okLabel, onToken, id = purpose }) {
       await onToken(answer.body.verification_token);
       return;
     }
+    if (isGone(answer)) {
+      gone(answer);
+      return;
+    }
     const left = answer.body.attempts_left;
     message.textContent = left !== undefined
       ? `${answer.body.title} — ${t('code.attemptsLeft', { n: left })}`
@@ -80,5 +93,6 @@ export function verification({ purpose, okLabel, onToken, id = purpose }) {
     input.setAttribute('aria-invalid', 'true');
     input.select();
   });
+  if (sent) accepted(sent);
   return form;
 }

@@ -3,8 +3,9 @@
 // with tests/browser/fixtures.json freshly seeded (tests/browser/run.sh does both).
 // Walks seed 000 (the default administrator dismisses then deletes; a member
 // deletes while a second tab is open, which is told at its next request),
-// seed 002's user with a balance left, and a handover. Each step's screenshot
-// goes to docs/screenshots/.
+// seed 002's user with a balance left, a handover, and with a grace period a
+// deletion cancelled in its tab and one cancelled after signing in again.
+// Each step's screenshot goes to docs/screenshots/.
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -44,8 +45,8 @@ async function shot(page, name) {
 
 const pageErrors = [];
 
-async function newPage() {
-  const page = await context.newPage();
+async function newPage(inContext = context) {
+  const page = await inContext.newPage();
   page.on('pageerror', (e) => pageErrors.push(e.message));
   return page;
 }
@@ -135,11 +136,22 @@ test('seed 000: a member deletes; the second open tab is told at its next reques
   await verify(tab1, '#deletion', 'delete_account', 'bob@example.com');
   await announced(tab1, /Account bob was deleted/);
 
+  // Told, and offered the cancellation; a deletion without a grace period is for good.
   await tab2.bringToFront();
   await tab2.click('#go-delete');
-  assert.match(await announced(tab2, /deleted/), /This account was deleted: you were signed out\./);
-  await tab2.waitForSelector('button[data-account="dave"]');
+  await tab2.waitForSelector('#cancel-offer');
+  assert.equal(await tab2.evaluate(() => document.activeElement.textContent), 'Account deleted or scheduled for deletion');
+  assert.match(await tab2.textContent('#cancel-offer-card'), /Account bob was deleted, or its deletion is scheduled/);
   await shot(tab2, '07-second-tab-told-deleted');
+  await tab2.selectOption('#language', 'zh-CN');
+  await tab2.waitForFunction(() => document.querySelector('h1')?.textContent === '账号已注销或已安排注销');
+  assert.equal(await tab2.textContent('#cancel-offer'), '撤销已安排的注销');
+  await tab2.selectOption('#language', 'en');
+  await tab2.waitForSelector('#cancel-offer:has-text("Cancel the scheduled deletion")');
+  await tab2.click('#cancel-offer');
+  assert.match(await announced(tab2, /for good/), /Account bob is deleted for good and cannot be restored\. You are signed out\./);
+  await tab2.waitForSelector('button[data-account="dave"]');
+  assert.equal(await tab2.evaluate(() => localStorage.getItem('session')), null);
   await tab1.close();
   await tab2.close();
 });
@@ -199,8 +211,7 @@ test('a default administrator hands a member\'s account over; the designated per
 });
 
 // With DELETION_GRACE_SECONDS set (run.sh restarts the stack for it): the
-// deletion is scheduled; it is cancelled when the stack has the cancellation
-// route (infra/template.yaml), else the page says the stack lacks it.
+// deletion is scheduled, and cancelled from the same tab.
 test('with a grace period the deletion is scheduled, and cancelled', { skip: !process.env.GRACE_SECONDS }, async () => {
   const page = await newPage();
   await signIn(page, 'grace');
@@ -210,14 +221,51 @@ test('with a grace period the deletion is scheduled, and cancelled', { skip: !pr
   await page.waitForSelector('#scheduled');
   assert.match(await page.textContent('#scheduled-note'), /The deletion is scheduled/);
   await shot(page, '13-deletion-scheduled');
-  if (process.env.CANCELLATION_ROUTE === '1') {
-    await verify(page, '#scheduled', 'cancel_deletion', 'grace@example.com');
-    assert.match(await announced(page, /cancelled/), /The deletion was cancelled/);
-    await page.waitForSelector('#deletable');
-    await shot(page, '14-deletion-cancelled');
-  } else {
-    await page.click('#scheduled #cancel_deletion-send');
-    await page.waitForFunction(() => document.querySelector('#cancel_deletion-message').textContent.length > 0);
-  }
+  await verify(page, '#scheduled', 'cancel_deletion', 'grace@example.com');
+  assert.match(await announced(page, /cancelled/), /The deletion was cancelled/);
+  await page.waitForSelector('#deletable');
+  await shot(page, '14-deletion-cancelled');
   await page.close();
+});
+
+// Signed out once the deletion is scheduled, then in again from another
+// browser: the sign-in is told account_deleted and offers the cancellation
+// (a fresh account of the reseeded stack: the resend cooldown is per account).
+test('with a grace period a user signed in again elsewhere cancels the scheduled deletion', { skip: !process.env.GRACE_SECONDS }, async () => {
+  const page = await newPage();
+  await signIn(page, 'bob');
+  await page.click('#go-delete');
+  await page.waitForSelector('#deletable');
+  await verify(page, '#deletion', 'delete_account', 'bob@example.com');
+  await page.waitForSelector('#scheduled');
+  await page.click('#sign-out');
+  await page.waitForSelector('button[data-account="bob"]');
+  await page.close();
+
+  const elsewhere = await browser.newContext({ viewport: { width: 1100, height: 760 }, locale: 'en-US' });
+  try {
+    const again = await newPage(elsewhere);
+    await again.goto(`${API}/#/sign-in`);
+    await again.selectOption('#language', 'en');
+    await again.click('button[data-account="bob"]');
+    await again.waitForSelector('#cancel-offer');
+    assert.equal(await again.evaluate(() => document.activeElement.tagName), 'H1', 'the offer\'s heading has the focus');
+    // From the keyboard: the offer is a button, Enter sends the code.
+    await again.focus('#cancel-offer');
+    await again.keyboard.press('Enter');
+    await again.waitForSelector('#cancel_deletion-code');
+    assert.equal(await again.evaluate(() => document.activeElement.id), 'cancel_deletion-code', 'the code field has the focus');
+    assert.match(await again.textContent('#cancel_deletion-message'), /A code was sent to b\*\*\*b@example\.com/);
+    assert.equal(await again.getAttribute('#cancel_deletion-code', 'aria-describedby'), 'cancel_deletion-hint cancel_deletion-message');
+    assert.ok(await again.isDisabled('#cancel_deletion-send'), 'the resend waits for its cooldown');
+    await shot(again, '15-signed-in-again-cancel-offer');
+    await again.fill('#cancel_deletion-code', await codeFor('bob@example.com'));
+    await again.keyboard.press('Enter');
+    assert.match(await announced(again, /cancelled/), /The deletion was cancelled: the account is active again\./);
+    // Usable again: its prerequisites load, and nothing blocks a member.
+    await again.waitForSelector('#deletable');
+    assert.equal(await again.locator('#cancel-offer').count(), 0);
+  } finally {
+    await elsewhere.close();
+  }
 });
