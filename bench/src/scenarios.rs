@@ -188,10 +188,32 @@ impl Bed {
             .item("expires_at", N(past.clone()))
             .item("ttl", N(past.clone()))
             .item("due_bucket", S("token".into()))
-            .item("due_at", N(past))
+            .item("due_at", N(past.clone()))
             .send()
             .await?;
-        Ok(())
+        // The due index is a global secondary index, updated after the write returns (on AWS and in
+        // DynamoDB Local alike): wait until it lists the token, so the run has one entry due.
+        for _ in 0..200 {
+            let listed = self
+                .app
+                .store
+                .client()
+                .query()
+                .table_name(&self.table)
+                .index_name("due")
+                .key_condition_expression("due_bucket = :b AND due_at <= :now")
+                .filter_expression("pk = :pk")
+                .expression_attribute_values(":b", S("token".into()))
+                .expression_attribute_values(":now", N(past.clone()))
+                .expression_attribute_values(":pk", S(format!("TOKEN#expired-{n:08}")))
+                .send()
+                .await?;
+            if listed.count() > 0 {
+                return Ok(());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        Err("the due index never listed the expired token".into())
     }
 
     /// The next event of the main path, on a fresh table with whatever it needs made beforehand.
