@@ -2,7 +2,7 @@
 //! strictly, and the one place where every error becomes problem+json (RFC 9457).
 
 use crate::accounts::{AccountError, AccountId};
-use crate::caller::Caller;
+use crate::caller::{Caller, Session};
 use crate::cancellation::CancellationError;
 use crate::codes::{CodeError, MalformedCode};
 use crate::deletion::DeletionError;
@@ -79,8 +79,9 @@ impl Problem {
     }
 }
 
-/// The caller, from `requestContext.authorizer.jwt.claims`. No `sub`: 401.
-pub fn caller(request: &Request) -> Result<Caller, Problem> {
+/// The caller, from `requestContext.authorizer.jwt.claims`. No `sub`, or a sign-in time that is
+/// not one or lies after `now` (what API Gateway's authorizer refuses too): 401.
+pub fn caller(request: &Request, now: i64) -> Result<Caller, Problem> {
     let claims = match request.request_context_ref() {
         Some(RequestContext::ApiGatewayV2(ctx)) => {
             ctx.authorizer.as_ref().and_then(|a| a.jwt.as_ref()).map(|jwt| &jwt.claims)
@@ -96,7 +97,9 @@ pub fn caller(request: &Request) -> Result<Caller, Problem> {
         .find_map(|c| claims.get(*c))
         .map(|v| v.trim_matches(|c| c == '[' || c == ']').split_whitespace().next().unwrap_or_default().to_string())
         .filter(|v| !v.is_empty());
-    let session = crate::caller::Session::from_iat_claim(claims.get("iat").map(String::as_str));
+    let times = |claim: &str| claims.get(claim).map(String::as_str);
+    let session = Session::from_claims(times("iat"), times("auth_time"), now)
+        .map_err(|_| Problem::new(StatusCode::UNAUTHORIZED, "unauthenticated", Message::SessionTimeInvalid))?;
     Ok(Caller { account, client_id, session, language: asked_language(request) })
 }
 
@@ -117,7 +120,7 @@ pub fn iam_caller(request: &Request) -> Result<String, Problem> {
     arn.ok_or_else(|| Problem::new(StatusCode::UNAUTHORIZED, "unauthenticated", Message::IamSignatureRequired))
 }
 
-/// The body as `T`: JSON, no unknown fields, at most 64 KiB.
+/// The body as `T`: a JSON object, no unknown fields, at most 64 KiB.
 pub fn json_body<T: DeserializeOwned>(request: &Request) -> Result<T, Problem> {
     let bytes: &[u8] = match request.body() {
         Body::Empty => b"",
@@ -131,14 +134,17 @@ pub fn json_body<T: DeserializeOwned>(request: &Request) -> Result<T, Problem> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(Problem::invalid_request(Message::BodyMissing));
     }
-    serde_json::from_slice(bytes).map_err(|e| {
+    // An object first: serde's derived struct visitor would also take `["delete_account"]`, field by field.
+    let object: Map<String, Value> = serde_json::from_slice(bytes).map_err(|e| {
         use serde_json::error::Category;
         match e.classify() {
             Category::Syntax | Category::Eof | Category::Io => Problem::invalid_request(Message::BodyNotJson),
-            // serde's words name the field at fault; the position adds nothing for a one-line body.
-            Category::Data => Problem::invalid_request(Message::BodyMismatch(strip_position(&e.to_string()).into())),
+            Category::Data => Problem::invalid_request(Message::BodyNotObject),
         }
-    })
+    })?;
+    serde_json::from_value(Value::Object(object))
+        // serde's words name the field at fault; the position adds nothing for a one-line body.
+        .map_err(|e| Problem::invalid_request(Message::BodyMismatch(strip_position(&e.to_string()).into())))
 }
 
 fn strip_position(message: &str) -> &str {
@@ -170,7 +176,7 @@ pub async fn respond(app: &App, request: &Request, result: Result<Response<Body>
             }
             let locale = match asked_language(request) {
                 Some(locale) => locale,
-                None => match caller(request) {
+                None => match caller(request, app.clock.now()) {
                     Ok(caller) => app.account_locale(&caller.account).await,
                     Err(_) => Locale::default(),
                 },

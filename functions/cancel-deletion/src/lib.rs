@@ -21,7 +21,7 @@ pub async fn handle(app: &App, request: Request) -> Response<Body> {
 }
 
 async fn cancel(app: &App, request: &Request) -> Result<Response<Body>, Problem> {
-    let caller = http::caller(request)?;
+    let caller = http::caller(request, app.clock.now())?;
     let body: CancelDeletion = http::json_body(request)?;
     let token = TokenString::parse(&body.verification_token)?;
     let cancelled = app.cancel_deletion(&caller, &token).await?;

@@ -13,7 +13,7 @@ pub async fn handle(app: &App, request: Request) -> Response<Body> {
 }
 
 async fn check(app: &App, request: &Request) -> Result<Response<Body>, Problem> {
-    let caller = http::caller(request)?;
+    let caller = http::caller(request, app.clock.now())?;
     let prerequisites = app.deletion_prerequisites(&caller).await?;
     Ok(http::json(StatusCode::OK, &prerequisites))
 }

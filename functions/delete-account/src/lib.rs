@@ -21,7 +21,7 @@ pub async fn handle(app: &App, request: Request) -> Response<Body> {
 }
 
 async fn delete(app: &App, request: &Request) -> Result<Response<Body>, Problem> {
-    let caller = http::caller(request)?;
+    let caller = http::caller(request, app.clock.now())?;
     let body: DeleteAccount = http::json_body(request)?;
     let token = TokenString::parse(&body.verification_token)?;
     let receipt = app.delete_account(&caller, &token).await?;

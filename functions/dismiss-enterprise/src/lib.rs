@@ -21,7 +21,7 @@ pub async fn handle(app: &App, request: Request) -> Response<Body> {
 }
 
 async fn dismiss(app: &App, request: &Request) -> Result<Response<Body>, Problem> {
-    let caller = http::caller(request)?;
+    let caller = http::caller(request, app.clock.now())?;
     let body: DismissEnterprise = http::json_body(request)?;
     let token = TokenString::parse(&body.verification_token)?;
     let dismissal = app.dismiss_enterprise(&caller, &token).await?;

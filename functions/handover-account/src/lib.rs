@@ -42,7 +42,7 @@ pub async fn handle(app: &App, request: Request) -> Response<Body> {
 }
 
 async fn start(app: &App, request: &Request) -> Result<Response<Body>, Problem> {
-    let caller = http::caller(request)?;
+    let caller = http::caller(request, app.clock.now())?;
     let body: StartHandover = http::json_body(request)?;
     let handover = HandoverRequest::parse(
         &body.verification_token,
@@ -57,7 +57,7 @@ async fn start(app: &App, request: &Request) -> Result<Response<Body>, Problem> 
 }
 
 async fn confirm(app: &App, request: &Request) -> Result<Response<Body>, Problem> {
-    let caller = http::caller(request)?;
+    let caller = http::caller(request, app.clock.now())?;
     let body: ConfirmHandover = http::json_body(request)?;
     let code = VerificationCode::parse(&body.code)?;
     let account = body.account_id.as_deref().map(parse_account_id).transpose()?;

@@ -21,7 +21,7 @@ pub async fn handle(app: &App, request: Request) -> Response<Body> {
 }
 
 async fn send(app: &App, request: &Request) -> Result<Response<Body>, Problem> {
-    let caller = http::caller(request)?;
+    let caller = http::caller(request, app.clock.now())?;
     let body: SendCode = http::json_body(request)?;
     let purpose = Purpose::from_client(&body.purpose)?;
     let sent = app.send_code(&caller, purpose).await?;

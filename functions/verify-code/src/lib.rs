@@ -23,7 +23,7 @@ pub async fn handle(app: &App, request: Request) -> Response<Body> {
 }
 
 async fn verify(app: &App, request: &Request) -> Result<Response<Body>, Problem> {
-    let caller = http::caller(request)?;
+    let caller = http::caller(request, app.clock.now())?;
     let body: VerifyCode = http::json_body(request)?;
     let purpose = Purpose::from_client(&body.purpose)?;
     let code = VerificationCode::parse(&body.code)?;

@@ -10,12 +10,16 @@ pub enum Message {
     BodyTooLarge(usize),
     BodyMissing,
     BodyNotJson,
+    /// Valid JSON, but not an object (an array, a string, a number...).
+    BodyNotObject,
     /// The body does not match the request; serde's words name the field.
     BodyMismatch(String),
     /// Another malformed input (a code, a token, an address), said in English by its parser.
     Invalid(String),
     UnsupportedPurpose(String),
     Unauthenticated,
+    /// The JWT's `iat` or `auth_time` is not a time, or lies in the future.
+    SessionTimeInvalid,
     Internal,
     Busy,
     TokenInvalid,
@@ -51,11 +55,11 @@ impl Message {
     pub fn title(&self, locale: Locale) -> &'static str {
         use Message::*;
         let (en, zh) = match self {
-            BodyTooLarge(_) | BodyMissing | BodyNotJson | BodyMismatch(_) | Invalid(_) => {
+            BodyTooLarge(_) | BodyMissing | BodyNotJson | BodyNotObject | BodyMismatch(_) | Invalid(_) => {
                 ("The request is invalid", "请求无效")
             }
             UnsupportedPurpose(_) => ("Unsupported purpose", "不支持的用途"),
-            Unauthenticated => ("Authentication required", "需要登录"),
+            Unauthenticated | SessionTimeInvalid => ("Authentication required", "需要登录"),
             Internal => ("Internal error", "内部错误"),
             Busy => ("Busy: try again", "系统繁忙，请重试"),
             TokenInvalid => ("Verification token is invalid", "验证凭证无效"),
@@ -98,6 +102,7 @@ impl Message {
             }
             BodyMissing => text("A JSON body is required.", "请求需要 JSON 请求体。"),
             BodyNotJson => text("The body is not valid JSON.", "请求体不是有效的 JSON。"),
+            BodyNotObject => text("The body must be a JSON object.", "请求体必须是 JSON 对象。"),
             BodyMismatch(why) => {
                 if zh {
                     format!("请求体与接口不符：{why}。")
@@ -122,6 +127,10 @@ impl Message {
             Unauthenticated => {
                 text("The request carries no verified identity (sub claim).", "请求中没有经过验证的身份（sub 声明）。")
             }
+            SessionTimeInvalid => text(
+                "The sign-in's time (iat or auth_time) is malformed or in the future: sign in again.",
+                "登录时间（iat 或 auth_time）格式错误或晚于当前时间，请重新登录。",
+            ),
             Internal => text(
                 "Something went wrong on our side; nothing you sent caused it.",
                 "我们这边出了问题，与您提交的内容无关。",
@@ -244,7 +253,9 @@ mod tests {
     fn every_message_has_a_chinese_title_and_detail() {
         let all = [
             Message::BodyMissing,
+            Message::BodyNotObject,
             Message::Unauthenticated,
+            Message::SessionTimeInvalid,
             Message::AccountDeleted,
             Message::CodeIncorrect { attempts_left: 2 },
             Message::ResendTooSoon { retry_after: 42 },

@@ -38,12 +38,12 @@ pub(crate) fn verification_attrs() -> Vec<String> {
         .collect()
 }
 
-/// A write on the caller's own profile holds only for a session from after the account's last handover.
+/// A write on the caller's own profile holds only for a session (signed in and issued) from after the account's last handover.
 pub(crate) fn within_session(op: Op, session: Option<Session>) -> Op {
     let Some(session) = session else { return op };
     let op = op.name("#srev", SESSIONS_REVOKED_AT);
-    match session.issued_at {
-        Some(iat) => op.and_when("attribute_not_exists(#srev) OR #srev < :iat").value(":iat", n(iat)),
+    match session.since() {
+        Some(since) => op.and_when("attribute_not_exists(#srev) OR #srev < :since").value(":since", n(since)),
         None => op.and_when("attribute_not_exists(#srev)"),
     }
 }
