@@ -47,16 +47,20 @@ impl EmailAddress {
             return Err(bad("longer than 254 characters"));
         }
         let (local, domain) = s.split_once('@').ok_or(bad("no @"))?;
-        if local.is_empty()
-            || domain.len() < 3
-            || !domain.contains('.')
-            || domain.starts_with('.')
-            || domain.ends_with('.')
-        {
-            return Err(bad("not of the form name@domain.tld"));
+        // A plain `local@domain` only: a display name, comment, quoted part or route may reach
+        // the same mailbox as the bare address while the claims would count it as another.
+        if !is_dot_atom(local, |c| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~".contains(c) || is_utf8_text(c)) {
+            return Err(bad("not a plain name@domain address"));
         }
-        if s.chars().any(|c| c.is_whitespace() || c.is_control()) || domain.contains('@') {
-            return Err(bad("contains spaces or a second @"));
+        let labels: Vec<&str> = domain.split('.').collect();
+        let label_ok = |l: &&str| {
+            !l.is_empty()
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || is_utf8_text(c))
+        };
+        if labels.len() < 2 || !labels.iter().all(label_ok) {
+            return Err(bad("not a plain name@domain address"));
         }
         Ok(Self(s))
     }
@@ -84,6 +88,16 @@ impl fmt::Debug for EmailAddress {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "EmailAddress({})", self.masked())
     }
+}
+
+/// RFC 5322's dot-atom (with RFC 6531's non-ASCII letters): atoms of `atext` joined by single dots.
+fn is_dot_atom(s: &str, atext: impl Fn(char) -> bool) -> bool {
+    s.split('.').all(|atom| !atom.is_empty() && atom.chars().all(&atext))
+}
+
+/// A non-ASCII character that may stand in an internationalised address (RFC 6531's UTF8-non-ascii).
+fn is_utf8_text(c: char) -> bool {
+    !c.is_ascii() && !c.is_whitespace() && !c.is_control()
 }
 
 /// A phone number in E.164 form, `+` and 8 to 15 digits.
@@ -205,6 +219,11 @@ impl AccountStatus {
             Self::Deleting => "deleting",
             Self::DeletionScheduled => "deletion_scheduled",
         }
+    }
+
+    /// Still an account its holder can come back to: active, or in a grace period it may cancel.
+    pub fn is_live(self) -> bool {
+        matches!(self, Self::Active | Self::DeletionScheduled)
     }
 }
 
@@ -385,6 +404,40 @@ mod tests {
         assert!(!format!("{e:?}").contains("alice@"));
         for bad in ["", "alice", "@example.com", "alice@", "alice@com", "a b@example.com", "a@b@example.com"] {
             assert!(EmailAddress::parse(bad).is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn only_a_plain_local_at_domain_is_an_address() {
+        for odd in [
+            "x<frank@example.com>",
+            "frank@example.com(c)",
+            "Frank <frank@example.com>",
+            "\"frank\"@example.com",
+            "frank(c)@example.com",
+            "@relay.example:frank@example.com",
+            "frank@[192.0.2.1]",
+            "frank,eve@example.com",
+            "frank;@example.com",
+            "frank\\@example.com",
+            "frank..f@example.com",
+            ".frank@example.com",
+            "frank.@example.com",
+            "frank@example..com",
+            "frank@-example.com",
+            "frank@example.com.",
+            "frank@example.com\u{FF1E}",
+        ] {
+            assert!(EmailAddress::parse(odd).is_err(), "{odd} accepted");
+        }
+        for plain in [
+            "frank@example.com",
+            "f.r+tag@mail.example.co",
+            "o'brien@example.com",
+            "用户@例子.中国",
+            "jos\u{00E9}@b\u{00FC}cher.de",
+        ] {
+            assert!(EmailAddress::parse(plain).is_ok(), "{plain} refused");
         }
     }
 

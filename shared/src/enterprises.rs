@@ -4,7 +4,7 @@
 //! works page by page with recorded progress, so any size finishes, and a
 //! run cut off is finished by `cleanup` through `resume_dismissal`.
 
-use crate::accounts::{AccountError, AccountId, AccountStatus, Role};
+use crate::accounts::{AccountError, AccountId, Role};
 use crate::blockers::{desktop_client_required, Blocker};
 use crate::caller::Caller;
 use crate::clock::rfc3339;
@@ -58,9 +58,10 @@ pub struct Enterprise {
 /// What one page of a dismissal changes, all in one transaction.
 #[derive(Debug, Default)]
 pub struct ReleasePlan {
-    /// Active members still in the enterprise: become individuals, notice pending.
+    /// Members still in the enterprise, active or in a deletion's grace period: become
+    /// individuals, notice pending.
     pub release: Vec<AccountId>,
-    /// Memberships whose account is gone or being deleted: just removed.
+    /// Memberships whose account is gone or being purged: just removed.
     pub drop: Vec<AccountId>,
 }
 
@@ -252,7 +253,8 @@ impl App {
             let mut plan = ReleasePlan::default();
             for member in others.iter().filter(|m| !m.notice_pending) {
                 match profiles.get(&member.account) {
-                    Some(a) if a.status == AccountStatus::Active && a.enterprise_id.as_deref() == Some(enterprise) => {
+                    // One in its grace period is released too: if it cancels, it comes back an individual.
+                    Some(a) if a.status.is_live() && a.enterprise_id.as_deref() == Some(enterprise) => {
                         plan.release.push(member.account.clone())
                     }
                     _ => plan.drop.push(member.account.clone()),

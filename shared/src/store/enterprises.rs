@@ -168,7 +168,7 @@ impl Store {
     }
 
     /// Pattern "release a page of members": one transaction turns each into an
-    /// individual (only if still an active member of this enterprise), marks its
+    /// individual (only if still a live member of this enterprise: active or in its grace period), marks its
     /// notice as pending, removes dropped memberships and counts the page on the job.
     pub async fn release_members(
         &self,
@@ -184,12 +184,13 @@ impl Store {
             ops.push((
                 Part::Member,
                 Op::update(profile_key(account), "SET #role = :individual REMOVE enterprise_id")
-                    .when("enterprise_id = :e AND #status = :active")
+                    .when("enterprise_id = :e AND #status IN (:active, :scheduled)")
                     .name("#role", "role")
                     .name("#status", "status")
                     .value(":individual", s(Role::Individual.as_str()))
                     .value(":e", s(enterprise))
-                    .value(":active", s(AccountStatus::Active.as_str())),
+                    .value(":active", s(AccountStatus::Active.as_str()))
+                    .value(":scheduled", s(AccountStatus::DeletionScheduled.as_str())),
             ));
             ops.push((
                 Part::Notice,
