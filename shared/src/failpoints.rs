@@ -9,6 +9,37 @@ pub struct Interrupted(pub &'static str);
 pub struct FailPoints {
     #[cfg(feature = "failpoints")]
     armed: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, u32>>>,
+    #[cfg(feature = "failpoints")]
+    held: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, Hold>>>,
+}
+
+/// The operation's side of a held point: it says it arrived, then waits to be let go.
+#[cfg(feature = "failpoints")]
+#[derive(Debug)]
+struct Hold {
+    arrived: tokio::sync::oneshot::Sender<()>,
+    go: tokio::sync::oneshot::Receiver<()>,
+}
+
+/// The test's side of a held point.
+#[cfg(feature = "failpoints")]
+#[derive(Debug)]
+pub struct Held {
+    arrived: tokio::sync::oneshot::Receiver<()>,
+    go: tokio::sync::oneshot::Sender<()>,
+}
+
+#[cfg(feature = "failpoints")]
+impl Held {
+    /// Waits until the operation stands at the point.
+    pub async fn arrived(&mut self) {
+        let _ = (&mut self.arrived).await;
+    }
+
+    /// Lets the operation go on.
+    pub fn release(self) {
+        let _ = self.go.send(());
+    }
 }
 
 impl FailPoints {
@@ -18,6 +49,32 @@ impl FailPoints {
         if let Ok(mut armed) = self.armed.lock() {
             armed.insert(name.to_string(), nth.max(1));
         }
+    }
+
+    /// Holds the next operation that passes the point `name` there until the test releases it,
+    /// so a test can act in the window the point marks (say, between a read and the commit).
+    #[cfg(feature = "failpoints")]
+    pub fn hold(&self, name: &str) -> Held {
+        let (arrived_tx, arrived_rx) = tokio::sync::oneshot::channel();
+        let (go_tx, go_rx) = tokio::sync::oneshot::channel();
+        if let Ok(mut held) = self.held.lock() {
+            held.insert(name.to_string(), Hold { arrived: arrived_tx, go: go_rx });
+        }
+        Held { arrived: arrived_rx, go: go_tx }
+    }
+
+    /// Where a test may hold the operation ([`FailPoints::hold`]); nothing in production.
+    #[inline]
+    pub async fn pause(&self, name: &'static str) {
+        #[cfg(feature = "failpoints")]
+        {
+            let hold = self.held.lock().ok().and_then(|mut held| held.remove(name));
+            if let Some(hold) = hold {
+                let _ = hold.arrived.send(());
+                let _ = hold.go.await;
+            }
+        }
+        let _ = name;
     }
 
     #[inline]

@@ -141,7 +141,8 @@ impl App {
                 job.step = Step::NotifyOld.as_str().into();
                 job.payload = Some(state.payload()?);
                 let record = state.record(&pending.id, now)?;
-                self.store.commit_handover(&change, &rebinding, &revocations, &record, &job).await?
+                self.failpoints.pause("handover.read").await;
+                self.store.commit_handover(&change, view.links_version, &rebinding, &revocations, &record, &job).await?
             } else {
                 state.counts.identifiers_taken = take.len() as u64;
                 job.payload = Some(state.payload()?);
@@ -157,7 +158,7 @@ impl App {
                 Err(HandoverConflict::IdentifierTaken(id)) => return Err(taken(id)),
                 Err(HandoverConflict::Token) => return Err(CodeError::Expired.into()),
                 Err(HandoverConflict::JobExists) => return Err(HandoverError::InProgress),
-                // The account changed since the read (a credential, a deletion): read again.
+                // The account changed since the read (a credential linked, a contact set, a deletion): read again.
                 Err(_) => continue,
             }
         }

@@ -14,7 +14,9 @@ pub enum LinkError {
     Invalid(&'static str),
     #[error("{0} is malformed")]
     InvalidContact(String),
-    #[error("the account is not active (unknown, deleted or being deleted) or a handover of it is running")]
+    #[error(
+        "the account is not active (unknown, deleted or being deleted), or a handover of it is pending or running"
+    )]
     AccountNotActive,
     #[error("this credential is already linked")]
     AlreadyLinked,

@@ -190,19 +190,23 @@ pub struct ChecklistItem {
     pub count: u64,
 }
 
-/// The profile's contacts given to `owner`, and how many of name and contacts changed.
+/// The profile's contacts given to `owner`, and how many of name and contacts changed. Every
+/// slot is written: one the view read gets the owner's address, and one it did not is removed,
+/// so a contact set after the read cannot survive the handover.
 pub fn rebinding(view: &HandoverView, owner: &NewOwner) -> (Rebinding, u64) {
     let mut changed = u64::from(owner.name != view.account.name);
-    let contacts = view
-        .contacts
-        .iter()
-        .map(|(slot, value)| {
+    let contacts = ContactSlot::ALL
+        .into_iter()
+        .map(|slot| {
+            let Some((_, value)) = view.contacts.iter().find(|(read, _)| *read == slot) else {
+                return (slot, None);
+            };
             let new = match slot.channel {
                 Channel::Email => Some(owner.email.as_str().to_string()),
                 Channel::Phone => owner.phone.as_ref().map(|p| p.as_str().to_string()),
             };
             changed += u64::from(new.as_deref() != Some(value.as_str()));
-            (*slot, new)
+            (slot, new)
         })
         .collect();
     (Rebinding { email: owner.email.clone(), phone: owner.phone.clone(), name: owner.name.clone(), contacts }, changed)
@@ -217,6 +221,9 @@ pub struct HandoverView {
     pub in_progress: Option<String>,
     /// Contacts the profile keeps apart from its email and phone, with their values.
     pub contacts: Vec<(ContactSlot, String)>,
+    /// Bumped by every credential linked and contact set: a handover that revokes what it read
+    /// commits only if this is still the version it read.
+    pub links_version: u64,
     pub credentials: Vec<CredentialRef>,
     /// Every credential of the account is in `credentials`.
     pub complete: bool,

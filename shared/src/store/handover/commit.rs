@@ -1,6 +1,6 @@
 //! The transactions that carry a handover out, whole or page by page.
 
-use super::{iam_users_str, profile_key, Part, IN_PROGRESS, IN_PROGRESS_AS, PENDING};
+use super::{iam_users_str, profile_key, Part, IN_PROGRESS, IN_PROGRESS_AS, LINKS_VERSION, PENDING};
 use crate::accounts::{AccountId, AccountStatus, Identifier};
 use crate::handover::{Authority, HandoverChange, HandoverConflict, HandoverRecord, Rebinding, Revocations};
 use crate::purpose::Purpose;
@@ -124,17 +124,24 @@ impl Store {
     /// Pattern "hand an account over at once", for an account whose credentials
     /// fit one transaction: spends the confirmation token, rebinds the contacts,
     /// swaps the claims, revokes the credentials, writes the record and creates
-    /// the job that mails both parties, all or nothing.
+    /// the job that mails both parties, all or nothing; only if no credential was
+    /// linked and no contact set since the profile was read at `links_version`.
     pub async fn commit_handover(
         &self,
         change: &HandoverChange<'_>,
+        links_version: u64,
         rebinding: &Rebinding,
         revocations: &Revocations,
         record: &HandoverRecord,
         job: &Job,
     ) -> Result<Result<(), HandoverConflict>, StoreError> {
         let profile = self.rebinding_op(change.target, rebinding, change.handover_id, change.now, PENDING);
-        let profile = self.active_with(profile, change, "#marker.#id = :hid").name("#id", "id");
+        let unchanged = if links_version == 0 { "attribute_not_exists(#lv)" } else { "#lv = :lv" };
+        let profile = self
+            .active_with(profile, change, &format!("#marker.#id = :hid AND {unchanged}"))
+            .name("#id", "id")
+            .name("#lv", LINKS_VERSION);
+        let profile = if links_version == 0 { profile } else { profile.value(":lv", n(links_version)) };
         let profile = spending_token(profile, Purpose::ConfirmHandover, change.token_hash);
         let (profile, caller_check) = self.authority_parts(profile, change.authority);
         let mut parts = vec![

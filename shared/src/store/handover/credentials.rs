@@ -1,7 +1,9 @@
 //! The credentials and contacts of an account, as a handover reads them and
 //! as the owning services (and the fixtures) link them.
 
-use super::{credential_sort_key, prefix, prefix_end, profile_key, view_from_profile, IN_PROGRESS};
+use super::{
+    credential_sort_key, prefix, prefix_end, profile_key, view_from_profile, IN_PROGRESS, LINKS_VERSION, PENDING,
+};
 use crate::accounts::{AccountId, AccountStatus};
 use crate::handover::{ContactSlot, Credential, CredentialKind, CredentialRef, HandoverView};
 use crate::store::{key, keys, n, s, ItemExt, Op, Store, StoreError, TxOutcome, Written};
@@ -89,10 +91,14 @@ impl Store {
         now: i64,
     ) -> Result<TxOutcome<LinkCredentialPart>, StoreError> {
         // Not while a handover runs: its pages were read already, so a credential linked now would survive it.
-        let profile = Op::check(profile_key(account), "#status = :active AND attribute_not_exists(#hip)")
+        // The version tells a pending handover that read the profile before this link to read it again.
+        let profile = Op::update(profile_key(account), "ADD #lv :one")
+            .when("#status = :active AND attribute_not_exists(#hip)")
             .name("#status", "status")
             .name("#hip", IN_PROGRESS)
-            .value(":active", s(AccountStatus::Active.as_str()));
+            .name("#lv", LINKS_VERSION)
+            .value(":active", s(AccountStatus::Active.as_str()))
+            .value(":one", n(1));
         let mut item = key(keys::account(account.as_str()), &credential_sort_key(credential));
         match credential {
             Credential::Mfa { id, label } => {
@@ -132,7 +138,8 @@ impl Store {
     }
 
     /// Pattern "keep contacts apart": sets login, security, service or admin
-    /// contacts on an active profile. `false`: no active account.
+    /// contacts on an active profile with no handover pending or running, and
+    /// bumps its links version. `false`: no such account.
     pub async fn set_contacts(
         &self,
         account: &AccountId,
@@ -142,10 +149,15 @@ impl Store {
             return Ok(true);
         }
         let sets: Vec<String> = (0..contacts.len()).map(|i| format!("#c{i} = :c{i}")).collect();
-        let op = Op::update(profile_key(account), format!("SET {}", sets.join(", ")))
-            .when("#status = :active")
+        // A contact set now would be the previous holder's way back in through password recovery.
+        let op = Op::update(profile_key(account), format!("SET {} ADD #lv :one", sets.join(", ")))
+            .when("#status = :active AND attribute_not_exists(#hp) AND attribute_not_exists(#hip)")
             .name("#status", "status")
-            .value(":active", s(AccountStatus::Active.as_str()));
+            .name("#hp", PENDING)
+            .name("#hip", IN_PROGRESS)
+            .name("#lv", LINKS_VERSION)
+            .value(":active", s(AccountStatus::Active.as_str()))
+            .value(":one", n(1));
         let op = contacts.iter().enumerate().fold(op, |op, (i, (slot, value))| {
             op.name(&format!("#c{i}"), slot.name()).value(&format!(":c{i}"), s(value))
         });

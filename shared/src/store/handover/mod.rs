@@ -28,6 +28,8 @@ use std::collections::HashMap;
 
 const PENDING: &str = "handover_pending";
 const IN_PROGRESS: &str = "handover_in_progress";
+/// The profile's count of credentials linked and contacts set (`HandoverView::links_version`).
+const LINKS_VERSION: &str = "links_version";
 /// Beside `IN_PROGRESS` when an administrator carries the handover out: their role, which the holder may not overrule.
 pub(crate) const IN_PROGRESS_AS: &str = "handover_in_progress_as";
 
@@ -118,6 +120,7 @@ fn view_from_profile(item: &Item) -> Result<HandoverView, StoreError> {
             .collect(),
         credentials: Vec::new(),
         complete: true,
+        links_version: item.num(LINKS_VERSION).unwrap_or(0).max(0) as u64,
     })
 }
 
