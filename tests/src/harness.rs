@@ -320,20 +320,39 @@ pub struct User<'a> {
     pub language: Option<String>,
 }
 
-/// When the user's JWT was issued (its `iat` claim).
+/// When the user's JWT was issued (its `iat` claim) and the person signed in (`auth_time`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SignIn {
     /// Issued at the moment of each request, by the stack's clock.
     JustNow,
     At(i64),
+    /// A token refreshed at each request from a sign-in at this time: `iat` now, `auth_time` then.
+    RefreshedFrom(i64),
     /// A JWT without `iat`.
     Unknown,
+    /// The two claims exactly as written, e.g. malformed.
+    Claims {
+        iat: Option<&'static str>,
+        auth_time: Option<&'static str>,
+    },
 }
 
 impl User<'_> {
     /// The same person, on a session signed in at `unix_seconds` (e.g. before a handover).
     pub fn signed_in_at(mut self, unix_seconds: i64) -> Self {
         self.signed_in = SignIn::At(unix_seconds);
+        self
+    }
+
+    /// The same person, on a token refreshed now from a sign-in at `unix_seconds` (`auth_time`).
+    pub fn refreshed_from(mut self, unix_seconds: i64) -> Self {
+        self.signed_in = SignIn::RefreshedFrom(unix_seconds);
+        self
+    }
+
+    /// The same person, with a JWT whose `iat` and `auth_time` claims read exactly so.
+    pub fn with_time_claims(mut self, iat: Option<&'static str>, auth_time: Option<&'static str>) -> Self {
+        self.signed_in = SignIn::Claims { iat, auth_time };
         self
     }
 
@@ -357,12 +376,18 @@ impl User<'_> {
 
     pub async fn call(&self, function: Function, body: Value) -> Reply {
         let body = (!body.is_null()).then(|| body.to_string());
-        let iat = match self.signed_in {
-            SignIn::JustNow => Some(self.stack.app.clock.now().to_string()),
-            SignIn::At(at) => Some(at.to_string()),
-            SignIn::Unknown => None,
+        let now = self.stack.app.clock.now().to_string();
+        let (iat, auth_time) = match self.signed_in {
+            SignIn::JustNow => (Some(now), None),
+            SignIn::At(at) => (Some(at.to_string()), None),
+            SignIn::RefreshedFrom(at) => (Some(now), Some(at.to_string())),
+            SignIn::Unknown => (None, None),
+            SignIn::Claims { iat, auth_time } => (iat.map(String::from), auth_time.map(String::from)),
         };
         let mut event = function.event(Some(&self.id), Some(&self.client_id), iat.as_deref(), body.as_deref());
+        if let Some(auth_time) = auth_time {
+            event["requestContext"]["authorizer"]["jwt"]["claims"]["auth_time"] = json!(auth_time);
+        }
         if let Some(language) = &self.language {
             event["headers"]["accept-language"] = json!(language);
         }

@@ -9,6 +9,7 @@ mod events;
 mod faults;
 mod grace;
 mod handover;
+mod hardening;
 mod iam;
 mod identifiers;
 mod infra;
