@@ -20,8 +20,8 @@ accounts, a token for one, the mail local SES accepted.
   gateway.py routes              the routes read from the template, as JSON
 
 Local parameter values: JWT_ISSUER, JWT_AUDIENCE (comma-separated), in the
-environment, else the defaults in apidef.py. Needs `cryptography` and PyYAML (moto
-brings both into .stack/venv).
+environment, else the defaults in apidef.py. Needs PyJWT, `cryptography` and PyYAML
+(scripts/lib/common.sh installs them into .stack/venv).
 """
 
 import argparse
@@ -41,7 +41,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from apidef import ROOT, TEMPLATE, Api, TemplateError  # noqa: E402
 import sigv4  # noqa: E402
-from tokens import Unauthorized, b64url, claim_strings, load_key, token_for, verify  # noqa: E402
+from tokens import Unauthorized, claim_strings, load_key, token_for, verify  # noqa: E402
 
 WEB = os.path.join(ROOT, "web")
 # API Gateway's HTTP API gives up on an integration after 30 s.
@@ -73,10 +73,15 @@ class Bucket:
 # --- the server ---------------------------------------------------------------------
 
 
+def _request_id():
+    """An id in the shape of API Gateway's apigw-requestid."""
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode("ascii")[:16]
+
+
 def _event(api_route, path_params, method, path, query, headers, body, claims, iam=None):
     """The payload 2.0 event API Gateway hands a Lambda integration."""
     now = time.time()
-    request_id = b64url(uuid.uuid4().bytes)[:16]
+    request_id = _request_id()
     lowered = {}
     cookies = []
     for name, value in headers:
@@ -185,7 +190,7 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header(k, v)
         for c in cookies:
             self.send_header("set-cookie", c)
-        self.send_header("apigw-requestid", request_id or b64url(uuid.uuid4().bytes)[:16])
+        self.send_header("apigw-requestid", request_id or _request_id())
         self.send_header("content-length", str(len(data)))
         self.end_headers()
         if self.command != "HEAD":

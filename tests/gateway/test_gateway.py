@@ -22,6 +22,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, os.path.join(ROOT, "scripts", "lib"))
 
 import gateway  # noqa: E402
+import jwt  # noqa: E402
 from apidef import TEMPLATE, Api  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
 from botocore.auth import SigV4Auth  # noqa: E402
@@ -231,7 +232,11 @@ class GatewayTest(unittest.TestCase):
 
     def test_another_key_or_algorithm_is_unauthorized(self):
         self.assert_unauthorized(sign(self.other_key, self.claims()), "key id is not known")
-        self.assert_unauthorized(sign(self.key, self.claims(), {"alg": "HS256"}), "algorithm is not supported")
+        # The stack's key id, but an HMAC anyone can compute, or no signature at all.
+        kid = {"kid": key_id(self.key.public_key())}
+        hmac = jwt.encode(self.claims(), "a-shared-secret-that-anyone-could-use", algorithm="HS256", headers=kid)
+        self.assert_unauthorized(hmac, "algorithm is not supported")
+        self.assert_unauthorized(jwt.encode(self.claims(), None, algorithm="none", headers=kid), "algorithm is not supported")
 
     def test_a_wrong_issuer_or_audience_is_unauthorized(self):
         self.assert_unauthorized(sign(self.key, self.claims(iss="https://evil.test")), "valid issuer")
