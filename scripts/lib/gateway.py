@@ -7,7 +7,8 @@ functions); the authorizer's issuer and audience are the template's
 JwtConfiguration with its parameters resolved from the local values below.
 A request is matched to a route (else 404 {"message":"Not Found"}), throttled
 as the stage is (429), its JWT checked (RS256 against the stack's key pair,
-iss, aud or client_id, exp, nbf, iat; else 401 {"message":"Unauthorized"}),
+iss, aud or client_id, exp, nbf, and iat and auth_time no later than now plus
+tokens.CLOCK_SKEW_SECONDS, 60 s; else 401 {"message":"Unauthorized"}),
 or, on a route with the AWS_IAM authorizer, its SigV4 signature checked
 (scripts/lib/sigv4.py; else 403 {"message":"Forbidden"}),
 and the function invoked through the Lambda Invoke API with a payload 2.0

@@ -5,8 +5,10 @@ API Gateway's JWT authorizer makes, on PyJWT.
 A token is accepted when its header's `kid` is the stack key's and `alg` is
 RS256, its signature holds, `iss` is the authorizer's issuer, `aud` (or, in an
 access token without `aud`, `client_id`) is one of its audiences, `exp` is
-present and in the future, and `nbf` and `iat` are not in the future; `exp`,
-`nbf` and `iat` must be JSON numbers when present. Needs PyJWT and
+present and in the future and `nbf` is not in the future. `exp`, `nbf`, `iat`
+and `auth_time` must be JSON numbers when present, and `iat` and `auth_time`
+(when present) no later than now plus CLOCK_SKEW_SECONDS (60 s: an identity
+provider's clock a little ahead of this machine's). Needs PyJWT and
 `cryptography` (scripts/lib/common.sh installs them into .stack/venv).
 """
 
@@ -24,7 +26,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 KEY_FILE = os.path.join(ROOT, ".stack", "jwt-private.pem")
 
-TIME_CLAIMS = ("exp", "nbf", "iat")
+# How far ahead of this machine's clock a token's iat and auth_time may be.
+CLOCK_SKEW_SECONDS = 60
+TIME_CLAIMS = ("exp", "nbf", "iat", "auth_time")
 
 
 def load_key(path=KEY_FILE):
@@ -116,8 +120,10 @@ def verify(token, public_key, authorizer):
     for claim in TIME_CLAIMS:
         if claim in claims and not _is_number(claims[claim]):
             raise Unauthorized(f"the token's {claim} is not a number")
-    if claims.get("iat", 0) > time.time():
-        raise Unauthorized("the token's iat is in the future")
+    latest = time.time() + CLOCK_SKEW_SECONDS
+    for claim in ("iat", "auth_time"):
+        if claims.get(claim, 0) > latest:
+            raise Unauthorized(f"the token's {claim} is in the future")
     # API Gateway: aud decides when present; an access token without it is checked on client_id.
     if "aud" in claims:
         auds = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]

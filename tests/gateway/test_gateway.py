@@ -23,6 +23,7 @@ sys.path.insert(0, os.path.join(ROOT, "scripts", "lib"))
 
 import gateway  # noqa: E402
 import jwt  # noqa: E402
+import tokens  # noqa: E402
 from apidef import TEMPLATE, Api  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
 from botocore.auth import SigV4Auth  # noqa: E402
@@ -253,6 +254,22 @@ class GatewayTest(unittest.TestCase):
         self.assert_unauthorized(sign(self.key, self.claims(exp=None)), "expired")
         self.assert_unauthorized(sign(self.key, self.claims(nbf=now + 300)), "nbf is in the future")
         self.assert_unauthorized(sign(self.key, self.claims(iat=now + 300)), "iat is in the future")
+
+    def test_an_iat_or_auth_time_past_the_clock_skew_or_not_a_number_is_unauthorized(self):
+        later = int(time.time()) + tokens.CLOCK_SKEW_SECONDS + 30
+        self.assert_unauthorized(sign(self.key, self.claims(iat=later)), "iat is in the future")
+        self.assert_unauthorized(sign(self.key, self.claims(auth_time=later)), "auth_time is in the future")
+        for claim in ("iat", "auth_time"):
+            for bad in (str(int(time.time())), "yesterday", True, float("nan"), [1], {}):
+                self.assert_unauthorized(sign(self.key, self.claims(**{claim: bad})), f"{claim} is not a number")
+
+    def test_an_iat_or_auth_time_within_the_clock_skew_is_accepted(self):
+        # An identity provider's clock a little ahead of the gateway's.
+        soon = int(time.time()) + tokens.CLOCK_SKEW_SECONDS - 15
+        status, _, body = self.call("GET", "/v1/account/deletion-prerequisites",
+                                    sign(self.key, self.claims(iat=soon, auth_time=soon)))
+        self.assertEqual(status, 202, body)
+        self.assertEqual((body["claims"]["iat"], body["claims"]["auth_time"]), (str(soon), str(soon)))
 
     def test_no_token_or_a_malformed_one_is_unauthorized(self):
         self.assert_unauthorized(None, "identity source is missing")
