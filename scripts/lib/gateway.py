@@ -5,7 +5,9 @@ authorizer does, on loopback, in front of `cargo lambda watch`.
 Every route comes from infra/template.yaml (the HttpApi events of its
 functions); the authorizer's issuer and audience are the template's
 JwtConfiguration with its parameters resolved from the local values below.
-A request is matched to a route (else 404 {"message":"Not Found"}), throttled
+A body over 10 MB is refused 413 {"message":"Request Entity Too Large"} (a
+Content-Length that is not a number 400 {"message":"Bad Request"}) before it is
+read. A request is matched to a route (else 404 {"message":"Not Found"}), throttled
 as the stage is (429), its JWT checked (RS256 against the stack's key pair,
 iss, aud or client_id, exp, nbf, and iat and auth_time no later than now plus
 tokens.CLOCK_SKEW_SECONDS, 60 s; else 401 {"message":"Unauthorized"}),
@@ -47,6 +49,10 @@ from tokens import Unauthorized, claim_strings, load_key, token_for, verify  # n
 WEB = os.path.join(ROOT, "web")
 # API Gateway's HTTP API gives up on an integration after 30 s.
 INTEGRATION_TIMEOUT = 30
+# API Gateway's HTTP API takes a request body of at most 10 MB.
+MAX_BODY = 10 * 1024 * 1024
+# How long a refused body's rest is read and dropped before the connection closes.
+DISCARD_SECONDS = 5
 
 
 # --- throttling -------------------------------------------------------------------
@@ -157,6 +163,18 @@ def _message(status, text, extra=None):
     return status, {"content-type": "application/json", **(extra or {})}, body
 
 
+def _content_length(headers):
+    """The body's declared size: 0 without Content-Length, None unless it is one
+    decimal number (RFC 9110: 1*DIGIT; repeated only with the same value)."""
+    values = {v.strip() for v in headers.get_all("content-length") or []}
+    if not values:
+        return 0
+    if len(values) > 1:
+        return None
+    value = values.pop()
+    return int(value) if value.isascii() and value.isdigit() else None
+
+
 def _response(result):
     """The Lambda's answer as API Gateway turns a payload 2.0 response into HTTP."""
     if result == "timeout":
@@ -197,11 +215,31 @@ class Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(data)
 
+    def _refuse(self, status, text, unread):
+        """Answers without reading the body, then closes the connection; what of the
+        body still arrives (up to `unread` bytes, for DISCARD_SECONDS) is read in small
+        pieces and dropped, so that a client still sending it gets the answer, not a reset."""
+        self._send(*_message(status, text, {"connection": "close"}))
+        deadline = time.monotonic() + DISCARD_SECONDS
+        self.connection.settimeout(DISCARD_SECONDS)
+        try:
+            while unread > 0 and time.monotonic() < deadline:
+                piece = self.rfile.read1(min(unread, 64 * 1024))
+                if not piece:
+                    break
+                unread -= len(piece)
+        except OSError:
+            pass  # the client stopped sending or went away: the connection closes anyway
+
     def _handle(self):
         gw = self.gateway
         path, _, query = self.path.partition("?")
-        length = int(self.headers.get("content-length") or 0)
-        body = self.rfile.read(length) if length > 0 else b""
+        length = _content_length(self.headers)
+        if length is None:
+            return self._refuse(400, "Bad Request", MAX_BODY)
+        if length > MAX_BODY:
+            return self._refuse(413, "Request Entity Too Large", length)
+        body = self.rfile.read(length)
         route, params = gw.api.match(self.command, path)
         if route is None:
             if self.command in ("GET", "HEAD") and gw.local is not None:

@@ -7,8 +7,10 @@ whole stack is walked by the browser tests (tests/browser/).
 Run: .stack/venv/bin/python -m unittest discover -s tests/gateway -v
 """
 
+import http.client
 import json
 import os
+import socket
 import sys
 import tempfile
 import threading
@@ -31,6 +33,8 @@ from botocore.awsrequest import AWSRequest  # noqa: E402
 from botocore.credentials import Credentials  # noqa: E402
 from tokens import key_id, sign, token_for  # noqa: E402
 
+# API Gateway's cap on an HTTP API request body: 10 MB.
+MAX_BODY = 10_485_760
 # The local stack's one principal, as an operator signs with it.
 OPERATOR = ("AKIDOPERATOR", "operator-secret")
 
@@ -129,17 +133,27 @@ class GatewayTest(unittest.TestCase):
         Lambda.calls.clear()
         gateway.Handler.gateway.bucket = gateway.Bucket(1000, 1000)
 
-    def call(self, method, path, token=None, body=None, headers=None):
+    def call(self, method, path, token=None, body=None, headers=None, data=None):
+        """The answer to a request with `body` as JSON, or `data` as it is."""
         h = dict(headers or {})
         if token is not None:
             h["Authorization"] = f"Bearer {token}"
-        req = urllib.request.Request(self.base + path, method=method, headers=h,
-                                     data=None if body is None else json.dumps(body).encode())
+        if body is not None:
+            data = json.dumps(body).encode()
+        req = urllib.request.Request(self.base + path, method=method, headers=h, data=data)
         try:
             with urllib.request.urlopen(req, timeout=10) as r:
                 return r.status, dict(r.headers), json.loads(r.read())
         except urllib.error.HTTPError as e:
             return e.code, dict(e.headers), json.loads(e.read())
+
+    def raw(self, head):
+        """The answer to a request's head written by hand, no body sent after it."""
+        with socket.create_connection(self.gw.server_address, timeout=10) as s:
+            s.sendall(head.encode("latin-1"))
+            r = http.client.HTTPResponse(s)
+            r.begin()
+            return r.status, dict(r.getheaders()), json.loads(r.read())
 
     def signed(self, method, path, key=None, service="execute-api", headers=None):
         """A request signed with SigV4, as an operator's AWS SDK or awscurl signs it."""
@@ -275,6 +289,33 @@ class GatewayTest(unittest.TestCase):
         self.assert_unauthorized(None, "identity source is missing")
         self.assert_unauthorized("not.a.jwt", "malformed")
         self.assert_unauthorized("abc", "malformed")
+
+    def test_a_body_over_10_mb_is_refused_before_the_function(self):
+        token = token_for(self.api, self.key, "alice")
+        status, headers, body = self.call("POST", "/v1/verification-codes", token, data=b"x" * (MAX_BODY + 1))
+        self.assertEqual((status, body), (413, {"message": "Request Entity Too Large"}))
+        self.assertEqual(headers["content-type"], "application/json")
+        self.assertEqual(Lambda.calls, [], "a refused body never reaches the function")
+        status, _, _ = self.call("POST", "/v1/verification-codes", token, data=b"x" * MAX_BODY)
+        self.assertEqual(status, 202)
+        self.assertEqual(len(Lambda.calls[0][1]["body"]), MAX_BODY)
+
+    def test_a_body_over_10_mb_is_refused_without_waiting_for_it(self):
+        # Only the head is sent: the answer comes from Content-Length alone.
+        token = token_for(self.api, self.key, "alice")
+        status, _, body = self.raw(f"POST /v1/verification-codes HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                   f"Authorization: Bearer {token}\r\nContent-Length: {MAX_BODY + 1}\r\n\r\n")
+        self.assertEqual((status, body), (413, {"message": "Request Entity Too Large"}))
+        self.assertEqual(Lambda.calls, [])
+
+    def test_a_content_length_that_is_not_a_number_is_a_bad_request(self):
+        token = token_for(self.api, self.key, "alice")
+        for lengths in (["abc"], ["-1"], ["+2"], ["1_0"], ["0x10"], ["2", "3"]):
+            head = "".join(f"Content-Length: {n}\r\n" for n in lengths)
+            status, _, body = self.raw(f"POST /v1/verification-codes HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                       f"Authorization: Bearer {token}\r\n{head}\r\n")
+            self.assertEqual((status, body), (400, {"message": "Bad Request"}), lengths)
+        self.assertEqual(Lambda.calls, [])
 
     def test_an_unknown_route_or_method_is_not_found(self):
         token = token_for(self.api, self.key, "alice")
