@@ -16,7 +16,9 @@ or, on a route with the AWS_IAM authorizer, its SigV4 signature checked
 and the function invoked through the Lambda Invoke API with a payload 2.0
 event whose claims are strings. Any other GET is a file of web/ (the web
 client), and /_local/ serves what only a local stack has: the seeded
-accounts, a token for one, the mail local SES accepted.
+accounts, a token for one, the mail local SES accepted; only to a request
+whose Host is 127.0.0.1:PORT or localhost:PORT (else 403 {"message":"Forbidden"}),
+so that a page whose name a DNS rebinding points at loopback reads none of it.
 
   gateway.py serve --port P --lambda-port L [--moto-port M --dynamodb-port D]
   gateway.py token ACCOUNT [--client CLIENT_ID] [--ttl SECONDS]
@@ -215,6 +217,14 @@ class Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(data)
 
+    def _addressed_to_loopback(self):
+        """Whether the one Host header is this server's loopback address and port, as
+        on the web client's own pages: a site whose name a DNS rebinding points at
+        127.0.0.1 sends its own name, and must not read /_local/ (tokens, mail)."""
+        port = self.server.server_address[1]
+        hosts = self.headers.get_all("host") or []
+        return len(hosts) == 1 and hosts[0] in (f"127.0.0.1:{port}", f"localhost:{port}")
+
     def _refuse(self, status, text, unread):
         """Answers without reading the body, then closes the connection; what of the
         body still arrives (up to `unread` bytes, for DISCARD_SECONDS) is read in small
@@ -240,6 +250,8 @@ class Handler(BaseHTTPRequestHandler):
         if length > MAX_BODY:
             return self._refuse(413, "Request Entity Too Large", length)
         body = self.rfile.read(length)
+        if path.startswith("/_local/") and not self._addressed_to_loopback():
+            return self._send(*_message(403, "Forbidden"))
         route, params = gw.api.match(self.command, path)
         if route is None:
             if self.command in ("GET", "HEAD") and gw.local is not None:

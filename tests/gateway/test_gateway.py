@@ -23,6 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "scripts", "lib"))
 
+import console  # noqa: E402
 import gateway  # noqa: E402
 import jwt  # noqa: E402
 import tokens  # noqa: E402
@@ -316,6 +317,29 @@ class GatewayTest(unittest.TestCase):
                                        f"Authorization: Bearer {token}\r\n{head}\r\n")
             self.assertEqual((status, body), (400, {"message": "Bad Request"}), lengths)
         self.assertEqual(Lambda.calls, [])
+
+    def test_the_local_pages_answer_only_requests_to_the_loopback_host(self):
+        gw = gateway.Handler.gateway
+        # /_local/token needs neither moto nor DynamoDB: no ports for them.
+        gw.local = console.Console(self.api, self.key, 0, 0)
+        self.addCleanup(setattr, gw, "local", None)
+        port = self.gw.server_address[1]
+        for host in (f"evil.example:{port}", "evil.example", f"127.0.0.1:{port + 1}", f"localhost.:{port}",
+                     f"127.0.0.1.nip.io:{port}", "127.0.0.1"):
+            for page in ("/_local/token?account=alice", "/_local/accounts", "/_local/mail"):
+                status, _, body = self.call("GET", page, headers={"Host": host})
+                self.assertEqual((status, body), (403, {"message": "Forbidden"}), (host, page))
+        self.assertEqual(self.raw("GET /_local/token?account=alice HTTP/1.1\r\n\r\n")[::2],
+                         (403, {"message": "Forbidden"}), "no Host at all")
+        authorizer = self.api.authorizers[self.api.default_authorizer]
+        for host in (f"127.0.0.1:{port}", f"localhost:{port}"):
+            status, _, body = self.call("GET", "/_local/token?account=alice", headers={"Host": host})
+            self.assertEqual(status, 200, host)
+            self.assertEqual(tokens.verify(body["token"], self.key.public_key(), authorizer)["sub"], "alice")
+        # The API's own routes answer whatever the Host, as on a custom domain.
+        status, _, _ = self.call("GET", "/v1/account/deletion-prerequisites", token_for(self.api, self.key, "alice"),
+                                 headers={"Host": f"evil.example:{port}"})
+        self.assertEqual(status, 202)
 
     def test_an_unknown_route_or_method_is_not_found(self):
         token = token_for(self.api, self.key, "alice")
