@@ -1,6 +1,7 @@
 """The local HTTP API (scripts/lib/gateway.py) over real HTTP on loopback: the
-JWT authorizer's answers, API Gateway's own 401/404/429/500, the payload 2.0
-event a function gets (claims as strings), and routes read from the template.
+JWT authorizer's answers, API Gateway's own 400/401/404/413/429/500, the payload
+2.0 event a function gets (claims as strings), routes read from the template,
+and /_local/ answering only the loopback Host.
 A recording Lambda Invoke endpoint stands in for `cargo lambda watch`; the
 whole stack is walked by the browser tests (tests/browser/).
 
@@ -110,7 +111,8 @@ EXTRA_ROUTE = """
 class GatewayTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        text = open(TEMPLATE, encoding="utf-8").read().replace("\nResources:\n", "\nResources:\n" + EXTRA_ROUTE, 1)
+        with open(TEMPLATE, encoding="utf-8") as f:
+            text = f.read().replace("\nResources:\n", "\nResources:\n" + EXTRA_ROUTE, 1)
         cls.tmp = tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False)
         cls.tmp.write(text)
         cls.tmp.close()
