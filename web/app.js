@@ -5,6 +5,7 @@ import { call, localAccounts, localMail, on, session, signIn, signOut } from './
 import { deletedView, deletionView } from './deletion.js';
 import { handoverView } from './handover.js';
 import { language, setLanguage, t, translatePage } from './i18n.js';
+import { endSession, go, pendingNote, setRouter, takeNote } from './nav.js';
 import { announce, clearAnnouncement, h, show } from './ui.js';
 
 const views = {
@@ -17,22 +18,7 @@ const views = {
 };
 const open = new Set(['#/sign-in', '#/mailbox']);
 
-let pending = null;
 let generation = 0;
-
-// Opens a view; `note` is announced once it shows.
-export function go(hash, note, kind = 'info') {
-  pending = note ? { note, kind } : null;
-  if (location.hash !== hash) history.pushState(null, '', hash);
-  route();
-}
-
-// Signed out by the API (deleted, or a token it no longer takes): back to sign-in, told why.
-export function endSession(note, kind = 'error') {
-  signOut();
-  header();
-  go('#/sign-in', note, kind);
-}
 
 // Deleted, or its deletion scheduled: still signed in, so that a deletion in
 // its grace period can be cancelled; #/deleted handles its own answers.
@@ -57,16 +43,14 @@ async function route() {
   const mine = ++generation;
   const hash = views[location.hash] ? location.hash : session() ? '#/account' : '#/sign-in';
   if (!open.has(hash) && !session()) return go('#/sign-in');
-  if (!pending) clearAnnouncement();
+  if (!pendingNote()) clearAnnouncement();
   translatePage();
   header();
   const children = await views[hash]();
   if (mine !== generation) return;
   show(...children);
-  if (pending) {
-    announce(pending.note, pending.kind);
-    pending = null;
-  }
+  const pending = takeNote();
+  if (pending) announce(pending.note, pending.kind);
 }
 
 async function signInView() {
@@ -141,4 +125,5 @@ document.getElementById('sign-out').addEventListener('click', () => {
   go('#/sign-in');
 });
 window.addEventListener('hashchange', route);
+setRouter(route);
 route();

@@ -3,8 +3,8 @@
 // with a grace period, the scheduled deletion and its cancellation, also
 // offered when the account answers account_deleted (signed in again, another tab).
 import { call, localAccounts, session, signOut } from './api.js';
-import { endSession, go } from './app.js';
 import { blockerText, t } from './i18n.js';
+import { endSession, go } from './nav.js';
 import { announce, h, problemText } from './ui.js';
 import { verification } from './verify.js';
 

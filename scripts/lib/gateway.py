@@ -5,23 +5,28 @@ authorizer does, on loopback, in front of `cargo lambda watch`.
 Every route comes from infra/template.yaml (the HttpApi events of its
 functions); the authorizer's issuer and audience are the template's
 JwtConfiguration with its parameters resolved from the local values below.
-A request is matched to a route (else 404 {"message":"Not Found"}), throttled
+A body over 10 MB is refused 413 {"message":"Request Entity Too Large"} (a
+Content-Length that is not a number 400 {"message":"Bad Request"}) before it is
+read. A request is matched to a route (else 404 {"message":"Not Found"}), throttled
 as the stage is (429), its JWT checked (RS256 against the stack's key pair,
-iss, aud or client_id, exp, nbf, iat; else 401 {"message":"Unauthorized"}),
+iss, aud or client_id, exp, nbf, and iat and auth_time no later than now plus
+tokens.CLOCK_SKEW_SECONDS, 60 s; else 401 {"message":"Unauthorized"}),
 or, on a route with the AWS_IAM authorizer, its SigV4 signature checked
 (scripts/lib/sigv4.py; else 403 {"message":"Forbidden"}),
 and the function invoked through the Lambda Invoke API with a payload 2.0
 event whose claims are strings. Any other GET is a file of web/ (the web
 client), and /_local/ serves what only a local stack has: the seeded
-accounts, a token for one, the mail local SES accepted.
+accounts, a token for one, the mail local SES accepted; only to a request
+whose Host is 127.0.0.1:PORT or localhost:PORT (else 403 {"message":"Forbidden"}),
+so that a page whose name a DNS rebinding points at loopback reads none of it.
 
   gateway.py serve --port P --lambda-port L [--moto-port M --dynamodb-port D]
   gateway.py token ACCOUNT [--client CLIENT_ID] [--ttl SECONDS]
   gateway.py routes              the routes read from the template, as JSON
 
 Local parameter values: JWT_ISSUER, JWT_AUDIENCE (comma-separated), in the
-environment, else the defaults in apidef.py. Needs `cryptography` and PyYAML (moto
-brings both into .stack/venv).
+environment, else the defaults in apidef.py. Needs PyJWT, `cryptography` and PyYAML
+(scripts/lib/common.sh installs them into .stack/venv).
 """
 
 import argparse
@@ -41,11 +46,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from apidef import ROOT, TEMPLATE, Api, TemplateError  # noqa: E402
 import sigv4  # noqa: E402
-from tokens import Unauthorized, b64url, claim_strings, load_key, token_for, verify  # noqa: E402
+from tokens import Unauthorized, claim_strings, load_key, token_for, verify  # noqa: E402
 
 WEB = os.path.join(ROOT, "web")
 # API Gateway's HTTP API gives up on an integration after 30 s.
 INTEGRATION_TIMEOUT = 30
+# API Gateway's HTTP API takes a request body of at most 10 MB.
+MAX_BODY = 10 * 1024 * 1024
+# How long a refused body's rest is read and dropped before the connection closes.
+DISCARD_SECONDS = 5
 
 
 # --- throttling -------------------------------------------------------------------
@@ -73,10 +82,15 @@ class Bucket:
 # --- the server ---------------------------------------------------------------------
 
 
+def _request_id():
+    """An id in the shape of API Gateway's apigw-requestid."""
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode("ascii")[:16]
+
+
 def _event(api_route, path_params, method, path, query, headers, body, claims, iam=None):
     """The payload 2.0 event API Gateway hands a Lambda integration."""
     now = time.time()
-    request_id = b64url(uuid.uuid4().bytes)[:16]
+    request_id = _request_id()
     lowered = {}
     cookies = []
     for name, value in headers:
@@ -151,6 +165,18 @@ def _message(status, text, extra=None):
     return status, {"content-type": "application/json", **(extra or {})}, body
 
 
+def _content_length(headers):
+    """The body's declared size: 0 without Content-Length, None unless it is one
+    decimal number (RFC 9110: 1*DIGIT; repeated only with the same value)."""
+    values = {v.strip() for v in headers.get_all("content-length") or []}
+    if not values:
+        return 0
+    if len(values) > 1:
+        return None
+    value = values.pop()
+    return int(value) if value.isascii() and value.isdigit() else None
+
+
 def _response(result):
     """The Lambda's answer as API Gateway turns a payload 2.0 response into HTTP."""
     if result == "timeout":
@@ -185,17 +211,47 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header(k, v)
         for c in cookies:
             self.send_header("set-cookie", c)
-        self.send_header("apigw-requestid", request_id or b64url(uuid.uuid4().bytes)[:16])
+        self.send_header("apigw-requestid", request_id or _request_id())
         self.send_header("content-length", str(len(data)))
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(data)
 
+    def _addressed_to_loopback(self):
+        """Whether the one Host header is this server's loopback address and port, as
+        on the web client's own pages: a site whose name a DNS rebinding points at
+        127.0.0.1 sends its own name, and must not read /_local/ (tokens, mail)."""
+        port = self.server.server_address[1]
+        hosts = self.headers.get_all("host") or []
+        return len(hosts) == 1 and hosts[0] in (f"127.0.0.1:{port}", f"localhost:{port}")
+
+    def _refuse(self, status, text, unread):
+        """Answers without reading the body, then closes the connection; what of the
+        body still arrives (up to `unread` bytes, for DISCARD_SECONDS) is read in small
+        pieces and dropped, so that a client still sending it gets the answer, not a reset."""
+        self._send(*_message(status, text, {"connection": "close"}))
+        deadline = time.monotonic() + DISCARD_SECONDS
+        self.connection.settimeout(DISCARD_SECONDS)
+        try:
+            while unread > 0 and time.monotonic() < deadline:
+                piece = self.rfile.read1(min(unread, 64 * 1024))
+                if not piece:
+                    break
+                unread -= len(piece)
+        except OSError:
+            pass  # the client stopped sending or went away: the connection closes anyway
+
     def _handle(self):
         gw = self.gateway
         path, _, query = self.path.partition("?")
-        length = int(self.headers.get("content-length") or 0)
-        body = self.rfile.read(length) if length > 0 else b""
+        length = _content_length(self.headers)
+        if length is None:
+            return self._refuse(400, "Bad Request", MAX_BODY)
+        if length > MAX_BODY:
+            return self._refuse(413, "Request Entity Too Large", length)
+        body = self.rfile.read(length)
+        if path.startswith("/_local/") and not self._addressed_to_loopback():
+            return self._send(*_message(403, "Forbidden"))
         route, params = gw.api.match(self.command, path)
         if route is None:
             if self.command in ("GET", "HEAD") and gw.local is not None:

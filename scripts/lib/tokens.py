@@ -1,28 +1,34 @@
 """The local identity provider's side of the JWT authorizer: the stack's RSA
 key pair (.stack/jwt-private.pem), RS256 tokens signed with it, and the checks
-API Gateway's JWT authorizer makes. Needs `cryptography` (moto brings it)."""
+API Gateway's JWT authorizer makes, on PyJWT.
 
-import base64
+A token is accepted when its header's `kid` is the stack key's and `alg` is
+RS256, its signature holds, `iss` is the authorizer's issuer, `aud` (or, in an
+access token without `aud`, `client_id`) is one of its audiences, `exp` is
+present and in the future and `nbf` is not in the future. `exp`, `nbf`, `iat`
+and `auth_time` must be JSON numbers when present, and `iat` and `auth_time`
+(when present) no later than now plus CLOCK_SKEW_SECONDS (60 s: an identity
+provider's clock a little ahead of this machine's). Needs PyJWT and
+`cryptography` (scripts/lib/common.sh installs them into .stack/venv).
+"""
+
 import hashlib
 import json
+import math
 import os
 import time
 import uuid
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 KEY_FILE = os.path.join(ROOT, ".stack", "jwt-private.pem")
 
-
-def b64url(data):
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _unb64url(text):
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+# How far ahead of this machine's clock a token's iat and auth_time may be.
+CLOCK_SKEW_SECONDS = 60
+TIME_CLAIMS = ("exp", "nbf", "iat", "auth_time")
 
 
 def load_key(path=KEY_FILE):
@@ -46,12 +52,9 @@ def key_id(public_key):
 
 
 def sign(private_key, claims, header=None):
-    head = {"alg": "RS256", "typ": "JWT", "kid": key_id(private_key.public_key())}
-    head.update(header or {})
-    signing_input = (b64url(json.dumps(head, separators=(",", ":")).encode()) + "."
-                     + b64url(json.dumps(claims, separators=(",", ":")).encode()))
-    sig = private_key.sign(signing_input.encode("ascii"), padding.PKCS1v15(), hashes.SHA256())
-    return signing_input + "." + b64url(sig)
+    """An RS256 JWT of `claims`, its `kid` the key's; `header` adds or replaces header fields."""
+    return jwt.encode(claims, private_key, algorithm="RS256",
+                      headers={"kid": key_id(private_key.public_key()), **(header or {})})
 
 
 def token_for(api, private_key, account, client_id="web-console", ttl=3600, now=None):
@@ -69,48 +72,65 @@ class Unauthorized(Exception):
     """What the authorizer puts in the www-authenticate header's error_description."""
 
 
-def verify(token, public_key, authorizer, now=None):
+EXPIRED = "the token has expired"
+BAD_ISSUER = "the token does not have a valid issuer"
+BAD_AUDIENCE = "the token does not have a valid audience"
+
+# PyJWT's refusals as the authorizer words them; the first class that matches wins
+# (InvalidSignatureError is a DecodeError).
+_REASONS = (
+    (jwt.InvalidAlgorithmError, "the token's algorithm is not supported"),
+    (jwt.InvalidSignatureError, "the token's signature is not valid"),
+    (jwt.ExpiredSignatureError, EXPIRED),
+    (jwt.ImmatureSignatureError, "the token's nbf is in the future"),
+    (jwt.InvalidIssuerError, BAD_ISSUER),
+    (jwt.DecodeError, "the token is malformed"),
+)
+_MISSING = {"exp": EXPIRED, "iss": BAD_ISSUER}
+
+
+def _reason(error):
+    if isinstance(error, jwt.MissingRequiredClaimError):
+        return _MISSING.get(error.claim, f"the token has no {error.claim}")
+    return next((text for kind, text in _REASONS if isinstance(error, kind)), "the token is not valid")
+
+
+def _is_number(value):
+    # bool is an int to Python, and json.loads reads NaN and Infinity: neither is a NumericDate.
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def verify(token, public_key, authorizer):
     """The claims of a JWT the authorizer accepts, else Unauthorized."""
-    now = time.time() if now is None else now
     token = token.strip()
-    if token.lower().startswith("bearer "):
+    if token[:7].lower() == "bearer ":
         token = token[7:].strip()
-    parts = token.split(".")
-    if len(parts) != 3:
-        raise Unauthorized("the token is malformed")
     try:
-        header = json.loads(_unb64url(parts[0]))
-        claims = json.loads(_unb64url(parts[1]))
-        signature = _unb64url(parts[2])
-    except (ValueError, UnicodeDecodeError):
+        header = jwt.get_unverified_header(token)
+    except jwt.InvalidTokenError:
         raise Unauthorized("the token is malformed") from None
-    if not isinstance(header, dict) or not isinstance(claims, dict):
-        raise Unauthorized("the token is malformed")
-    if header.get("alg") != "RS256":
-        raise Unauthorized("the token's algorithm is not supported")
     if header.get("kid") != key_id(public_key):
         raise Unauthorized("the token's key id is not known")
     try:
-        public_key.verify(signature, f"{parts[0]}.{parts[1]}".encode("ascii"), padding.PKCS1v15(), hashes.SHA256())
-    except InvalidSignature:
-        raise Unauthorized("the token's signature is not valid") from None
-    if claims.get("iss") != authorizer["issuer"]:
-        raise Unauthorized("the token does not have a valid issuer")
-    # aud decides when present; client_id only without it.
-    aud = claims.get("aud")
-    if aud is not None:
-        auds = aud if isinstance(aud, list) else [aud]
-        if not any(a in authorizer["audience"] for a in auds):
-            raise Unauthorized("the token does not have a valid audience")
-    elif claims.get("client_id") not in authorizer["audience"]:
-        raise Unauthorized("the token does not have a valid audience")
-    exp = claims.get("exp")
-    if not isinstance(exp, (int, float)) or isinstance(exp, bool) or exp <= now:
-        raise Unauthorized("the token has expired")
-    for claim in ("nbf", "iat"):
-        v = claims.get(claim)
-        if v is not None and (not isinstance(v, (int, float)) or isinstance(v, bool) or v > now):
+        # iat and aud are the authorizer's own checks, below.
+        claims = jwt.decode(token, public_key, algorithms=["RS256"], issuer=authorizer["issuer"],
+                            options={"require": ["exp"], "verify_iat": False, "verify_aud": False})
+    except jwt.InvalidTokenError as e:
+        raise Unauthorized(_reason(e)) from None
+    for claim in TIME_CLAIMS:
+        if claim in claims and not _is_number(claims[claim]):
+            raise Unauthorized(f"the token's {claim} is not a number")
+    latest = time.time() + CLOCK_SKEW_SECONDS
+    for claim in ("iat", "auth_time"):
+        if claims.get(claim, 0) > latest:
             raise Unauthorized(f"the token's {claim} is in the future")
+    # API Gateway: aud decides when present; an access token without it is checked on client_id.
+    if "aud" in claims:
+        auds = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
+        if not any(isinstance(a, str) and a in authorizer["audience"] for a in auds):
+            raise Unauthorized(BAD_AUDIENCE)
+    elif claims.get("client_id") not in authorizer["audience"]:
+        raise Unauthorized(BAD_AUDIENCE)
     return claims
 
 

@@ -1,14 +1,17 @@
 """The local HTTP API (scripts/lib/gateway.py) over real HTTP on loopback: the
-JWT authorizer's answers, API Gateway's own 401/404/429/500, the payload 2.0
-event a function gets (claims as strings), and routes read from the template.
+JWT authorizer's answers, API Gateway's own 400/401/404/413/429/500, the payload
+2.0 event a function gets (claims as strings), routes read from the template,
+and /_local/ answering only the loopback Host.
 A recording Lambda Invoke endpoint stands in for `cargo lambda watch`; the
 whole stack is walked by the browser tests (tests/browser/).
 
 Run: .stack/venv/bin/python -m unittest discover -s tests/gateway -v
 """
 
+import http.client
 import json
 import os
+import socket
 import sys
 import tempfile
 import threading
@@ -21,7 +24,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "scripts", "lib"))
 
+import console  # noqa: E402
 import gateway  # noqa: E402
+import jwt  # noqa: E402
+import tokens  # noqa: E402
 from apidef import TEMPLATE, Api  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
 from botocore.auth import SigV4Auth  # noqa: E402
@@ -29,6 +35,8 @@ from botocore.awsrequest import AWSRequest  # noqa: E402
 from botocore.credentials import Credentials  # noqa: E402
 from tokens import key_id, sign, token_for  # noqa: E402
 
+# API Gateway's cap on an HTTP API request body: 10 MB.
+MAX_BODY = 10_485_760
 # The local stack's one principal, as an operator signs with it.
 OPERATOR = ("AKIDOPERATOR", "operator-secret")
 
@@ -103,7 +111,8 @@ EXTRA_ROUTE = """
 class GatewayTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        text = open(TEMPLATE, encoding="utf-8").read().replace("\nResources:\n", "\nResources:\n" + EXTRA_ROUTE, 1)
+        with open(TEMPLATE, encoding="utf-8") as f:
+            text = f.read().replace("\nResources:\n", "\nResources:\n" + EXTRA_ROUTE, 1)
         cls.tmp = tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False)
         cls.tmp.write(text)
         cls.tmp.close()
@@ -127,17 +136,27 @@ class GatewayTest(unittest.TestCase):
         Lambda.calls.clear()
         gateway.Handler.gateway.bucket = gateway.Bucket(1000, 1000)
 
-    def call(self, method, path, token=None, body=None, headers=None):
+    def call(self, method, path, token=None, body=None, headers=None, data=None):
+        """The answer to a request with `body` as JSON, or `data` as it is."""
         h = dict(headers or {})
         if token is not None:
             h["Authorization"] = f"Bearer {token}"
-        req = urllib.request.Request(self.base + path, method=method, headers=h,
-                                     data=None if body is None else json.dumps(body).encode())
+        if body is not None:
+            data = json.dumps(body).encode()
+        req = urllib.request.Request(self.base + path, method=method, headers=h, data=data)
         try:
             with urllib.request.urlopen(req, timeout=10) as r:
                 return r.status, dict(r.headers), json.loads(r.read())
         except urllib.error.HTTPError as e:
             return e.code, dict(e.headers), json.loads(e.read())
+
+    def raw(self, head):
+        """The answer to a request's head written by hand, no body sent after it."""
+        with socket.create_connection(self.gw.server_address, timeout=10) as s:
+            s.sendall(head.encode("latin-1"))
+            r = http.client.HTTPResponse(s)
+            r.begin()
+            return r.status, dict(r.getheaders()), json.loads(r.read())
 
     def signed(self, method, path, key=None, service="execute-api", headers=None):
         """A request signed with SigV4, as an operator's AWS SDK or awscurl signs it."""
@@ -231,7 +250,11 @@ class GatewayTest(unittest.TestCase):
 
     def test_another_key_or_algorithm_is_unauthorized(self):
         self.assert_unauthorized(sign(self.other_key, self.claims()), "key id is not known")
-        self.assert_unauthorized(sign(self.key, self.claims(), {"alg": "HS256"}), "algorithm is not supported")
+        # The stack's key id, but an HMAC anyone can compute, or no signature at all.
+        kid = {"kid": key_id(self.key.public_key())}
+        hmac = jwt.encode(self.claims(), "a-shared-secret-that-anyone-could-use", algorithm="HS256", headers=kid)
+        self.assert_unauthorized(hmac, "algorithm is not supported")
+        self.assert_unauthorized(jwt.encode(self.claims(), None, algorithm="none", headers=kid), "algorithm is not supported")
 
     def test_a_wrong_issuer_or_audience_is_unauthorized(self):
         self.assert_unauthorized(sign(self.key, self.claims(iss="https://evil.test")), "valid issuer")
@@ -249,10 +272,76 @@ class GatewayTest(unittest.TestCase):
         self.assert_unauthorized(sign(self.key, self.claims(nbf=now + 300)), "nbf is in the future")
         self.assert_unauthorized(sign(self.key, self.claims(iat=now + 300)), "iat is in the future")
 
+    def test_an_iat_or_auth_time_past_the_clock_skew_or_not_a_number_is_unauthorized(self):
+        later = int(time.time()) + tokens.CLOCK_SKEW_SECONDS + 30
+        self.assert_unauthorized(sign(self.key, self.claims(iat=later)), "iat is in the future")
+        self.assert_unauthorized(sign(self.key, self.claims(auth_time=later)), "auth_time is in the future")
+        for claim in ("iat", "auth_time"):
+            for bad in (str(int(time.time())), "yesterday", True, float("nan"), [1], {}):
+                self.assert_unauthorized(sign(self.key, self.claims(**{claim: bad})), f"{claim} is not a number")
+
+    def test_an_iat_or_auth_time_within_the_clock_skew_is_accepted(self):
+        # An identity provider's clock a little ahead of the gateway's.
+        soon = int(time.time()) + tokens.CLOCK_SKEW_SECONDS - 15
+        status, _, body = self.call("GET", "/v1/account/deletion-prerequisites",
+                                    sign(self.key, self.claims(iat=soon, auth_time=soon)))
+        self.assertEqual(status, 202, body)
+        self.assertEqual((body["claims"]["iat"], body["claims"]["auth_time"]), (str(soon), str(soon)))
+
     def test_no_token_or_a_malformed_one_is_unauthorized(self):
         self.assert_unauthorized(None, "identity source is missing")
         self.assert_unauthorized("not.a.jwt", "malformed")
         self.assert_unauthorized("abc", "malformed")
+
+    def test_a_body_over_10_mb_is_refused_before_the_function(self):
+        token = token_for(self.api, self.key, "alice")
+        status, headers, body = self.call("POST", "/v1/verification-codes", token, data=b"x" * (MAX_BODY + 1))
+        self.assertEqual((status, body), (413, {"message": "Request Entity Too Large"}))
+        self.assertEqual(headers["content-type"], "application/json")
+        self.assertEqual(Lambda.calls, [], "a refused body never reaches the function")
+        status, _, _ = self.call("POST", "/v1/verification-codes", token, data=b"x" * MAX_BODY)
+        self.assertEqual(status, 202)
+        self.assertEqual(len(Lambda.calls[0][1]["body"]), MAX_BODY)
+
+    def test_a_body_over_10_mb_is_refused_without_waiting_for_it(self):
+        # Only the head is sent: the answer comes from Content-Length alone.
+        token = token_for(self.api, self.key, "alice")
+        status, _, body = self.raw(f"POST /v1/verification-codes HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                   f"Authorization: Bearer {token}\r\nContent-Length: {MAX_BODY + 1}\r\n\r\n")
+        self.assertEqual((status, body), (413, {"message": "Request Entity Too Large"}))
+        self.assertEqual(Lambda.calls, [])
+
+    def test_a_content_length_that_is_not_a_number_is_a_bad_request(self):
+        token = token_for(self.api, self.key, "alice")
+        for lengths in (["abc"], ["-1"], ["+2"], ["1_0"], ["0x10"], ["2", "3"]):
+            head = "".join(f"Content-Length: {n}\r\n" for n in lengths)
+            status, _, body = self.raw(f"POST /v1/verification-codes HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                       f"Authorization: Bearer {token}\r\n{head}\r\n")
+            self.assertEqual((status, body), (400, {"message": "Bad Request"}), lengths)
+        self.assertEqual(Lambda.calls, [])
+
+    def test_the_local_pages_answer_only_requests_to_the_loopback_host(self):
+        gw = gateway.Handler.gateway
+        # /_local/token needs neither moto nor DynamoDB: no ports for them.
+        gw.local = console.Console(self.api, self.key, 0, 0)
+        self.addCleanup(setattr, gw, "local", None)
+        port = self.gw.server_address[1]
+        for host in (f"evil.example:{port}", "evil.example", f"127.0.0.1:{port + 1}", f"localhost.:{port}",
+                     f"127.0.0.1.nip.io:{port}", "127.0.0.1"):
+            for page in ("/_local/token?account=alice", "/_local/accounts", "/_local/mail"):
+                status, _, body = self.call("GET", page, headers={"Host": host})
+                self.assertEqual((status, body), (403, {"message": "Forbidden"}), (host, page))
+        self.assertEqual(self.raw("GET /_local/token?account=alice HTTP/1.1\r\n\r\n")[::2],
+                         (403, {"message": "Forbidden"}), "no Host at all")
+        authorizer = self.api.authorizers[self.api.default_authorizer]
+        for host in (f"127.0.0.1:{port}", f"localhost:{port}"):
+            status, _, body = self.call("GET", "/_local/token?account=alice", headers={"Host": host})
+            self.assertEqual(status, 200, host)
+            self.assertEqual(tokens.verify(body["token"], self.key.public_key(), authorizer)["sub"], "alice")
+        # The API's own routes answer whatever the Host, as on a custom domain.
+        status, _, _ = self.call("GET", "/v1/account/deletion-prerequisites", token_for(self.api, self.key, "alice"),
+                                 headers={"Host": f"evil.example:{port}"})
+        self.assertEqual(status, 202)
 
     def test_an_unknown_route_or_method_is_not_found(self):
         token = token_for(self.api, self.key, "alice")
