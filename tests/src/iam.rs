@@ -77,6 +77,8 @@ fn queried_partition(body: &Value) -> Option<String> {
 /// One Allow statement of a role on the table or an index.
 #[derive(Debug, Clone)]
 pub struct Grant {
+    /// The statement's `Sid`: what it allows, in a word.
+    pub sid: String,
     pub actions: Vec<String>,
     /// `Some(index)` for a statement on `${Table.Arn}/index/<index>`.
     pub index: Option<String>,
@@ -89,27 +91,39 @@ impl Grant {
         self.actions.contains(&access.action)
             && self.index == access.index
             && match (&self.leading_keys, &access.leading_key) {
+                // As IAM: ForAllValues over no key at all holds.
                 (None, _) | (Some(_), None) => true,
                 (Some(patterns), Some(key)) => patterns.iter().any(|p| string_like(p, key)),
             }
     }
 }
 
+/// The statement that grants `access`, if one does.
+pub fn granting<'a>(grants: &'a [Grant], access: &Access) -> Option<&'a Grant> {
+    grants.iter().find(|g| g.allows(access))
+}
+
+/// The actions that create, change or remove an item (a transaction's parts are these too).
+pub fn is_write(action: &str) -> bool {
+    ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"].contains(&action)
+}
+
 /// The DynamoDB statements of the role of the function whose binary is `binary`,
-/// its inline policies and any `AWS::IAM::Policy` attached to it.
+/// its inline policies and any `AWS::IAM::Policy` attached to it. A statement on
+/// the table that this model cannot judge (a Deny, another condition) panics:
+/// ignoring it could hide what it grants or refuses.
 pub fn dynamodb_grants(template: &Yaml, binary: &str) -> Vec<Grant> {
-    let Some(resources) = template["Resources"].as_mapping() else { return Vec::new() };
-    let function = resources.values().find(|r| r["Metadata"]["BuildProperties"]["Binary"].as_str() == Some(binary));
-    let role = function.and_then(|f| tag_value(&f["Properties"]["Role"])).and_then(|r| r.strip_suffix(".Arn"));
-    let Some(role) = role.map(String::from) else { return Vec::new() };
-    let inline = resources
-        .get(role.as_str())
-        .and_then(|r| r["Properties"]["Policies"].as_sequence())
+    let Some(role) = role_of(template, binary) else { return Vec::new() };
+    let resources = &template["Resources"];
+    let inline = resources[role.as_str()]["Properties"]["Policies"]
+        .as_sequence()
         .into_iter()
         .flatten()
         .map(|p| &p["PolicyDocument"]);
     let attached = resources
-        .values()
+        .as_mapping()
+        .into_iter()
+        .flat_map(|m| m.values())
         .filter(|r| r["Type"].as_str() == Some("AWS::IAM::Policy"))
         .filter(|r| {
             r["Properties"]["Roles"].as_sequence().into_iter().flatten().any(|v| tag_value(v) == Some(role.as_str()))
@@ -118,23 +132,45 @@ pub fn dynamodb_grants(template: &Yaml, binary: &str) -> Vec<Grant> {
     inline
         .chain(attached)
         .flat_map(|doc| doc["Statement"].as_sequence().cloned().unwrap_or_default())
-        .filter(|s| s["Effect"].as_str() == Some("Allow"))
         .filter_map(|s| {
             let resource = tag_value(&s["Resource"])?;
             let index = match resource {
                 "Table.Arn" => None,
                 other => Some(other.strip_prefix("${Table.Arn}/index/")?.to_string()),
             };
+            let sid = s["Sid"].as_str().unwrap_or_default().to_string();
+            assert_eq!(
+                s["Effect"].as_str(),
+                Some("Allow"),
+                "{binary}: {sid}: only Allow statements on the table are modelled"
+            );
             let actions = match &s["Action"] {
                 Yaml::String(a) => vec![a.clone()],
                 list => list.as_sequence()?.iter().filter_map(|a| a.as_str().map(String::from)).collect(),
             };
-            let leading_keys = s["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
-                .as_sequence()
-                .map(|l| l.iter().filter_map(|p| p.as_str().map(String::from)).collect());
-            Some(Grant { actions, index, leading_keys })
+            let leading_keys = match s["Condition"].as_mapping() {
+                None => None,
+                Some(condition) => {
+                    let patterns = &condition["ForAllValues:StringLike"]["dynamodb:LeadingKeys"];
+                    let only_leading_keys = condition.len() == 1
+                        && condition["ForAllValues:StringLike"].as_mapping().is_some_and(|m| m.len() == 1);
+                    assert!(
+                        only_leading_keys,
+                        "{binary}: {sid}: a condition other than dynamodb:LeadingKeys is not modelled"
+                    );
+                    Some(patterns.as_sequence()?.iter().filter_map(|p| p.as_str().map(String::from)).collect())
+                }
+            };
+            Some(Grant { sid, actions, index, leading_keys })
         })
         .collect()
+}
+
+/// The logical id of the role of the function whose binary is `binary`.
+pub fn role_of(template: &Yaml, binary: &str) -> Option<String> {
+    let resources = template["Resources"].as_mapping()?;
+    let function = resources.values().find(|r| r["Metadata"]["BuildProperties"]["Binary"].as_str() == Some(binary))?;
+    tag_value(&function["Properties"]["Role"])?.strip_suffix(".Arn").map(String::from)
 }
 
 /// `!GetAtt X.Arn`, `!Ref X` or `!Sub ...`: the tagged string.

@@ -1,13 +1,15 @@
 //! Least privilege that matches the code: every DynamoDB item that each
 //! function touches on the seed journeys (large ones finished by cleanup, a
-//! deleted account asking again) is one its role in `infra/template.yaml`
-//! grants: the action, the table or index, and the `dynamodb:LeadingKeys`
-//! prefix. DynamoDB Local enforces no IAM, so the fault proxy records what
-//! each request asks for and this test plays IAM's part.
+//! deleted account asking again) is one a statement of its role in
+//! `infra/template.yaml` grants: the action, the table or index, and the
+//! `dynamodb:LeadingKeys` prefix, together. DynamoDB Local enforces no IAM, so
+//! the fault proxy records what each request asks for and this test plays
+//! IAM's part. And the items whose insert is an event (docs/events.md) can be
+//! written only by the functions that make that event.
 
 use crate::faults::Faulty;
 use journeys::harness::User;
-use journeys::iam::{dynamodb_grants, Access};
+use journeys::iam::{dynamodb_grants, granting, is_write, Access, Grant};
 use journeys::localstack::template_path;
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
@@ -47,7 +49,7 @@ fn fixtures() -> serde_json::Value {
     })
 }
 
-/// What each function was seen to ask for, and what its role refused.
+/// What each function was seen to ask for (and which statement granted it), and what its role refused.
 #[derive(Default)]
 struct Audit {
     seen: BTreeMap<&'static str, BTreeSet<String>>,
@@ -74,28 +76,47 @@ impl Audit {
         assert!(!grants.is_empty(), "{function} has no DynamoDB statement in the template");
         let accesses = faulty.dynamodb.accesses();
         assert!(!accesses.is_empty(), "{function}: the proxy saw no DynamoDB request");
+        self.judge(function, &grants, &accesses);
+    }
+
+    /// Each access against the statements, as IAM would: one statement must grant its action, index and key.
+    fn judge(&mut self, function: &'static str, grants: &[Grant], accesses: &[Access]) {
         for access in accesses {
-            self.seen.entry(function).or_default().insert(describe(&access));
-            if !grants.iter().any(|g| g.allows(&access)) {
-                self.refused.push(format!("{function}: {}", describe(&access)));
+            match granting(grants, access) {
+                Some(grant) => {
+                    self.seen.entry(function).or_default().insert(format!("{} ({})", describe(access), grant.sid));
+                }
+                None => {
+                    let kind = if is_write(&access.action) { "a write" } else { "a read" };
+                    self.refused.push(format!("{function}: {kind} no statement grants: {}", describe(access)));
+                }
             }
         }
     }
 }
 
 impl Audit {
+    /// The functions that ran, or what the template's roles refused.
+    fn verdict(&self) -> Result<BTreeSet<&'static str>, String> {
+        if self.refused.is_empty() {
+            Ok(self.seen.keys().copied().collect())
+        } else {
+            Err(format!("refused by the template's roles:\n{}", self.refused.join("\n")))
+        }
+    }
+
     /// Prints what each function was seen to ask for, fails on anything refused; the functions that ran.
     fn assert_all_granted(&self) -> BTreeSet<&'static str> {
         for (function, seen) in &self.seen {
             eprintln!("{function}: {seen:?}");
         }
-        assert!(self.refused.is_empty(), "refused by the template's roles:\n{}", self.refused.join("\n"));
-        self.seen.keys().copied().collect()
+        self.verdict().unwrap_or_else(|refused| panic!("{refused}"))
     }
 }
 
+/// The action, the table or index, and the key without its last part (`JOB#deletion`, not the account).
 fn describe(access: &Access) -> String {
-    let prefix = access.leading_key.as_deref().map(|k| k.split('#').next().unwrap_or(k).to_string());
+    let prefix = access.leading_key.as_deref().map(|k| k.rsplit_once('#').map_or(k, |(p, _)| p));
     format!("{} on {} {}", access.action, access.index.as_deref().unwrap_or("table"), prefix.unwrap_or_default())
 }
 
@@ -256,4 +277,89 @@ fn a_transaction_is_authorised_part_by_part_and_leading_keys_match_like_iam() {
     use journeys::iam::string_like;
     assert!(string_like("ACCOUNT#*", "ACCOUNT#erin") && string_like("WARMUP", "WARMUP"));
     assert!(!string_like("ACCOUNT#*", "CLAIM#EMAIL#a") && !string_like("WARMUP", "WARMUP2"));
+}
+
+#[test]
+fn the_audit_fails_on_a_write_to_a_receipt_by_a_function_that_only_reads_receipts() {
+    let template = template();
+    let receipt = json!({"pk": {"S": "RECEIPT#bob"}, "sk": {"S": "RECEIPT"}});
+    let mut item = receipt.clone();
+    item["kind"] = json!({"S": "account_deletion"});
+    let writes = [
+        journeys::iam::accesses("PutItem", json!({ "Item": item }).to_string().as_bytes()),
+        journeys::iam::accesses("UpdateItem", json!({ "Key": receipt }).to_string().as_bytes()),
+        journeys::iam::accesses(
+            "TransactWriteItems",
+            json!({"TransactItems": [{"Put": {"Item": item}}]}).to_string().as_bytes(),
+        ),
+    ]
+    .concat();
+    let read = journeys::iam::accesses("GetItem", json!({ "Key": receipt }).to_string().as_bytes());
+
+    // send-code reads receipts (why an account is gone) and writes none: each write fails the audit.
+    let mut audit = Audit::default();
+    audit.judge("send-code", &dynamodb_grants(&template, "send-code"), &read);
+    assert!(audit.refused.is_empty(), "{:?}", audit.refused);
+    audit.judge("send-code", &dynamodb_grants(&template, "send-code"), &writes);
+    assert_eq!(audit.refused.len(), 3, "{:?}", audit.refused);
+    assert!(audit.refused.iter().all(|r| r.contains("a write") && r.contains("RECEIPT")), "{:?}", audit.refused);
+    assert!(audit.verdict().is_err(), "the audit passed a write to a receipt by send-code");
+
+    // The final transaction of a deletion, in delete-account or cleanup, writes it.
+    let mut audit = Audit::default();
+    for writer in ["delete-account", "cleanup"] {
+        audit.judge(writer, &dynamodb_grants(&template, writer), &writes[..1]);
+    }
+    assert!(audit.refused.is_empty(), "{:?}", audit.refused);
+}
+
+/// The partition key prefixes whose writes the stream turns into events: the template's filters of publish-events.
+fn fact_prefixes(template: &serde_norway::Value) -> BTreeSet<String> {
+    let filters = &template["Resources"]["PublishEventsFunction"]["Properties"]["Events"]["Stream"]["Properties"]
+        ["FilterCriteria"]["Filters"];
+    filters
+        .as_sequence()
+        .expect("publish-events' filters")
+        .iter()
+        .map(|f| serde_json::from_str::<serde_json::Value>(f["Pattern"].as_str().expect("a pattern")).expect("JSON"))
+        .flat_map(|p| p["dynamodb"]["Keys"]["pk"]["S"].as_array().cloned().unwrap_or_default())
+        .map(|p| p["prefix"].as_str().expect("a pk prefix").to_string())
+        .collect()
+}
+
+#[test]
+fn the_items_that_are_events_are_written_only_by_the_functions_that_make_them() {
+    let template = template();
+    let functions: Vec<String> = template["Resources"]
+        .as_mapping()
+        .expect("resources")
+        .values()
+        .filter_map(|r| r["Metadata"]["BuildProperties"]["Binary"].as_str().map(String::from))
+        .collect();
+    // docs/events.md, "How they are made": who writes the item of each fact.
+    let makers: BTreeMap<&str, &[&str]> = BTreeMap::from([
+        ("RECEIPT#", &["delete-account", "cleanup"][..]),
+        ("JOB#deletion#", &["delete-account", "cleanup"][..]),
+        ("ENTERPRISE#", &["dismiss-enterprise", "cleanup"][..]),
+        ("LEDGER#", &["delete-account", "cleanup", "erasure-ledger"][..]),
+    ]);
+    // The account's facts (HANDOVER#, CANCELLATION#) are told apart by the sort key, which dynamodb:LeadingKeys cannot name.
+    let facts: BTreeSet<String> = fact_prefixes(&template).into_iter().filter(|p| p != "ACCOUNT#").collect();
+    assert_eq!(facts, makers.keys().map(|p| p.to_string()).collect(), "a fact without its makers here");
+    for (prefix, expected) in makers {
+        let key = format!("{prefix}someone");
+        let writers: BTreeSet<&str> = functions
+            .iter()
+            .filter(|f| {
+                let grants = dynamodb_grants(&template, f);
+                // A put, an update or a batch put creates or changes the item: each is an insert or a modify in the stream.
+                ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem"].iter().any(|action| {
+                    let access = Access { action: action.to_string(), index: None, leading_key: Some(key.clone()) };
+                    granting(&grants, &access).is_some()
+                })
+            })
+            .map(String::as_str)
+            .collect();
+        assert_eq!(writers, expected.iter().copied().collect(), "who may write {key}");
+    }
 }
