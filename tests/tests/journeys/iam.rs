@@ -8,6 +8,7 @@
 //! written only by the functions that make that event.
 
 use crate::faults::Faulty;
+use journeys::faults::{Fault, Rule};
 use journeys::harness::User;
 use journeys::iam::{dynamodb_grants, granting, is_write, Access, Grant};
 use journeys::localstack::template_path;
@@ -132,6 +133,14 @@ async fn token(audit: &mut Audit, faulty: &Faulty, user: &User<'_>, purpose: &st
     reply.str("verification_token").to_string()
 }
 
+/// One cleanup run through the proxy, audited.
+async fn audited_cleanup(audit: &mut Audit, faulty: &Faulty) {
+    faulty.dynamodb.clear_log();
+    let summary = Box::pin(faulty.stack.app.run_cleanup(Instant::now() + Duration::from_secs(60))).await;
+    assert_eq!(summary.failures, 0, "{summary:?}");
+    audit.check(faulty, "cleanup");
+}
+
 /// Two downstream systems take part in the erasure ledger.
 fn systems(c: &mut shared::config::Config) {
     c.downstream_systems = vec!["billing".into(), "storage".into()];
@@ -250,6 +259,76 @@ async fn a_deletion_cancelled_in_its_grace_period_and_one_purged_after_it_stay_w
     audit.run(&faulty, "check-prerequisites", Box::pin(hank.check())).await.expect(410, "account_deleted");
 
     assert!(audit.assert_all_granted().contains("cancel-deletion"));
+}
+
+#[tokio::test]
+async fn the_paths_of_a_failed_mail_a_reminder_and_an_overdue_report_stay_within_their_roles() {
+    let faulty = Faulty::with(|c| {
+        (c.deletion_grace_seconds, c.deletion_reminder_seconds) = (7200, 3600);
+        (c.erasure_reannounce_seconds, c.erasure_deadline_seconds) = (3600, 10800);
+        systems(c);
+    })
+    .await;
+    let stack = &faulty.stack;
+    stack.seed(fixtures()).await;
+    let mut audit = Audit::default();
+    let (gina, hank, paul, dave) = (stack.user("gina"), stack.user("hank"), stack.user("paul"), stack.user("dave"));
+    // The mail fails: send-code puts the previous code back; handover-account the token and the pending handover too.
+    faulty.ses.inject(Rule::at(0, Fault::ServerError));
+    audit.run(&faulty, "send-code", Box::pin(dave.send_code("delete_account"))).await.expect(503, "mail_unavailable");
+    faulty.heal();
+    let t = token(&mut audit, &faulty, &gina, "handover_account").await;
+    let body = json!({"verification_token": t, "new_email": stack.email("frank"), "account_id": hank.id});
+    faulty.ses.inject(Rule::at(0, Fault::ServerError));
+    audit
+        .run(&faulty, "handover-account", Box::pin(gina.hand_over(body.clone())))
+        .await
+        .expect(503, "mail_unavailable");
+    faulty.heal();
+    // Then it goes through, in one transaction: hank has few credentials.
+    audit.run(&faulty, "handover-account", Box::pin(gina.hand_over(body))).await.expect(202, "");
+    let code = stack.user("frank").code_from_mail().await;
+    audit
+        .run(&faulty, "handover-account", Box::pin(gina.confirm_handover(Some(&hank.id), &code)))
+        .await
+        .expect(200, "");
+
+    // Gina, a default administrator, may not delete: her enterprise is read for the answer.
+    let t = token(&mut audit, &faulty, &gina, "delete_account").await;
+    audit.run(&faulty, "delete-account", Box::pin(gina.delete(&t))).await.expect(409, "prerequisites_unmet");
+
+    // Paul schedules his deletion and is reminded, then purged; his cancellation comes too late.
+    let t = token(&mut audit, &faulty, &paul, "delete_account").await;
+    audit.run(&faulty, "delete-account", Box::pin(paul.delete(&t))).await.expect(202, "");
+    let late = token(&mut audit, &faulty, &paul, "cancel_deletion").await;
+    stack.app.clock.advance(3601);
+    audited_cleanup(&mut audit, &faulty).await;
+    stack.app.clock.advance(3600);
+    audited_cleanup(&mut audit, &faulty).await;
+    audit.run(&faulty, "cancel-deletion", Box::pin(paul.cancel_deletion(&late))).await.expect(410, "account_deleted");
+
+    // Neither system reports: announced again, then overdue; billing's late report still counts.
+    stack.app.clock.advance(3601);
+    audited_cleanup(&mut audit, &faulty).await;
+    stack.app.clock.advance(7200);
+    audited_cleanup(&mut audit, &faulty).await;
+    let receipt = stack.app.ledger(&paul.id).await.expect("paul's ledger").receipt_id.expect("a receipt");
+    let report = Box::pin(erasure_ledger::handle(&stack.app, report("billing", &paul.id, &receipt)));
+    assert!(audit.run(&faulty, "erasure-ledger", report).await.expect("recorded").get("outcome").is_some());
+
+    audit.assert_all_granted();
+    // The paths this journey is for were taken.
+    for (function, access) in [
+        ("handover-account", "dynamodb:PutItem on table TOKEN"),
+        ("handover-account", "dynamodb:PutItem on table ACCOUNT"),
+        ("delete-account", "dynamodb:GetItem on table ENTERPRISE"),
+        ("cancel-deletion", "dynamodb:GetItem on table RECEIPT"),
+        ("cleanup", "dynamodb:GetItem on table LEDGER"),
+        ("cleanup", "dynamodb:UpdateItem on table LEDGER"),
+    ] {
+        let seen = &audit.seen[function];
+        assert!(seen.iter().any(|s| s.starts_with(access)), "{function} never asked for {access}: {seen:?}");
+    }
 }
 
 #[test]
