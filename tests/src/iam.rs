@@ -77,6 +77,8 @@ fn queried_partition(body: &Value) -> Option<String> {
 /// One Allow statement of a role on the table or an index.
 #[derive(Debug, Clone)]
 pub struct Grant {
+    /// The statement's `Sid`: what it allows, in a word.
+    pub sid: String,
     pub actions: Vec<String>,
     /// `Some(index)` for a statement on `${Table.Arn}/index/<index>`.
     pub index: Option<String>,
@@ -89,27 +91,39 @@ impl Grant {
         self.actions.contains(&access.action)
             && self.index == access.index
             && match (&self.leading_keys, &access.leading_key) {
+                // As IAM: ForAllValues over no key at all holds.
                 (None, _) | (Some(_), None) => true,
                 (Some(patterns), Some(key)) => patterns.iter().any(|p| string_like(p, key)),
             }
     }
 }
 
+/// The statement that grants `access`, if one does.
+pub fn granting<'a>(grants: &'a [Grant], access: &Access) -> Option<&'a Grant> {
+    grants.iter().find(|g| g.allows(access))
+}
+
+/// The actions that create, change or remove an item (a transaction's parts are these too).
+pub fn is_write(action: &str) -> bool {
+    ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"].contains(&action)
+}
+
 /// The DynamoDB statements of the role of the function whose binary is `binary`,
-/// its inline policies and any `AWS::IAM::Policy` attached to it.
+/// its inline policies and any `AWS::IAM::Policy` attached to it. A statement on
+/// the table that this model cannot judge (a Deny, another condition) panics:
+/// ignoring it could hide what it grants or refuses.
 pub fn dynamodb_grants(template: &Yaml, binary: &str) -> Vec<Grant> {
-    let Some(resources) = template["Resources"].as_mapping() else { return Vec::new() };
-    let function = resources.values().find(|r| r["Metadata"]["BuildProperties"]["Binary"].as_str() == Some(binary));
-    let role = function.and_then(|f| tag_value(&f["Properties"]["Role"])).and_then(|r| r.strip_suffix(".Arn"));
-    let Some(role) = role.map(String::from) else { return Vec::new() };
-    let inline = resources
-        .get(role.as_str())
-        .and_then(|r| r["Properties"]["Policies"].as_sequence())
+    let Some(role) = role_of(template, binary) else { return Vec::new() };
+    let resources = &template["Resources"];
+    let inline = resources[role.as_str()]["Properties"]["Policies"]
+        .as_sequence()
         .into_iter()
         .flatten()
         .map(|p| &p["PolicyDocument"]);
     let attached = resources
-        .values()
+        .as_mapping()
+        .into_iter()
+        .flat_map(|m| m.values())
         .filter(|r| r["Type"].as_str() == Some("AWS::IAM::Policy"))
         .filter(|r| {
             r["Properties"]["Roles"].as_sequence().into_iter().flatten().any(|v| tag_value(v) == Some(role.as_str()))
@@ -118,23 +132,45 @@ pub fn dynamodb_grants(template: &Yaml, binary: &str) -> Vec<Grant> {
     inline
         .chain(attached)
         .flat_map(|doc| doc["Statement"].as_sequence().cloned().unwrap_or_default())
-        .filter(|s| s["Effect"].as_str() == Some("Allow"))
         .filter_map(|s| {
             let resource = tag_value(&s["Resource"])?;
             let index = match resource {
                 "Table.Arn" => None,
                 other => Some(other.strip_prefix("${Table.Arn}/index/")?.to_string()),
             };
+            let sid = s["Sid"].as_str().unwrap_or_default().to_string();
+            assert_eq!(
+                s["Effect"].as_str(),
+                Some("Allow"),
+                "{binary}: {sid}: only Allow statements on the table are modelled"
+            );
             let actions = match &s["Action"] {
                 Yaml::String(a) => vec![a.clone()],
                 list => list.as_sequence()?.iter().filter_map(|a| a.as_str().map(String::from)).collect(),
             };
-            let leading_keys = s["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
-                .as_sequence()
-                .map(|l| l.iter().filter_map(|p| p.as_str().map(String::from)).collect());
-            Some(Grant { actions, index, leading_keys })
+            let leading_keys = match s["Condition"].as_mapping() {
+                None => None,
+                Some(condition) => {
+                    let patterns = &condition["ForAllValues:StringLike"]["dynamodb:LeadingKeys"];
+                    let only_leading_keys = condition.len() == 1
+                        && condition["ForAllValues:StringLike"].as_mapping().is_some_and(|m| m.len() == 1);
+                    assert!(
+                        only_leading_keys,
+                        "{binary}: {sid}: a condition other than dynamodb:LeadingKeys is not modelled"
+                    );
+                    Some(patterns.as_sequence()?.iter().filter_map(|p| p.as_str().map(String::from)).collect())
+                }
+            };
+            Some(Grant { sid, actions, index, leading_keys })
         })
         .collect()
+}
+
+/// The logical id of the role of the function whose binary is `binary`.
+pub fn role_of(template: &Yaml, binary: &str) -> Option<String> {
+    let resources = template["Resources"].as_mapping()?;
+    let function = resources.values().find(|r| r["Metadata"]["BuildProperties"]["Binary"].as_str() == Some(binary))?;
+    tag_value(&function["Properties"]["Role"])?.strip_suffix(".Arn").map(String::from)
 }
 
 /// `!GetAtt X.Arn`, `!Ref X` or `!Sub ...`: the tagged string.
@@ -167,4 +203,260 @@ pub fn string_like(pattern: &str, value: &str) -> bool {
         }
     }
     p[i..].iter().all(|c| *c == '*')
+}
+
+// ------------------------------------------------------------ the bus's policy
+
+/// The account and region a [`Deployment`] stands in.
+pub const ACCOUNT: &str = "123456789012";
+const REGION: &str = "us-east-1";
+const STACK: &str = "account-deletion";
+
+/// The template as one deployment of it resolves: its parameters (else their
+/// defaults), pseudo parameters, conditions and the ARNs of its roles.
+pub struct Deployment<'a> {
+    template: &'a Yaml,
+    parameters: std::collections::BTreeMap<String, String>,
+}
+
+impl<'a> Deployment<'a> {
+    pub fn new(template: &'a Yaml, parameters: &[(&str, &str)]) -> Self {
+        let parameters = parameters.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Self { template, parameters }
+    }
+
+    /// The ARN of the role `logical`, as `!GetAtt <logical>.Arn` gives it.
+    pub fn role_arn(&self, logical: &str) -> String {
+        format!("arn:aws:iam::{ACCOUNT}:role/{logical}")
+    }
+
+    /// `value` with its intrinsic functions resolved; `None` for `AWS::NoValue`.
+    /// A function this model does not know panics.
+    pub fn resolve(&self, value: &Yaml) -> Option<Value> {
+        match value {
+            Yaml::Tagged(tagged) => {
+                let (tag, arg) = (tagged.tag.to_string(), &tagged.value);
+                match tag.trim_start_matches('!') {
+                    "Ref" => self.reference(arg.as_str().expect("Ref of a name")),
+                    "GetAtt" => Some(Value::String(self.attribute(arg.as_str().expect("GetAtt X.Arn")))),
+                    "Sub" => Some(Value::String(self.substitute(arg.as_str().expect("Sub of one string")))),
+                    "If" => {
+                        let [condition, then, otherwise] = arg.as_sequence().expect("If's list").as_slice() else {
+                            panic!("If takes three arguments")
+                        };
+                        let name = condition.as_str().expect("a condition's name");
+                        self.resolve(if self.condition(name) { then } else { otherwise })
+                    }
+                    other => panic!("!{other} is not modelled"),
+                }
+            }
+            Yaml::Sequence(items) => Some(Value::Array(items.iter().filter_map(|i| self.resolve(i)).collect())),
+            Yaml::Mapping(map) => Some(Value::Object(
+                map.iter()
+                    .filter_map(|(k, v)| Some((k.as_str().expect("a string key").to_string(), self.resolve(v)?)))
+                    .collect(),
+            )),
+            Yaml::String(s) => Some(Value::String(s.clone())),
+            Yaml::Bool(b) => Some(Value::Bool(*b)),
+            Yaml::Number(n) => Some(serde_json::from_str(&n.to_string()).expect("a number")),
+            Yaml::Null => Some(Value::Null),
+        }
+    }
+
+    fn reference(&self, name: &str) -> Option<Value> {
+        if name == "AWS::NoValue" {
+            return None;
+        }
+        let Some(spec) = self.template["Parameters"].get(name) else {
+            return Some(Value::String(self.pseudo(name).unwrap_or_else(|| name.to_string())));
+        };
+        let value = self.parameters.get(name).cloned().or_else(|| spec["Default"].as_str().map(String::from));
+        let value = value.unwrap_or_else(|| panic!("parameter {name} has neither a value nor a default"));
+        Some(match spec["Type"].as_str() {
+            // As CloudFormation: an empty list is one empty string.
+            Some("CommaDelimitedList") => {
+                Value::Array(value.split(',').map(|v| Value::String(v.trim().into())).collect())
+            }
+            _ => Value::String(value),
+        })
+    }
+
+    fn pseudo(&self, name: &str) -> Option<String> {
+        Some(match name {
+            "AWS::Partition" => "aws".into(),
+            "AWS::Region" => REGION.into(),
+            "AWS::AccountId" => ACCOUNT.into(),
+            "AWS::StackName" => STACK.into(),
+            _ => return None,
+        })
+    }
+
+    fn attribute(&self, path: &str) -> String {
+        let (logical, attribute) = path.split_once('.').expect("GetAtt X.Attribute");
+        let kind = self.template["Resources"][logical]["Type"].as_str();
+        assert!(kind == Some("AWS::IAM::Role") && attribute == "Arn", "GetAtt {path} is not modelled");
+        self.role_arn(logical)
+    }
+
+    fn substitute(&self, text: &str) -> String {
+        let mut out = String::new();
+        let mut rest = text;
+        while let Some(start) = rest.find("${") {
+            let end = rest[start..].find('}').expect("a closed ${...}") + start;
+            out.push_str(&rest[..start]);
+            let name = &rest[start + 2..end];
+            let value = match name.split_once('.') {
+                Some(_) => self.attribute(name),
+                None => match self.reference(name) {
+                    Some(Value::String(s)) => s,
+                    other => panic!("${{{name}}} is {other:?}, not a string"),
+                },
+            };
+            out.push_str(&value);
+            rest = &rest[end + 1..];
+        }
+        out + rest
+    }
+
+    /// A condition of the template's `Conditions`, evaluated.
+    pub fn condition(&self, name: &str) -> bool {
+        let expression = &self.template["Conditions"][name];
+        assert!(!expression.is_null(), "no condition {name}");
+        self.truth(expression)
+    }
+
+    fn truth(&self, expression: &Yaml) -> bool {
+        let Yaml::Tagged(tagged) = expression else { panic!("a condition is a function: {expression:?}") };
+        let args = tagged.value.as_sequence().expect("a condition function's list");
+        match tagged.tag.to_string().trim_start_matches('!') {
+            "Not" => !self.truth(&args[0]),
+            "And" => args.iter().all(|a| self.truth(a)),
+            "Or" => args.iter().any(|a| self.truth(a)),
+            "Equals" => self.scalar(&args[0]) == self.scalar(&args[1]),
+            other => panic!("!{other} in a condition is not modelled"),
+        }
+    }
+
+    /// A string argument of a condition; `!Join ["", list]` as CloudFormation joins it.
+    fn scalar(&self, value: &Yaml) -> String {
+        if let Yaml::Tagged(tagged) = value {
+            if tagged.tag == "Join" {
+                let [separator, list] = tagged.value.as_sequence().expect("Join's list").as_slice() else {
+                    panic!("Join takes two arguments")
+                };
+                let items = self.resolve(list).and_then(|l| l.as_array().cloned()).expect("Join of a list");
+                let items: Vec<&str> = items.iter().map(|i| i.as_str().expect("strings")).collect();
+                return items.join(separator.as_str().expect("a separator"));
+            }
+        }
+        match self.resolve(value) {
+            Some(Value::String(s)) => s,
+            other => panic!("{other:?} is not a string"),
+        }
+    }
+}
+
+/// The resource policy of the template's bus, resolved for one deployment.
+pub struct BusPolicy {
+    arn: String,
+    statements: Vec<Value>,
+}
+
+impl BusPolicy {
+    pub fn of(deployment: &Deployment) -> Self {
+        let bus = &deployment.template["Resources"]["EventBus"];
+        let name = deployment.resolve(&bus["Properties"]["Name"]).expect("the bus's name");
+        let arn = format!("arn:aws:events:{REGION}:{ACCOUNT}:event-bus/{}", name.as_str().expect("a name"));
+        let policy = deployment.resolve(&bus["Properties"]["Policy"]).expect("the bus has a policy");
+        let statements = policy["Statement"].as_array().expect("statements").clone();
+        Self { arn, statements }
+    }
+
+    /// The same policy with only the statements of this effect (to show what the others do).
+    pub fn only(&self, effect: &str) -> Self {
+        let statements = self.statements.iter().filter(|s| s["Effect"] == effect).cloned().collect();
+        Self { arn: self.arn.clone(), statements }
+    }
+
+    pub fn statements(&self) -> &[Value] {
+        &self.statements
+    }
+
+    /// Whether `principal` (an IAM ARN) may put one PutEvents call whose entries have these sources.
+    /// A principal of the bus's account may hold events:PutEvents in its own policy (the
+    /// case to defend against), so only a Deny here stops it; one of another account needs an Allow here too.
+    pub fn may_put(&self, principal: &str, sources: &[&str]) -> bool {
+        let applies = |effect: &str| {
+            self.statements.iter().filter(|s| s["Effect"] == effect).any(|s| self.applies(s, principal, sources))
+        };
+        let same_account = principal.split(':').nth(4) == Some(ACCOUNT);
+        !applies("Deny") && (same_account || applies("Allow"))
+    }
+
+    fn applies(&self, statement: &Value, principal: &str, sources: &[&str]) -> bool {
+        let sid = statement["Sid"].as_str().unwrap_or("a statement");
+        assert!(["Allow", "Deny"].contains(&statement["Effect"].as_str().unwrap_or("")), "{sid}: no Effect");
+        assert_eq!(statement["Resource"], self.arn.as_str(), "{sid}: a resource other than the bus");
+        let actions = strings(&statement["Action"]);
+        assert!(actions.iter().all(|a| a.starts_with("events:") && !a.contains('*')), "{sid}: {actions:?}");
+        let principals = match &statement["Principal"] {
+            Value::String(any) if any == "*" => None,
+            p => Some(strings(&p["AWS"])),
+        };
+        let names_principal = principals.is_none_or(|arns| {
+            arns.iter().any(|a| a == principal || *a == format!("arn:aws:iam::{}:root", account_of(principal)))
+        });
+        actions.iter().any(|a| a == "events:PutEvents")
+            && names_principal
+            && statement["Condition"].as_object().into_iter().flatten().all(|(operator, keys)| {
+                keys.as_object()
+                    .expect("a condition's keys")
+                    .iter()
+                    .all(|(key, values)| holds(sid, operator, key, &strings(values), principal, sources))
+            })
+    }
+}
+
+fn account_of(arn: &str) -> &str {
+    arn.split(':').nth(4).unwrap_or_default()
+}
+
+fn strings(value: &Value) -> Vec<String> {
+    match value {
+        Value::String(s) => vec![s.clone()],
+        Value::Array(items) => items.iter().map(|i| i.as_str().expect("a string").to_string()).collect(),
+        other => panic!("{other} is not a string or a list of them"),
+    }
+}
+
+/// One condition operator on one key, as IAM evaluates it. `events:source` has a
+/// value per entry of the call, so it takes ForAnyValue or ForAllValues; without
+/// one, IAM's answer for several entries is not what a reader expects, and this panics.
+fn holds(sid: &str, operator: &str, key: &str, patterns: &[String], principal: &str, sources: &[&str]) -> bool {
+    let (set, base) = match operator.split_once(':') {
+        Some((set, base)) => (Some(set), base),
+        None => (None, operator),
+    };
+    let negated = base.contains("Not");
+    let like = match base.replace("Not", "").as_str() {
+        "StringEquals" | "ArnEquals" => false,
+        "StringLike" | "ArnLike" => true,
+        other => panic!("{sid}: {other} is not modelled"),
+    };
+    let values: Vec<&str> = match key {
+        "events:source" => sources.to_vec(),
+        "aws:PrincipalArn" => vec![principal],
+        other => panic!("{sid}: the key {other} is not modelled"),
+    };
+    let matches = |v: &str| patterns.iter().any(|p| if like { string_like(p, v) } else { p == v });
+    let one = |v: &str| matches(v) != negated;
+    match set {
+        Some("ForAnyValue") => values.iter().any(|v| one(v)),
+        Some("ForAllValues") => values.iter().all(|v| one(v)),
+        None if key == "events:source" => {
+            panic!("{sid}: {operator} on events:source needs ForAnyValue or ForAllValues")
+        }
+        None => one(values[0]),
+        Some(other) => panic!("{sid}: {other} is not modelled"),
+    }
 }

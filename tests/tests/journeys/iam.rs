@@ -1,13 +1,16 @@
 //! Least privilege that matches the code: every DynamoDB item that each
 //! function touches on the seed journeys (large ones finished by cleanup, a
-//! deleted account asking again) is one its role in `infra/template.yaml`
-//! grants: the action, the table or index, and the `dynamodb:LeadingKeys`
-//! prefix. DynamoDB Local enforces no IAM, so the fault proxy records what
-//! each request asks for and this test plays IAM's part.
+//! deleted account asking again) is one a statement of its role in
+//! `infra/template.yaml` grants: the action, the table or index, and the
+//! `dynamodb:LeadingKeys` prefix, together. DynamoDB Local enforces no IAM, so
+//! the fault proxy records what each request asks for and this test plays
+//! IAM's part. And the items whose insert is an event (docs/events.md) can be
+//! written only by the functions that make that event.
 
 use crate::faults::Faulty;
+use journeys::faults::{Fault, Rule};
 use journeys::harness::User;
-use journeys::iam::{dynamodb_grants, Access};
+use journeys::iam::{dynamodb_grants, granting, is_write, Access, Grant};
 use journeys::localstack::template_path;
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
@@ -47,7 +50,7 @@ fn fixtures() -> serde_json::Value {
     })
 }
 
-/// What each function was seen to ask for, and what its role refused.
+/// What each function was seen to ask for (and which statement granted it), and what its role refused.
 #[derive(Default)]
 struct Audit {
     seen: BTreeMap<&'static str, BTreeSet<String>>,
@@ -74,28 +77,47 @@ impl Audit {
         assert!(!grants.is_empty(), "{function} has no DynamoDB statement in the template");
         let accesses = faulty.dynamodb.accesses();
         assert!(!accesses.is_empty(), "{function}: the proxy saw no DynamoDB request");
+        self.judge(function, &grants, &accesses);
+    }
+
+    /// Each access against the statements, as IAM would: one statement must grant its action, index and key.
+    fn judge(&mut self, function: &'static str, grants: &[Grant], accesses: &[Access]) {
         for access in accesses {
-            self.seen.entry(function).or_default().insert(describe(&access));
-            if !grants.iter().any(|g| g.allows(&access)) {
-                self.refused.push(format!("{function}: {}", describe(&access)));
+            match granting(grants, access) {
+                Some(grant) => {
+                    self.seen.entry(function).or_default().insert(format!("{} ({})", describe(access), grant.sid));
+                }
+                None => {
+                    let kind = if is_write(&access.action) { "a write" } else { "a read" };
+                    self.refused.push(format!("{function}: {kind} no statement grants: {}", describe(access)));
+                }
             }
         }
     }
 }
 
 impl Audit {
+    /// The functions that ran, or what the template's roles refused.
+    fn verdict(&self) -> Result<BTreeSet<&'static str>, String> {
+        if self.refused.is_empty() {
+            Ok(self.seen.keys().copied().collect())
+        } else {
+            Err(format!("refused by the template's roles:\n{}", self.refused.join("\n")))
+        }
+    }
+
     /// Prints what each function was seen to ask for, fails on anything refused; the functions that ran.
     fn assert_all_granted(&self) -> BTreeSet<&'static str> {
         for (function, seen) in &self.seen {
             eprintln!("{function}: {seen:?}");
         }
-        assert!(self.refused.is_empty(), "refused by the template's roles:\n{}", self.refused.join("\n"));
-        self.seen.keys().copied().collect()
+        self.verdict().unwrap_or_else(|refused| panic!("{refused}"))
     }
 }
 
+/// The action, the table or index, and the key without its last part (`JOB#deletion`, not the account).
 fn describe(access: &Access) -> String {
-    let prefix = access.leading_key.as_deref().map(|k| k.split('#').next().unwrap_or(k).to_string());
+    let prefix = access.leading_key.as_deref().map(|k| k.rsplit_once('#').map_or(k, |(p, _)| p));
     format!("{} on {} {}", access.action, access.index.as_deref().unwrap_or("table"), prefix.unwrap_or_default())
 }
 
@@ -109,6 +131,14 @@ async fn token(audit: &mut Audit, faulty: &Faulty, user: &User<'_>, purpose: &st
     let reply = audit.run(faulty, "verify-code", Box::pin(user.verify(purpose, &code))).await;
     reply.expect(200, "");
     reply.str("verification_token").to_string()
+}
+
+/// One cleanup run through the proxy, audited.
+async fn audited_cleanup(audit: &mut Audit, faulty: &Faulty) {
+    faulty.dynamodb.clear_log();
+    let summary = Box::pin(faulty.stack.app.run_cleanup(Instant::now() + Duration::from_secs(60))).await;
+    assert_eq!(summary.failures, 0, "{summary:?}");
+    audit.check(faulty, "cleanup");
 }
 
 /// Two downstream systems take part in the erasure ledger.
@@ -231,6 +261,76 @@ async fn a_deletion_cancelled_in_its_grace_period_and_one_purged_after_it_stay_w
     assert!(audit.assert_all_granted().contains("cancel-deletion"));
 }
 
+#[tokio::test]
+async fn the_paths_of_a_failed_mail_a_reminder_and_an_overdue_report_stay_within_their_roles() {
+    let faulty = Faulty::with(|c| {
+        (c.deletion_grace_seconds, c.deletion_reminder_seconds) = (7200, 3600);
+        (c.erasure_reannounce_seconds, c.erasure_deadline_seconds) = (3600, 10800);
+        systems(c);
+    })
+    .await;
+    let stack = &faulty.stack;
+    stack.seed(fixtures()).await;
+    let mut audit = Audit::default();
+    let (gina, hank, paul, dave) = (stack.user("gina"), stack.user("hank"), stack.user("paul"), stack.user("dave"));
+    // The mail fails: send-code puts the previous code back; handover-account the token and the pending handover too.
+    faulty.ses.inject(Rule::at(0, Fault::ServerError));
+    audit.run(&faulty, "send-code", Box::pin(dave.send_code("delete_account"))).await.expect(503, "mail_unavailable");
+    faulty.heal();
+    let t = token(&mut audit, &faulty, &gina, "handover_account").await;
+    let body = json!({"verification_token": t, "new_email": stack.email("frank"), "account_id": hank.id});
+    faulty.ses.inject(Rule::at(0, Fault::ServerError));
+    audit
+        .run(&faulty, "handover-account", Box::pin(gina.hand_over(body.clone())))
+        .await
+        .expect(503, "mail_unavailable");
+    faulty.heal();
+    // Then it goes through, in one transaction: hank has few credentials.
+    audit.run(&faulty, "handover-account", Box::pin(gina.hand_over(body))).await.expect(202, "");
+    let code = stack.user("frank").code_from_mail().await;
+    audit
+        .run(&faulty, "handover-account", Box::pin(gina.confirm_handover(Some(&hank.id), &code)))
+        .await
+        .expect(200, "");
+
+    // Gina, a default administrator, may not delete: her enterprise is read for the answer.
+    let t = token(&mut audit, &faulty, &gina, "delete_account").await;
+    audit.run(&faulty, "delete-account", Box::pin(gina.delete(&t))).await.expect(409, "prerequisites_unmet");
+
+    // Paul schedules his deletion and is reminded, then purged; his cancellation comes too late.
+    let t = token(&mut audit, &faulty, &paul, "delete_account").await;
+    audit.run(&faulty, "delete-account", Box::pin(paul.delete(&t))).await.expect(202, "");
+    let late = token(&mut audit, &faulty, &paul, "cancel_deletion").await;
+    stack.app.clock.advance(3601);
+    audited_cleanup(&mut audit, &faulty).await;
+    stack.app.clock.advance(3600);
+    audited_cleanup(&mut audit, &faulty).await;
+    audit.run(&faulty, "cancel-deletion", Box::pin(paul.cancel_deletion(&late))).await.expect(410, "account_deleted");
+
+    // Neither system reports: announced again, then overdue; billing's late report still counts.
+    stack.app.clock.advance(3601);
+    audited_cleanup(&mut audit, &faulty).await;
+    stack.app.clock.advance(7200);
+    audited_cleanup(&mut audit, &faulty).await;
+    let receipt = stack.app.ledger(&paul.id).await.expect("paul's ledger").receipt_id.expect("a receipt");
+    let report = Box::pin(erasure_ledger::handle(&stack.app, report("billing", &paul.id, &receipt)));
+    assert!(audit.run(&faulty, "erasure-ledger", report).await.expect("recorded").get("outcome").is_some());
+
+    audit.assert_all_granted();
+    // The paths this journey is for were taken.
+    for (function, access) in [
+        ("handover-account", "dynamodb:PutItem on table TOKEN"),
+        ("handover-account", "dynamodb:PutItem on table ACCOUNT"),
+        ("delete-account", "dynamodb:GetItem on table ENTERPRISE"),
+        ("cancel-deletion", "dynamodb:GetItem on table RECEIPT"),
+        ("cleanup", "dynamodb:GetItem on table LEDGER"),
+        ("cleanup", "dynamodb:UpdateItem on table LEDGER"),
+    ] {
+        let seen = &audit.seen[function];
+        assert!(seen.iter().any(|s| s.starts_with(access)), "{function} never asked for {access}: {seen:?}");
+    }
+}
+
 #[test]
 fn a_transaction_is_authorised_part_by_part_and_leading_keys_match_like_iam() {
     let body = json!({"TransactItems": [
@@ -256,4 +356,89 @@ fn a_transaction_is_authorised_part_by_part_and_leading_keys_match_like_iam() {
     use journeys::iam::string_like;
     assert!(string_like("ACCOUNT#*", "ACCOUNT#erin") && string_like("WARMUP", "WARMUP"));
     assert!(!string_like("ACCOUNT#*", "CLAIM#EMAIL#a") && !string_like("WARMUP", "WARMUP2"));
+}
+
+#[test]
+fn the_audit_fails_on_a_write_to_a_receipt_by_a_function_that_only_reads_receipts() {
+    let template = template();
+    let receipt = json!({"pk": {"S": "RECEIPT#bob"}, "sk": {"S": "RECEIPT"}});
+    let mut item = receipt.clone();
+    item["kind"] = json!({"S": "account_deletion"});
+    let writes = [
+        journeys::iam::accesses("PutItem", json!({ "Item": item }).to_string().as_bytes()),
+        journeys::iam::accesses("UpdateItem", json!({ "Key": receipt }).to_string().as_bytes()),
+        journeys::iam::accesses(
+            "TransactWriteItems",
+            json!({"TransactItems": [{"Put": {"Item": item}}]}).to_string().as_bytes(),
+        ),
+    ]
+    .concat();
+    let read = journeys::iam::accesses("GetItem", json!({ "Key": receipt }).to_string().as_bytes());
+
+    // send-code reads receipts (why an account is gone) and writes none: each write fails the audit.
+    let mut audit = Audit::default();
+    audit.judge("send-code", &dynamodb_grants(&template, "send-code"), &read);
+    assert!(audit.refused.is_empty(), "{:?}", audit.refused);
+    audit.judge("send-code", &dynamodb_grants(&template, "send-code"), &writes);
+    assert_eq!(audit.refused.len(), 3, "{:?}", audit.refused);
+    assert!(audit.refused.iter().all(|r| r.contains("a write") && r.contains("RECEIPT")), "{:?}", audit.refused);
+    assert!(audit.verdict().is_err(), "the audit passed a write to a receipt by send-code");
+
+    // The final transaction of a deletion, in delete-account or cleanup, writes it.
+    let mut audit = Audit::default();
+    for writer in ["delete-account", "cleanup"] {
+        audit.judge(writer, &dynamodb_grants(&template, writer), &writes[..1]);
+    }
+    assert!(audit.refused.is_empty(), "{:?}", audit.refused);
+}
+
+/// The partition key prefixes whose writes the stream turns into events: the template's filters of publish-events.
+fn fact_prefixes(template: &serde_norway::Value) -> BTreeSet<String> {
+    let filters = &template["Resources"]["PublishEventsFunction"]["Properties"]["Events"]["Stream"]["Properties"]
+        ["FilterCriteria"]["Filters"];
+    filters
+        .as_sequence()
+        .expect("publish-events' filters")
+        .iter()
+        .map(|f| serde_json::from_str::<serde_json::Value>(f["Pattern"].as_str().expect("a pattern")).expect("JSON"))
+        .flat_map(|p| p["dynamodb"]["Keys"]["pk"]["S"].as_array().cloned().unwrap_or_default())
+        .map(|p| p["prefix"].as_str().expect("a pk prefix").to_string())
+        .collect()
+}
+
+#[test]
+fn the_items_that_are_events_are_written_only_by_the_functions_that_make_them() {
+    let template = template();
+    let functions: Vec<String> = template["Resources"]
+        .as_mapping()
+        .expect("resources")
+        .values()
+        .filter_map(|r| r["Metadata"]["BuildProperties"]["Binary"].as_str().map(String::from))
+        .collect();
+    // docs/events.md, "How they are made": who writes the item of each fact.
+    let makers: BTreeMap<&str, &[&str]> = BTreeMap::from([
+        ("RECEIPT#", &["delete-account", "cleanup"][..]),
+        ("JOB#deletion#", &["delete-account", "cleanup"][..]),
+        ("ENTERPRISE#", &["dismiss-enterprise", "cleanup"][..]),
+        ("LEDGER#", &["delete-account", "cleanup", "erasure-ledger"][..]),
+    ]);
+    // The account's facts (HANDOVER#, CANCELLATION#) are told apart by the sort key, which dynamodb:LeadingKeys cannot name.
+    let facts: BTreeSet<String> = fact_prefixes(&template).into_iter().filter(|p| p != "ACCOUNT#").collect();
+    assert_eq!(facts, makers.keys().map(|p| p.to_string()).collect(), "a fact without its makers here");
+    for (prefix, expected) in makers {
+        let key = format!("{prefix}someone");
+        let writers: BTreeSet<&str> = functions
+            .iter()
+            .filter(|f| {
+                let grants = dynamodb_grants(&template, f);
+                // A put, an update or a batch put creates or changes the item: each is an insert or a modify in the stream.
+                ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem"].iter().any(|action| {
+                    let access = Access { action: action.to_string(), index: None, leading_key: Some(key.clone()) };
+                    granting(&grants, &access).is_some()
+                })
+            })
+            .map(String::as_str)
+            .collect();
+        assert_eq!(writers, expected.iter().copied().collect(), "who may write {key}");
+    }
 }

@@ -2,6 +2,7 @@
 //! the local stack creates is the one the template defines.
 
 use journeys::harness::TestStack;
+use journeys::iam::{role_of, BusPolicy, Deployment, ACCOUNT};
 use journeys::localstack::{table_definition, template_path};
 use serde_norway::Value;
 use std::collections::BTreeSet;
@@ -173,4 +174,122 @@ async fn the_local_table_is_the_one_the_template_defines() {
         def["TimeToLiveSpecification"]["AttributeName"].as_str()
     );
     assert!(table.stream_specification().is_some_and(|s| s.stream_enabled()));
+}
+
+/// The roles of every function of the template: (binary, ARN).
+fn function_roles(deployment: &Deployment, template: &Value) -> Vec<(String, String)> {
+    template_functions()
+        .into_iter()
+        .map(|(binary, _)| {
+            let role = role_of(template, &binary).expect("every function has a role");
+            (binary, deployment.role_arn(&role))
+        })
+        .collect()
+}
+
+const BILLING_REPORTER: &str = "arn:aws:iam::210987654321:role/billing-erasure"; // another account
+const STORAGE_REPORTER: &str = "arn:aws:iam::123456789012:role/storage-erasure"; // the bus's account
+const ANYONE: &str = "arn:aws:iam::123456789012:role/anyone"; // the bus's account, events:PutEvents in its own policy
+
+#[test]
+fn the_bus_takes_deletion_facts_from_publish_events_alone_and_a_systems_reports_from_its_reporters_alone() {
+    let template = yaml(&template_path());
+    let deployment = Deployment::new(
+        &template,
+        &[
+            ("ErasureSystem1", "billing"),
+            ("ErasureReporters1", BILLING_REPORTER),
+            ("ErasureSystem2", "storage"),
+            ("ErasureReporters2", STORAGE_REPORTER),
+            // Named without roles: nobody reports for it.
+            ("ErasureSystem3", "analytics"),
+        ],
+    );
+    let bus = BusPolicy::of(&deployment);
+    let roles = function_roles(&deployment, &template);
+    let publish_events = &roles.iter().find(|(binary, _)| binary == "publish-events").expect("publish-events").1;
+    let root = format!("arn:aws:iam::{ACCOUNT}:root");
+    let stranger = "arn:aws:iam::999999999999:role/anyone";
+
+    assert!(bus.may_put(publish_events, &["account-deletion"]));
+    for (binary, role) in roles.iter().filter(|(binary, _)| binary != "publish-events") {
+        assert!(!bus.may_put(role, &["account-deletion"]), "{binary} may put account-deletion");
+    }
+    for principal in [ANYONE, &root, stranger, BILLING_REPORTER, STORAGE_REPORTER] {
+        assert!(!bus.may_put(principal, &["account-deletion"]), "{principal} may put account-deletion");
+    }
+
+    assert!(bus.may_put(BILLING_REPORTER, &["erasure.billing"]));
+    assert!(bus.may_put(STORAGE_REPORTER, &["erasure.storage"]));
+    assert!(!bus.may_put(BILLING_REPORTER, &["erasure.storage"]), "billing reports for storage");
+    assert!(!bus.may_put(STORAGE_REPORTER, &["erasure.billing"]), "storage reports for billing");
+    let everyone_else = roles.iter().map(|(_, role)| role.as_str()).chain([ANYONE, root.as_str(), stranger]);
+    for principal in everyone_else {
+        for source in ["erasure.billing", "erasure.storage", "erasure.analytics", "erasure.logs"] {
+            assert!(!bus.may_put(principal, &[source]), "{principal} may put {source}");
+        }
+    }
+    for reporter in [BILLING_REPORTER, STORAGE_REPORTER] {
+        assert!(!bus.may_put(reporter, &["erasure.analytics"]), "{reporter} reports for a system without reporters");
+    }
+
+    // A call is judged whole: one forged entry among its ten refuses it.
+    assert!(!bus.may_put(BILLING_REPORTER, &["erasure.billing", "account-deletion"]));
+    assert!(!bus.may_put(STORAGE_REPORTER, &["erasure.storage", "erasure.billing"]));
+    assert!(!bus.may_put(publish_events, &["account-deletion", "erasure.billing"]));
+}
+
+#[test]
+fn the_bus_policys_denies_are_what_stops_a_principal_of_the_account() {
+    let template = yaml(&template_path());
+    let deployment =
+        Deployment::new(&template, &[("ErasureSystem1", "billing"), ("ErasureReporters1", BILLING_REPORTER)]);
+    let bus = BusPolicy::of(&deployment);
+    // Its allows alone would let a role of the account put anything: the check above rests on the denies.
+    let allows = bus.only("Allow");
+    assert!(allows.may_put(ANYONE, &["account-deletion"]) && allows.may_put(ANYONE, &["erasure.billing"]));
+    assert!(!bus.may_put(ANYONE, &["account-deletion"]) && !bus.may_put(ANYONE, &["erasure.billing"]));
+    // And without an allow another account puts nothing, even a source no deny names.
+    assert!(!bus.only("Deny").may_put(BILLING_REPORTER, &["erasure.billing"]));
+}
+
+#[test]
+fn without_reporters_no_one_reports_for_any_system_and_unused_slots_allow_nothing() {
+    let template = yaml(&template_path());
+    let deployment = Deployment::new(&template, &[]);
+    let bus = BusPolicy::of(&deployment);
+    assert!(bus.statements().iter().all(|s| s["Effect"] == "Deny" || s["Sid"] == "PublishEventsPutsTheDeletionFacts"));
+    for principal in [ANYONE, BILLING_REPORTER, STORAGE_REPORTER] {
+        assert!(!bus.may_put(principal, &["erasure.billing"]), "{principal} reports with no reporter configured");
+    }
+    let publish_events = deployment.role_arn(&role_of(&template, "publish-events").expect("its role"));
+    assert!(bus.may_put(&publish_events, &["account-deletion"]));
+}
+
+#[test]
+fn every_statement_of_every_role_and_of_the_bus_says_what_it_allows() {
+    let template = yaml(&template_path());
+    let resources = template["Resources"].as_mapping().unwrap();
+    let documents = resources.iter().flat_map(|(name, r)| {
+        let name = name.as_str().unwrap().to_string();
+        let inline = r["Properties"]["Policies"].as_sequence().into_iter().flatten().map(|p| &p["PolicyDocument"]);
+        let own = [&r["Properties"]["PolicyDocument"], &r["Properties"]["Policy"]].into_iter();
+        inline.chain(own).filter(|d| !d.is_null()).map(move |d| (name.clone(), d))
+    });
+    let mut statements = 0;
+    for (name, document) in documents {
+        let mut sids = BTreeSet::new();
+        for statement in document["Statement"].as_sequence().unwrap() {
+            // A slot's statement sits in an !If.
+            let statement = match statement {
+                Value::Tagged(tagged) => &tagged.value.as_sequence().unwrap()[1],
+                plain => plain,
+            };
+            let sid = statement["Sid"].as_str().unwrap_or_else(|| panic!("{name}: a statement without a Sid"));
+            assert!(sid.chars().all(|c| c.is_ascii_alphanumeric()), "{name}: {sid}");
+            assert!(sids.insert(sid.to_string()), "{name}: {sid} twice");
+            statements += 1;
+        }
+    }
+    assert!(statements > 50, "only {statements} statements found");
 }
