@@ -419,6 +419,29 @@ async fn bad_input_is_refused_with_its_code_and_changes_nothing() {
 }
 
 #[tokio::test]
+async fn an_event_whose_route_key_the_function_does_not_serve_is_refused_whatever_its_path() {
+    let stack = seeded().await;
+    let (erin, frank) = (stack.user("erin"), stack.user("frank"));
+    let token = erin.token_for("handover_account").await;
+    let before = stack.snapshot().await;
+    // A start's path and a body it would accept: only the route key says this is no start.
+    let body = json!({"verification_token": token, "new_email": frank.email}).to_string();
+    let now = stack.app.clock.now().to_string();
+    let start = Function::HandoverAccount.event(Some(&erin.id), Some("web-console"), Some(&now), Some(&body));
+    for route_key in [json!("POST /v1/account/handover/cancel"), json!("GET /v1/account/handover"), Value::Null] {
+        let mut event = start.clone();
+        event["routeKey"] = route_key.clone();
+        event["requestContext"]["routeKey"] = route_key.clone();
+        let refused = journeys::harness::call(&stack.app, Function::HandoverAccount, event).await;
+        refused.expect(400, "invalid_request");
+        let named = route_key.as_str().unwrap_or("an event without one");
+        assert!(refused.str("detail").ends_with(&format!("not {named}")), "{}", refused.body);
+    }
+    assert_eq!(stack.snapshot().await, before, "no token spent, nothing pending");
+    assert!(frank.mails().await.is_empty());
+}
+
+#[tokio::test]
 async fn confirmation_codes_are_limited_and_checked_like_every_code() {
     let stack = seeded_with(|c| {
         c.daily_code_limit = 2;
