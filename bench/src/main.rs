@@ -1,8 +1,8 @@
 //! The benchmark behind `scripts/bench`: cold start, warm latency, round trips,
-//! size and cleanup cost of every function, on the local stack (moto).
+//! size and cleanup cost of every function, on the local stack (DynamoDB Local and moto).
 //!
-//! `scripts/bench` builds the release binaries, zips them, starts moto and runs
-//! this with the SDK's standard endpoint settings pointing at it; see `bench --help`.
+//! `scripts/bench` builds the release binaries, zips them, starts a DynamoDB Local and a moto
+//! and runs this with the SDK's standard endpoint settings pointing at them; see `bench --help`.
 //! One module per measurement: `cold` (with `breakdown`), `warm`, `trips`,
 //! `cleanup_cost`; `tls` is the TLS leg in front of the services.
 
@@ -64,7 +64,7 @@ async fn run(options: Options) -> Result<bool, Error> {
     // The SDK's own defaults, as the functions load them: the endpoints come from the environment.
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     journeys::localstack::verify_sender(&aws_sdk_sesv2::Client::new(&sdk), probe::SENDER).await?;
-    // Table names of this run only, so a moto that served an earlier run can serve this one.
+    // Table names of this run only, so a DynamoDB Local that served an earlier run can serve this one.
     let run_id = shared::crypto::hex(&shared::crypto::random_bytes::<3>()?);
     let table_of = |f: &str| format!("bench-{run_id}-{f}");
     let setting = |name: &str| std::env::var(name).unwrap_or_else(|_| "unset".into());

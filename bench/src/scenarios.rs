@@ -97,11 +97,8 @@ impl Bed {
         Ok(bed)
     }
 
-    /// Drops the table and makes it again from the template. moto copies a
-    /// whole table, with every stream record it ever wrote, once per operation
-    /// of each TransactWriteItems (for its rollback), so on moto a transaction
-    /// slows down with the table's history; DynamoDB's does not. A fresh table
-    /// per event keeps what the bench times the function's, not moto's copy.
+    /// Drops the table and makes it again from the template, so every event finds
+    /// the same state (`STEADY` registered anew: no cooldown or daily limit of an earlier event).
     pub async fn fresh_table(&self) -> Result<(), Error> {
         let client = self.app.store.client();
         let _ = client.delete_table().table_name(&self.table).send().await;

@@ -1,4 +1,4 @@
-//! A test stack: a fresh table on the moto server, an [`App`] over it with the
+//! A test stack: a fresh table in DynamoDB Local, an [`App`] over it with the
 //! real SDK clients, and the functions' own handlers called in-process with
 //! API Gateway HTTP API events, as Lambda would call them.
 

@@ -1,5 +1,5 @@
-//! The local stack: SDK settings for moto, the table as `infra/template.yaml`
-//! defines it, the verified sender, and the mail moto accepted.
+//! The local stack: SDK settings for DynamoDB Local and moto, the table (in
+//! DynamoDB Local) as `infra/template.yaml` defines it, the verified sender, and the mail moto accepted.
 
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,

@@ -10,8 +10,14 @@ use shared::codes::VerificationCode;
 use shared::handover::{parse_account_id, HandoverRequest, IamUsers};
 use shared::http::{self, Problem};
 use shared::lambda_http::http::StatusCode;
-use shared::lambda_http::{Body, Request, Response};
+use shared::lambda_http::request::RequestContext;
+use shared::lambda_http::{Body, Request, RequestExt, Response};
+use shared::locale::problems::Message;
 use shared::App;
+
+/// The two routes infra/template.yaml gives this function, as API Gateway names them in `routeKey`.
+const START: &str = "POST /v1/account/handover";
+const CONFIRM: &str = "POST /v1/account/handover/confirm";
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -33,12 +39,26 @@ struct ConfirmHandover {
 }
 
 pub async fn handle(app: &App, request: Request) -> Response<Body> {
-    // One function serves both routes; the stage prefix, if any, stays in front of the path.
-    if request.uri().path().trim_end_matches('/').ends_with("/confirm") {
-        http::respond(app, &request, confirm(app, &request).await).await
-    } else {
-        http::respond(app, &request, start(app, &request).await).await
-    }
+    // The route key, unlike the path, carries no stage or custom-domain mapping prefix.
+    let route_key = match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.route_key.as_deref(),
+        _ => None,
+    };
+    let result = match route_key {
+        Some(START) => start(app, &request).await,
+        Some(CONFIRM) => confirm(app, &request).await,
+        other => Err(no_such_route(other)),
+    };
+    http::respond(app, &request, result).await
+}
+
+/// API Gateway sends only the template's routes here: another one is a wiring
+/// mistake or a hand-made event, answered 400 `invalid_request` naming it.
+fn no_such_route(route_key: Option<&str>) -> Problem {
+    Problem::invalid_request(Message::Invalid(format!(
+        "handover-account serves the route keys {START} and {CONFIRM}, not {}",
+        route_key.unwrap_or("an event without one")
+    )))
 }
 
 async fn start(app: &App, request: &Request) -> Result<Response<Body>, Problem> {
