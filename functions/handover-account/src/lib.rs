@@ -13,6 +13,9 @@ use shared::lambda_http::http::StatusCode;
 use shared::lambda_http::{Body, Request, Response};
 use shared::App;
 
+/// What this function builds at start: it spends tokens and codes; mails both parties.
+pub const USES: shared::Uses = shared::Uses::EVERYTHING;
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct StartHandover {
