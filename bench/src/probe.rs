@@ -228,9 +228,8 @@ pub fn app(sdk: &aws_config::SdkConfig, table: &str, recorder: &Recorder) -> App
     let ses = aws_sdk_sesv2::Client::from_conf(
         aws_sdk_sesv2::config::Builder::from(sdk).interceptor(Ses(recorder.clone())).build(),
     );
-    let source = shared::secrets::SecretSource::Environment;
     App {
-        secrets: shared::secrets::SecretRing::new(source, config.code_secrets.clone(), 0),
+        secrets: shared::secrets::SecretRing::from_config(config.code_secrets.as_ref()),
         store: shared::store::Store::new(dynamo, config.table_name.clone()),
         mailer: shared::mail::Mailer::new(ses, config.sender_email.clone()),
         config,

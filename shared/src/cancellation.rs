@@ -49,7 +49,7 @@ impl App {
         let record =
             CancellationRecord { receipt_id: job.reference.clone(), requested_at: job.requested_at, cancelled_at: now };
         let mut outcome = TxOutcome::Cancelled(Vec::new());
-        for hash in token.hashes(self) {
+        for hash in token.hashes(self)? {
             outcome = self.store.cancel_deletion(&caller.account, caller.session, &hash, &job, &record).await?;
             // Under the next key only if no token was found under this one (issued before a rotation).
             if !outcome.refused(&CancelDeletionPart::Token) {

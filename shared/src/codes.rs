@@ -7,6 +7,7 @@ use crate::crypto::{self, RandomError};
 use crate::internal::{internal_from, Internal};
 use crate::locale::Locale;
 use crate::purpose::Purpose;
+use crate::secrets::KeysNotRead;
 use crate::tokens::{TokenRecord, VerificationToken};
 use crate::App;
 use serde::Serialize;
@@ -36,14 +37,27 @@ impl VerificationCode {
     }
 
     /// Bound to the account and purpose (and to what it was sent for, if given), so a code for one never verifies another.
-    fn hash(&self, app: &App, account: &AccountId, purpose: Purpose, bound_to: Option<&str>) -> String {
-        crypto::keyed_hash(&app.secrets.current().signing, &Self::parts(account, purpose, bound_to, &self.0))
+    fn hash(
+        &self,
+        app: &App,
+        account: &AccountId,
+        purpose: Purpose,
+        bound_to: Option<&str>,
+    ) -> Result<String, KeysNotRead> {
+        Ok(crypto::keyed_hash(&app.secrets.current()?.signing, &Self::parts(account, purpose, bound_to, &self.0)))
     }
 
     /// Under any key still checking, so a code hashed before a rotation stays good.
-    fn matches(&self, app: &App, account: &AccountId, purpose: Purpose, bound_to: Option<&str>, hash: &str) -> bool {
+    fn matches(
+        &self,
+        app: &App,
+        account: &AccountId,
+        purpose: Purpose,
+        bound_to: Option<&str>,
+        hash: &str,
+    ) -> Result<bool, KeysNotRead> {
         let parts = Self::parts(account, purpose, bound_to, &self.0);
-        app.secrets.current().checking.iter().any(|key| crypto::keyed_hash_matches(key, &parts, hash))
+        Ok(app.secrets.current()?.checking.iter().any(|key| crypto::keyed_hash_matches(key, &parts, hash)))
     }
 
     fn parts<'a>(account: &'a AccountId, purpose: Purpose, bound_to: Option<&'a str>, digits: &'a str) -> Vec<&'a str> {
@@ -160,7 +174,7 @@ impl App {
         let cfg = &self.config;
         let now = self.clock.now();
         let code = VerificationCode::generate()?;
-        let hash = code.hash(self, account, purpose, bound_to);
+        let hash = code.hash(self, account, purpose, bound_to)?;
         let slot = |window_start, window_sends| CodeSlot {
             hash: Some(hash.clone()),
             expires_at: now + cfg.code_ttl_seconds,
@@ -257,7 +271,7 @@ impl App {
                 Profile::Written(after) => {
                     let Some(slot) = after.slot else { return Err(CodeError::Expired) };
                     let Some(hash) = slot.hash else { return Err(CodeError::Expired) };
-                    if !code.matches(self, account, purpose, bound_to, &hash) {
+                    if !code.matches(self, account, purpose, bound_to, &hash)? {
                         tracing::info!(account = %account, %purpose, attempts_left = slot.attempts_left, failures = after.failures, "wrong verification code");
                         return Err(CodeError::Incorrect { attempts_left: slot.attempts_left });
                     }

@@ -57,8 +57,9 @@ impl CodeSecrets {
 pub struct Config {
     pub table_name: String,
     pub sender_email: String,
-    /// The keys as configured: from `CODE_SECRET` (and `CODE_SECRET_PREVIOUS`), or as read from `CODE_SECRET_ID`.
-    pub code_secrets: CodeSecrets,
+    /// The keys as configured: from `CODE_SECRET` (and `CODE_SECRET_PREVIOUS`), or as read from
+    /// `CODE_SECRET_ID`; `None` when only the secret's id is set and this function does not read it.
+    pub code_secrets: Option<CodeSecrets>,
     /// The Secrets Manager secret the keys were read from, if any (never its value).
     pub code_secret_id: Option<String>,
     pub code_ttl_seconds: i64,
@@ -93,7 +94,9 @@ impl Config {
         Self::resolved(lookup, None)
     }
 
-    /// As `from_lookup`, with the keys already read from Secrets Manager (then `CODE_SECRET` is not needed).
+    /// As `from_lookup`, with the keys already read from Secrets Manager (then `CODE_SECRET` is not
+    /// needed). Without them, `CODE_SECRET` or else `CODE_SECRET_ID` must be set; with only the id
+    /// the keys are left unread, for a function that hashes no code or token.
     pub fn resolved(lookup: impl Fn(&str) -> Option<String>, read: Option<CodeSecrets>) -> Result<Self, ConfigError> {
         let required = |name: &'static str| -> Result<String, ConfigError> {
             match lookup(name) {
@@ -118,8 +121,10 @@ impl Config {
         if crate::accounts::EmailAddress::parse(&sender_email).is_err() {
             return Err(ConfigError::Malformed { name: "SENDER_EMAIL", reason: "not an email address".into() });
         }
+        let secret_id = lookup("CODE_SECRET_ID").filter(|v| !v.trim().is_empty());
         let code_secrets = match read {
-            Some(secrets) => secrets,
+            Some(secrets) => Some(secrets),
+            None if secret_id.is_some() && lookup("CODE_SECRET").is_none_or(|v| v.trim().is_empty()) => None,
             None => {
                 let current = CodeSecret::new(required("CODE_SECRET")?.into_bytes())?;
                 let previous = lookup("CODE_SECRET_PREVIOUS")
@@ -130,14 +135,14 @@ impl Config {
                         name: "CODE_SECRET_PREVIOUS",
                         reason: format!("must be at least {} bytes", CodeSecret::MIN_LEN),
                     })?;
-                CodeSecrets::fixed(current, previous)
+                Some(CodeSecrets::fixed(current, previous))
             }
         };
         Ok(Self {
             table_name: required("TABLE_NAME")?,
             sender_email,
             code_secrets,
-            code_secret_id: lookup("CODE_SECRET_ID").filter(|v| !v.trim().is_empty()),
+            code_secret_id: secret_id,
             code_ttl_seconds: number("CODE_TTL_SECONDS", 600, 1)?,
             code_max_attempts: number("CODE_MAX_ATTEMPTS", 5, 1)? as u32,
             resend_cooldown_seconds: number("RESEND_COOLDOWN_SECONDS", 60, 0)?,
@@ -228,6 +233,10 @@ mod tests {
     fn a_missing_or_malformed_setting_is_named() {
         let err = Config::from_lookup(env(&BASE[..2])).unwrap_err();
         assert_eq!(err.to_string(), "CODE_SECRET is required but not set");
+        // Only the secret's id: the keys are the Secrets Manager read's, or unread.
+        let mut by_id = BASE[..2].to_vec();
+        by_id.push(("CODE_SECRET_ID", "account-deletion/code-secret"));
+        assert!(Config::from_lookup(env(&by_id)).unwrap().code_secrets.is_none());
         let mut short = BASE.to_vec();
         short[2] = ("CODE_SECRET", "short");
         assert!(Config::from_lookup(env(&short)).unwrap_err().to_string().starts_with("CODE_SECRET is malformed"));

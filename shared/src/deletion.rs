@@ -127,7 +127,7 @@ impl App {
         };
         let locked_as = if grace > 0 { AccountStatus::DeletionScheduled } else { AccountStatus::Deleting };
         let mut outcome = TxOutcome::Cancelled(Vec::new());
-        for hash in token.hashes(self) {
+        for hash in token.hashes(self)? {
             outcome = self.store.accept_deletion(&caller.account, caller.session, &hash, now, locked_as, &job).await?;
             // Under the next key only if no token was found under this one (issued before a rotation).
             if !outcome.refused(&AcceptDeletionPart::Token) {

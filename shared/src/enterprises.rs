@@ -161,7 +161,7 @@ impl App {
             purge_at: None,
         };
         let mut outcome = TxOutcome::Cancelled(Vec::new());
-        for hash in token.hashes(self) {
+        for hash in token.hashes(self)? {
             outcome =
                 self.store.accept_dismissal(&enterprise_id, &caller.account, caller.session, &hash, now, &job).await?;
             // Under the next key only if no token was found under this one (issued before a rotation).

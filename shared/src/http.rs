@@ -244,7 +244,7 @@ impl From<Internal> for Problem {
     fn from(e: Internal) -> Self {
         match e {
             Internal::Store(e) => e.into(),
-            Internal::Random(_) | Internal::Interrupted(_) => internal(&e),
+            Internal::Random(_) | Internal::Interrupted(_) | Internal::Keys(_) => internal(&e),
         }
     }
 }

@@ -1,9 +1,10 @@
 //! The failures no caller can act on, shared by every operation's error: the
-//! store, the random source, an injected failure point. `http.rs` maps them
+//! store, the random source, an injected failure point, a key the function never read. `http.rs` maps them
 //! (`StoreError::Busy` to 503 busy, the rest to 500 internal).
 
 use crate::crypto::RandomError;
 use crate::failpoints::Interrupted;
+use crate::secrets::KeysNotRead;
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -14,6 +15,8 @@ pub enum Internal {
     Random(#[from] RandomError),
     #[error(transparent)]
     Interrupted(#[from] Interrupted),
+    #[error(transparent)]
+    Keys(#[from] KeysNotRead),
 }
 
 /// Lets `?` turn each internal failure into an operation's error with an `Internal(Internal)` variant.
@@ -31,6 +34,11 @@ macro_rules! internal_from {
         }
         impl From<$crate::failpoints::Interrupted> for $error {
             fn from(e: $crate::failpoints::Interrupted) -> Self {
+                Self::Internal(e.into())
+            }
+        }
+        impl From<$crate::secrets::KeysNotRead> for $error {
+            fn from(e: $crate::secrets::KeysNotRead) -> Self {
                 Self::Internal(e.into())
             }
         }

@@ -53,12 +53,29 @@ pub fn sdk_timeouts() -> aws_config::timeout::TimeoutConfig {
         .build()
 }
 
+/// What a function uses besides the table, so that its start builds nothing else: a function
+/// that hashes no code or token reads no secret, one that sends no mail builds no SES client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Uses {
+    /// Hashes codes or tokens: the key is read at start (`CODE_SECRET`, or the secret `CODE_SECRET_ID` names).
+    pub keys: bool,
+    /// Sends mail: an SES client is built.
+    pub mail: bool,
+}
+
+impl Uses {
+    pub const EVERYTHING: Self = Self { keys: true, mail: true };
+    /// Reads and writes the table only.
+    pub const TABLE: Self = Self { keys: false, mail: false };
+}
+
 /// Everything an operation needs, built once per process.
 pub struct App {
     pub config: Config,
-    /// The keys for codes and tokens, read again from Secrets Manager as they rotate.
+    /// The keys for codes and tokens, read again from Secrets Manager as they rotate (unread where [`Uses::keys`] is false).
     pub secrets: secrets::SecretRing,
     pub store: store::Store,
+    /// Without an SES client where [`Uses::mail`] is false.
     pub mailer: mail::Mailer,
     pub clock: clock::Clock,
     pub failpoints: failpoints::FailPoints,
@@ -67,31 +84,43 @@ pub struct App {
 
 impl App {
     /// From the SDK's standard settings (`AWS_ENDPOINT_URL`, `AWS_REGION`,
-    /// credentials), so one binary runs on AWS and on the local stack.
+    /// credentials), so one binary runs on AWS and on the local stack; everything built.
     /// `CODE_SECRET` set (local use, tests): that key; else the secret `CODE_SECRET_ID` names, read here.
     pub async fn from_env() -> Result<Self, ConfigError> {
-        Self::start(&mut startup::Startup::begin()).await
+        Self::start(&mut startup::Startup::begin(), Uses::EVERYTHING).await
     }
 
-    /// As [`App::from_env`], timing each step into `startup`, and with the
-    /// DynamoDB connection opened (a warm-up GetItem) while the secret is read,
+    /// As [`App::from_env`], building only what `uses` names and timing each step into `startup`,
+    /// with the DynamoDB connection opened (a warm-up GetItem) while the secret is read,
     /// so the first request pays for neither and init waits for one round trip, not two.
-    pub async fn start(startup: &mut startup::Startup) -> Result<Self, ConfigError> {
+    pub async fn start(startup: &mut startup::Startup, uses: Uses) -> Result<Self, ConfigError> {
+        Self::start_with(startup, uses, |name| std::env::var(name).ok()).await
+    }
+
+    /// As [`App::start`], with the settings read through `lookup` (tests need not touch the process environment).
+    pub async fn start_with(
+        startup: &mut startup::Startup,
+        uses: Uses,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
         use startup::{timed, Phase};
-        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-        let secret_id = match (env("CODE_SECRET"), env("CODE_SECRET_ID")) {
-            (None, Some(secret_id)) => Some(secret_id),
+        let env = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        // The key in the environment, or not needed: a bad setting stops here, before any request.
+        let config = Config::from_lookup(env)?;
+        let secret_id = match (&config.code_secrets, &config.code_secret_id) {
+            (None, Some(secret_id)) if uses.keys => Some(secret_id.clone()),
             _ => None,
         };
-        // With the key in the environment a bad setting stops here, before any request.
-        let config = if secret_id.is_none() { Some(Config::from_env()?) } else { None };
         startup.mark(Phase::Configuration);
         let sdk =
             aws_config::defaults(aws_config::BehaviorVersion::latest()).timeout_config(sdk_timeouts()).load().await;
         startup.mark(Phase::SdkConfig);
-        let table = config.as_ref().map(|c| c.table_name.clone()).or_else(|| env("TABLE_NAME")).unwrap_or_default();
-        let store = store::Store::new(aws_sdk_dynamodb::Client::new(&sdk), table);
-        let ses = aws_sdk_sesv2::Client::new(&sdk);
+        let store = store::Store::new(aws_sdk_dynamodb::Client::new(&sdk), config.table_name.clone());
+        let mailer = if uses.mail {
+            mail::Mailer::new(aws_sdk_sesv2::Client::new(&sdk), config.sender_email.clone())
+        } else {
+            mail::Mailer::none(config.sender_email.clone())
+        };
         let secrets_client = secret_id.as_ref().map(|_| aws_sdk_secretsmanager::Client::new(&sdk));
         startup.mark(Phase::Clients);
         let now = clock::Clock::default().now();
@@ -104,21 +133,19 @@ impl App {
         let (read, ((), warm_up)) = tokio::join!(read, timed(store.warm_up()));
         startup.mark(Phase::Connections);
         startup.warm_up = Some(warm_up);
-        let (config, ring) = match (config, read, secrets_client, secret_id) {
-            (Some(config), ..) => {
-                let ring = secrets::SecretRing::new(secrets::SecretSource::Environment, config.code_secrets.clone(), 0);
-                (config, ring)
-            }
-            (None, Some((read, took)), Some(client), Some(secret_id)) => {
+        let (config, ring) = match (read, secrets_client, secret_id) {
+            (Some((read, took)), Some(client), Some(secret_id)) => {
                 startup.secret = Some(took);
                 let read = read?;
                 let config = Config::resolved(env, Some(read.clone()))?;
                 let source = secrets::SecretSource::SecretsManager { client, secret_id };
                 (config, secrets::SecretRing::new(source, read, now))
             }
-            _ => return Err(ConfigError::Missing("CODE_SECRET")),
+            _ => {
+                let ring = secrets::SecretRing::from_config(config.code_secrets.as_ref().filter(|_| uses.keys));
+                (config, ring)
+            }
         };
-        let mailer = mail::Mailer::new(ses, config.sender_email.clone());
         let (clock, failpoints) = (clock::Clock::default(), failpoints::FailPoints::default());
         let metrics = metrics::Metrics::default();
         Ok(Self { config, secrets: ring, store, mailer, clock, failpoints, metrics })
@@ -139,8 +166,9 @@ impl App {
         Ok(Self::assemble(config, sdk, secrets::SecretRing::new(source, read, now)))
     }
 
+    /// Everything built, the keys from the configuration (tests, the fixtures' tools).
     pub fn new(config: Config, sdk: &aws_config::SdkConfig) -> Self {
-        let ring = secrets::SecretRing::new(secrets::SecretSource::Environment, config.code_secrets.clone(), 0);
+        let ring = secrets::SecretRing::from_config(config.code_secrets.as_ref());
         Self::assemble(config, sdk, ring)
     }
 

@@ -17,11 +17,15 @@ pub enum MailError {
     Rejected(String),
     #[error("the mail could not be built: {0}")]
     Build(String),
+    /// A wrong `crate::Uses`: a bug, never the service's.
+    #[error("this function builds no SES client (its Uses say it sends no mail)")]
+    NoClient,
 }
 
 #[derive(Debug, Clone)]
 pub struct Mailer {
-    client: aws_sdk_sesv2::Client,
+    /// `None` in a function that sends no mail (`crate::Uses::mail`).
+    client: Option<aws_sdk_sesv2::Client>,
     sender: String,
 }
 
@@ -34,7 +38,12 @@ fn html(letter: &Letter, locale: Locale) -> String {
 
 impl Mailer {
     pub fn new(client: aws_sdk_sesv2::Client, sender: impl Into<String>) -> Self {
-        Self { client, sender: sender.into() }
+        Self { client: Some(client), sender: sender.into() }
+    }
+
+    /// For a function that sends no mail: no SES client is built.
+    pub fn none(sender: impl Into<String>) -> Self {
+        Self { client: None, sender: sender.into() }
     }
 
     async fn send(&self, to: &EmailAddress, locale: Locale, letter: Letter) -> Result<(), MailError> {
@@ -45,7 +54,8 @@ impl Mailer {
             .subject(part(letter.subject.clone())?)
             .body(Body::builder().text(part(letter.text.clone())?).html(part(html(&letter, locale))?).build())
             .build();
-        self.client
+        let Some(client) = &self.client else { return Err(MailError::NoClient) };
+        client
             .send_email()
             .from_email_address(&self.sender)
             .destination(Destination::builder().to_addresses(to.as_str()).build())

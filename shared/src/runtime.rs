@@ -1,7 +1,7 @@
 //! Process start-up shared by every function: logs, configuration, clients, the Lambda loop.
 
 use crate::startup::{Phase, Startup};
-use crate::App;
+use crate::{App, Uses};
 use lambda_http::{service_fn, Body, Request, Response};
 use std::future::Future;
 
@@ -28,11 +28,11 @@ where
 
 /// Builds the app once per process; a missing or malformed setting stops here, named.
 /// Logs where init's time went (`startup`, see [`crate::startup`]) just before the first poll.
-async fn start() -> Result<&'static App, lambda_http::Error> {
+async fn start(uses: Uses) -> Result<&'static App, lambda_http::Error> {
     let mut startup = Startup::begin();
     init_logging();
     startup.mark(Phase::Logging);
-    let app = App::start(&mut startup).await.map_err(|e| {
+    let app = App::start(&mut startup, uses).await.map_err(|e| {
         tracing::error!(error = %e, "configuration error");
         e
     })?;
@@ -41,13 +41,13 @@ async fn start() -> Result<&'static App, lambda_http::Error> {
     Ok(Box::leak(Box::new(app)))
 }
 
-/// Runs an API Gateway handler.
-pub async fn serve_http<F, Fut>(handler: F) -> Result<(), lambda_http::Error>
+/// Runs an API Gateway handler, with an app that builds what `uses` names.
+pub async fn serve_http<F, Fut>(uses: Uses, handler: F) -> Result<(), lambda_http::Error>
 where
     F: Fn(&'static App, Request) -> Fut + Copy + Send + 'static,
     Fut: Future<Output = Response<Body>> + Send,
 {
-    let app = start().await?;
+    let app = start(uses).await?;
     lambda_http::run(service_fn(move |request: Request| async move {
         app.secrets.refresh_if_stale(app.clock.now()).await;
         Ok::<_, std::convert::Infallible>(handler(app, request).await)
@@ -55,13 +55,13 @@ where
     .await
 }
 
-/// Runs a handler of other events (the schedule).
-pub async fn serve_events<F, Fut>(handler: F) -> Result<(), lambda_http::Error>
+/// Runs a handler of other events (the schedule, the bus), with an app that builds what `uses` names.
+pub async fn serve_events<F, Fut>(uses: Uses, handler: F) -> Result<(), lambda_http::Error>
 where
     F: Fn(&'static App, lambda_http::lambda_runtime::LambdaEvent<serde_json::Value>) -> Fut + Copy + Send + 'static,
     Fut: Future<Output = Result<serde_json::Value, lambda_http::Error>> + Send,
 {
-    let app = start().await?;
+    let app = start(uses).await?;
     lambda_http::lambda_runtime::run(lambda_http::lambda_runtime::service_fn(move |event| async move {
         app.secrets.refresh_if_stale(app.clock.now()).await;
         handler(app, event).await

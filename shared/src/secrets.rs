@@ -19,26 +19,50 @@ pub const SETTLE_SECONDS: i64 = 2 * REFRESH_SECONDS;
 #[derive(Debug, Clone)]
 pub enum SecretSource {
     Environment,
-    SecretsManager { client: Client, secret_id: String },
+    SecretsManager {
+        client: Client,
+        secret_id: String,
+    },
+    /// Not read: the function hashes no code or token (`crate::Uses::keys`).
+    Unread,
 }
+
+/// A hash was asked of a function that reads no key: a wrong `crate::Uses`, a bug.
+#[derive(Debug, thiserror::Error)]
+#[error("this function reads no code secret (its Uses say it hashes no code or token)")]
+pub struct KeysNotRead;
 
 /// The secret as the running instance holds it, with when it was last read.
 #[derive(Debug)]
 pub struct SecretRing {
     source: SecretSource,
-    held: RwLock<(Arc<CodeSecrets>, i64)>,
+    held: RwLock<Option<(Arc<CodeSecrets>, i64)>>,
 }
 
 impl SecretRing {
     pub fn new(source: SecretSource, secrets: CodeSecrets, read_at: i64) -> Self {
-        Self { source, held: RwLock::new((Arc::new(secrets), read_at)) }
+        Self { source, held: RwLock::new(Some((Arc::new(secrets), read_at))) }
     }
 
-    pub fn current(&self) -> Arc<CodeSecrets> {
-        match self.held.read() {
-            Ok(held) => held.0.clone(),
-            Err(poisoned) => poisoned.into_inner().0.clone(),
+    /// For a function that hashes no code or token: no key, no read, no refresh.
+    pub fn unread() -> Self {
+        Self { source: SecretSource::Unread, held: RwLock::new(None) }
+    }
+
+    /// From the environment's keys, if the configuration holds them.
+    pub fn from_config(secrets: Option<&CodeSecrets>) -> Self {
+        match secrets {
+            Some(secrets) => Self::new(SecretSource::Environment, secrets.clone(), 0),
+            None => Self::unread(),
         }
+    }
+
+    pub fn current(&self) -> Result<Arc<CodeSecrets>, KeysNotRead> {
+        let held = match self.held.read() {
+            Ok(held) => held.as_ref().map(|h| h.0.clone()),
+            Err(poisoned) => poisoned.into_inner().as_ref().map(|h| h.0.clone()),
+        };
+        held.ok_or(KeysNotRead)
     }
 
     /// Reads the secret again if the last read is older than [`REFRESH_SECONDS`]; a failed
@@ -46,8 +70,8 @@ impl SecretRing {
     pub async fn refresh_if_stale(&self, now: i64) {
         let SecretSource::SecretsManager { client, secret_id } = &self.source else { return };
         let read_at = match self.held.read() {
-            Ok(held) => held.1,
-            Err(poisoned) => poisoned.into_inner().1,
+            Ok(held) => held.as_ref().map_or(0, |h| h.1),
+            Err(poisoned) => poisoned.into_inner().as_ref().map_or(0, |h| h.1),
         };
         if now < read_at + REFRESH_SECONDS {
             return;
@@ -55,7 +79,7 @@ impl SecretRing {
         match fetch(client, secret_id, now).await {
             Ok(secrets) => {
                 if let Ok(mut held) = self.held.write() {
-                    *held = (Arc::new(secrets), now);
+                    *held = Some((Arc::new(secrets), now));
                 }
             }
             Err(error) => tracing::warn!(%error, "code secret not refreshed; keeping the keys held"),

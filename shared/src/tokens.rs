@@ -1,9 +1,10 @@
 //! Verification tokens: what a verified code buys, spent by exactly one action.
 
 use crate::accounts::AccountId;
-use crate::crypto::{self, RandomError};
+use crate::crypto;
 use crate::internal::{internal_from, Internal};
 use crate::purpose::Purpose;
+use crate::secrets::KeysNotRead;
 use crate::App;
 use serde::Serialize;
 
@@ -23,13 +24,13 @@ impl TokenString {
         }
     }
 
-    pub(crate) fn hash(&self, app: &App) -> String {
-        crypto::keyed_hash(&app.secrets.current().signing, &["token", &self.0])
+    pub(crate) fn hash(&self, app: &App) -> Result<String, KeysNotRead> {
+        Ok(crypto::keyed_hash(&app.secrets.current()?.signing, &["token", &self.0]))
     }
 
     /// The hash under every key still checking, the signing key's first: a token issued before a rotation stays good.
-    pub(crate) fn hashes(&self, app: &App) -> Vec<String> {
-        app.secrets.current().checking.iter().map(|key| crypto::keyed_hash(key, &["token", &self.0])).collect()
+    pub(crate) fn hashes(&self, app: &App) -> Result<Vec<String>, KeysNotRead> {
+        Ok(app.secrets.current()?.checking.iter().map(|key| crypto::keyed_hash(key, &["token", &self.0])).collect())
     }
 }
 
@@ -64,9 +65,9 @@ impl std::fmt::Debug for VerificationToken {
 
 impl VerificationToken {
     /// A fresh token and the hash under which it is stored.
-    pub(crate) fn generate(app: &App) -> Result<(Self, String), RandomError> {
+    pub(crate) fn generate(app: &App) -> Result<(Self, String), Internal> {
         let token = TokenString(crypto::hex(&crypto::random_bytes::<32>()?));
-        let hash = token.hash(app);
+        let hash = token.hash(app)?;
         Ok((Self { verification_token: token.0, purpose: "", expires_in_seconds: 0 }, hash))
     }
 
@@ -97,7 +98,7 @@ impl App {
         account: &AccountId,
         purpose: Purpose,
     ) -> Result<(), TokenError> {
-        if self.store.consume_token(&token.hash(self), account, purpose, self.clock.now()).await? {
+        if self.store.consume_token(&token.hash(self)?, account, purpose, self.clock.now()).await? {
             Ok(())
         } else {
             Err(TokenError::Invalid)

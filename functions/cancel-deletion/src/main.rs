@@ -1,4 +1,4 @@
 #[tokio::main]
 async fn main() -> Result<(), shared::lambda_http::Error> {
-    shared::runtime::serve_http(cancel_deletion::handle).await
+    shared::runtime::serve_http(cancel_deletion::USES, cancel_deletion::handle).await
 }

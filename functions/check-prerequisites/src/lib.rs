@@ -8,6 +8,9 @@ use shared::lambda_http::http::StatusCode;
 use shared::lambda_http::{Body, Request, Response};
 use shared::App;
 
+/// What this function builds at start: it reads the table only.
+pub const USES: shared::Uses = shared::Uses::TABLE;
+
 pub async fn handle(app: &App, request: Request) -> Response<Body> {
     http::respond(app, &request, check(app, &request).await).await
 }

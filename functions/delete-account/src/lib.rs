@@ -10,6 +10,9 @@ use shared::lambda_http::{Body, Request, Response};
 use shared::tokens::TokenString;
 use shared::App;
 
+/// What this function builds at start: it spends a token; mails the notice.
+pub const USES: shared::Uses = shared::Uses::EVERYTHING;
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct DeleteAccount {

@@ -1,4 +1,4 @@
 #[tokio::main]
 async fn main() -> Result<(), shared::lambda_http::Error> {
-    shared::runtime::serve_http(dismiss_enterprise::handle).await
+    shared::runtime::serve_http(dismiss_enterprise::USES, dismiss_enterprise::handle).await
 }

@@ -15,6 +15,9 @@ use shared::ledger::ReportError;
 use shared::locale::problems::Message;
 use shared::App;
 
+/// What this function builds at start: it records reports and answers operators from the table only.
+pub const USES: shared::Uses = shared::Uses::TABLE;
+
 pub async fn handle(app: &App, event: Value) -> Result<Value, shared::lambda_http::Error> {
     if event.get("requestContext").is_some() {
         let request = shared::lambda_http::request::from_str(&event.to_string())?;

@@ -1,4 +1,4 @@
 #[tokio::main]
 async fn main() -> Result<(), shared::lambda_http::Error> {
-    shared::runtime::serve_events(|app, event| erasure_ledger::handle(app, event.payload)).await
+    shared::runtime::serve_events(erasure_ledger::USES, |app, event| erasure_ledger::handle(app, event.payload)).await
 }

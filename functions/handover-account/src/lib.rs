@@ -15,6 +15,9 @@ use shared::lambda_http::{Body, Request, RequestExt, Response};
 use shared::locale::problems::Message;
 use shared::App;
 
+/// What this function builds at start: it spends tokens and codes; mails both parties.
+pub const USES: shared::Uses = shared::Uses::EVERYTHING;
+
 /// The two routes infra/template.yaml gives this function, as API Gateway names them in `routeKey`.
 const START: &str = "POST /v1/account/handover";
 const CONFIRM: &str = "POST /v1/account/handover/confirm";

@@ -1,4 +1,4 @@
 #[tokio::main]
 async fn main() -> Result<(), shared::lambda_http::Error> {
-    shared::runtime::serve_http(handover_account::handle).await
+    shared::runtime::serve_http(handover_account::USES, handover_account::handle).await
 }

@@ -10,6 +10,9 @@ use shared::lambda_http::{Body, Request, Response};
 use shared::purpose::Purpose;
 use shared::App;
 
+/// What this function builds at start: it hashes its codes and mails them.
+pub const USES: shared::Uses = shared::Uses { keys: true, mail: true };
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SendCode {

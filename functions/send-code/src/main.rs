@@ -1,4 +1,4 @@
 #[tokio::main]
 async fn main() -> Result<(), shared::lambda_http::Error> {
-    shared::runtime::serve_http(send_code::handle).await
+    shared::runtime::serve_http(send_code::USES, send_code::handle).await
 }

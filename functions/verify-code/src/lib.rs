@@ -11,6 +11,9 @@ use shared::lambda_http::{Body, Request, Response};
 use shared::purpose::Purpose;
 use shared::App;
 
+/// What this function builds at start: it hashes codes and tokens; mails nothing.
+pub const USES: shared::Uses = shared::Uses { keys: true, mail: false };
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct VerifyCode {

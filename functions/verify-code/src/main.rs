@@ -1,4 +1,4 @@
 #[tokio::main]
 async fn main() -> Result<(), shared::lambda_http::Error> {
-    shared::runtime::serve_http(verify_code::handle).await
+    shared::runtime::serve_http(verify_code::USES, verify_code::handle).await
 }

@@ -79,8 +79,9 @@ impl App {
             }
             Err(e) => return Err(e.into()),
         };
-        let token_hash =
-            TokenString::parse(&token.verification_token).map_err(|e| StoreError::Malformed(e.to_string()))?.hash(self);
+        let token_hash = TokenString::parse(&token.verification_token)
+            .map_err(|e| StoreError::Malformed(e.to_string()))?
+            .hash(self)?;
         self.failpoints.check("handover.verified")?;
         let owner = random_id("worker")?;
         let mut accepted = None;

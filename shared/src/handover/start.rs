@@ -62,7 +62,7 @@ impl App {
         request: &HandoverRequest,
     ) -> Result<HandoverStarted, HandoverError> {
         let target = request.account.clone().unwrap_or_else(|| caller.account.clone());
-        let token_hashes = request.token.hashes(self);
+        let token_hashes = request.token.hashes(self)?;
         let wanted = request.owner.identifiers();
         let mut stored = None;
         for _ in 0..MAX_RACES {
