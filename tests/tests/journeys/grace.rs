@@ -110,21 +110,35 @@ async fn a_deletion_cancelled_in_its_grace_period_leaves_the_account_as_it_was()
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_cancellation_racing_the_purge_has_one_winner_in_each_of_20_rounds() {
     let stack = Arc::new(TestStack::with(|c| c.deletion_grace_seconds = 60).await);
-    let accounts: Vec<serde_json::Value> = (0..20)
+    // Rounds 0..20 race; 20 cancels before the purge runs and 21 after, so each outcome is met on every run.
+    let accounts: Vec<serde_json::Value> = (0..22)
         .map(|i| json!({"id": format!("r{i}-{{id}}"), "username": format!("r{i}-{{id}}"), "email": format!("r{i}-{{id}}@example.com")}))
         .collect();
     stack.seed(json!({ "accounts": accounts })).await;
     let (mut cancelled, mut purged) = (0, 0);
-    for round in 0..20 {
+    for round in 0..22 {
         let user = stack.user(&format!("r{round}"));
         user.delete(&user.token_for("delete_account").await).await.expect(202, "");
         let token = user.token_for("cancel_deletion").await;
         stack.app.clock.advance(61);
         let (s1, s2) = (stack.clone(), stack.clone());
         let base = format!("r{round}");
-        let cancel = tokio::spawn(async move { s1.user(&base).cancel_deletion(&token).await });
-        let purge = tokio::spawn(async move { cleanup(&s2).await });
-        let (answer, summary) = (cancel.await.unwrap(), purge.await.unwrap());
+        let cancel = async move { s1.user(&base).cancel_deletion(&token).await };
+        let purge = async move { cleanup(&s2).await };
+        let (answer, summary) = match round {
+            20 => {
+                let answer = cancel.await;
+                (answer, purge.await)
+            }
+            21 => {
+                let summary = purge.await;
+                (cancel.await, summary)
+            }
+            _ => {
+                let (cancel, purge) = (tokio::spawn(cancel), tokio::spawn(purge));
+                (cancel.await.unwrap(), purge.await.unwrap())
+            }
+        };
         let profile = stack.profile(&user.id).await;
         let receipt = stack.item(&format!("RECEIPT#{}", user.id), "RECEIPT").await;
         match answer.status {
@@ -143,6 +157,5 @@ async fn a_cancellation_racing_the_purge_has_one_winner_in_each_of_20_rounds() {
             }
         }
     }
-    println!("20 rounds: {cancelled} cancellations won, {purged} purges won");
-    assert_eq!(cancelled + purged, 20);
+    assert!(cancelled >= 1 && purged >= 1, "the ordered rounds: {cancelled} cancellations, {purged} purges won");
 }
