@@ -5,11 +5,13 @@
 //! purge begins by taking the same profile out of the grace period, so a
 //! cancellation and a purge that race have exactly one winner.
 
-use crate::accounts::{AccountError, AccountStatus};
+use crate::accounts::{admit, AccountError};
+
 use crate::caller::Caller;
 use crate::clock::rfc3339;
 use crate::internal::{internal_from, Internal};
 use crate::mail::GraceNotice;
+use crate::model::account::AccountStatus;
 use crate::store::{CancelDeletionPart, CancellationRecord, JobKind, TxOutcome};
 use crate::tokens::TokenString;
 use crate::App;
@@ -71,7 +73,7 @@ impl App {
     async fn not_cancellable(&self, caller: &Caller) -> CancellationError {
         match self.store.get_account(&caller.account).await {
             Ok(Some(account)) => {
-                if let Err(revoked) = account.admit(caller.session) {
+                if let Err(revoked) = admit(&account, caller.session) {
                     return revoked.into();
                 }
                 match account.status {

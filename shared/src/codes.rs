@@ -1,12 +1,17 @@
 //! Verification codes: six digits mailed to the bound address, traded once for
 //! a verification token (docs/seeds.md#verification-codes: "Send Code, enter the verification code").
 
-use crate::accounts::{Account, AccountError, AccountId, EmailAddress};
-use crate::caller::{Caller, Session};
+use crate::accounts::{admit, refusal_for, AccountError};
+
+use crate::model::account::Account;
+
+use crate::caller::Caller;
 use crate::crypto::{self, RandomError};
 use crate::internal::{internal_from, Internal};
-use crate::locale::Locale;
-use crate::purpose::Purpose;
+use crate::model::ids::{AccountId, EmailAddress};
+use crate::model::locale::Locale;
+use crate::model::purpose::Purpose;
+use crate::model::session::Session;
 use crate::tokens::{TokenRecord, VerificationToken};
 use crate::App;
 use serde::Serialize;
@@ -181,10 +186,10 @@ impl App {
                 Profile::Refused(Some(state)) => state,
             };
             if let Some(session) = session {
-                state.account.admit(session)?;
+                admit(&state.account, session)?;
             }
             if state.account.status != purpose.account_status() {
-                return Err(state.account.refusal_for(purpose).into());
+                return Err(refusal_for(&state.account, purpose).into());
             }
             if state.account.email.is_none() {
                 return Err(AccountError::EmailNotBound.into());
@@ -278,10 +283,10 @@ impl App {
                 Profile::Refused(Some(state)) => state,
             };
             if let Some(session) = session {
-                state.account.admit(session)?;
+                admit(&state.account, session)?;
             }
             if state.account.status != purpose.account_status() {
-                return Err(state.account.refusal_for(purpose).into());
+                return Err(refusal_for(&state.account, purpose).into());
             }
             if state.failures < cfg.max_consecutive_failures {
                 return Err(CodeError::Expired);

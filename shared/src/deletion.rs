@@ -8,11 +8,15 @@
 //! deletion, so it goes at least once: twice only if the process dies
 //! between the send and that commit.
 
-use crate::accounts::{AccountError, AccountId, AccountStatus};
+use crate::accounts::AccountError;
+
+use crate::model::account::AccountStatus;
+
 use crate::caller::Caller;
 use crate::clock::rfc3339;
 use crate::internal::{internal_from, Internal};
 use crate::mail::GraceNotice;
+use crate::model::ids::AccountId;
 use crate::prerequisites::Blocker;
 use crate::store::jobs::LEASE_SECONDS;
 use crate::store::{AcceptDeletionPart, Job, JobKind, StoreError, TxOutcome};
@@ -204,7 +208,7 @@ impl App {
         owner: &str,
         mut budget: Budget,
         deleted_at: &mut Option<i64>,
-        language: Option<crate::locale::Locale>,
+        language: Option<crate::model::locale::Locale>,
     ) -> Result<Progress, DeletionError> {
         let account_id =
             AccountId::parse(&job.subject).ok_or_else(|| StoreError::Malformed("deletion job subject".into()))?;

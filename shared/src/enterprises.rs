@@ -4,11 +4,15 @@
 //! works page by page with recorded progress, so any size finishes, and a
 //! run cut off is finished by `cleanup` through `resume_dismissal`.
 
-use crate::accounts::{AccountError, AccountId, Role};
+use crate::accounts::AccountError;
+
+use crate::model::account::Role;
+
 use crate::blockers::{desktop_client_required, Blocker};
 use crate::caller::Caller;
 use crate::clock::rfc3339;
 use crate::internal::{internal_from, Internal};
+use crate::model::ids::AccountId;
 use crate::store::jobs::LEASE_SECONDS;
 use crate::store::{AcceptDismissalPart, Job, JobKind, ReleaseMembersPart, StoreError, TxOutcome};
 use crate::tokens::TokenString;

@@ -5,8 +5,10 @@
 //! Other services register and release holds through `App::register_hold`
 //! and `App::release_hold`; the item format is in `docs/key-design.md`.
 
-use crate::accounts::{AccountError, AccountId};
+use crate::accounts::AccountError;
+
 use crate::internal::{internal_from, Internal};
+use crate::model::ids::AccountId;
 use crate::store::{HoldPart, TxOutcome};
 use crate::App;
 

@@ -185,7 +185,7 @@ impl App {
     /// The entries a deletion finalised at `now` opens: one per configured system, pending.
     pub(crate) fn ledger_entries(
         &self,
-        account: &crate::accounts::AccountId,
+        account: &crate::model::ids::AccountId,
         receipt: &str,
         now: i64,
     ) -> Vec<LedgerEntry> {

@@ -1,12 +1,12 @@
 //! Mail through SES v2: every message has a plain-text and an HTML part; the
 //! texts, in each language, are in `locale::mails`.
 
-use crate::accounts::EmailAddress;
 use crate::codes::VerificationCode;
 pub use crate::locale::mails::GraceNotice;
 use crate::locale::mails::{self, Letter};
-use crate::locale::Locale;
-use crate::purpose::Purpose;
+use crate::model::ids::EmailAddress;
+use crate::model::locale::Locale;
+use crate::model::purpose::Purpose;
 use aws_sdk_sesv2::error::ProvideErrorMetadata;
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
 

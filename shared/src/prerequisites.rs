@@ -3,10 +3,12 @@
 
 pub use crate::blockers::{desktop_client_required, handover_pending, Blocker, HANDOVER_PENDING};
 
-use crate::accounts::{Account, AccountError, AccountStatus};
+use crate::accounts::{admit, AccountError};
+
 use crate::caller::Caller;
 use crate::enterprises::Enterprise;
 use crate::holds::Hold;
+use crate::model::account::{Account, AccountStatus};
 use crate::App;
 use serde::Serialize;
 
@@ -61,7 +63,7 @@ impl App {
         let Some((account, holds)) = self.store.account_with_holds(&caller.account).await? else {
             return Err(self.missing_account(&caller.account).await);
         };
-        account.admit(caller.session)?;
+        admit(&account, caller.session)?;
         if account.status != AccountStatus::Active {
             return Err(AccountError::Deleted);
         }
@@ -80,7 +82,8 @@ impl App {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::accounts::{AccountId, EmailAddress, Role};
+    use crate::model::account::Role;
+    use crate::model::ids::{AccountId, EmailAddress};
 
     fn account(role: Role, enterprise: Option<&str>, email: Option<&str>) -> Account {
         Account {

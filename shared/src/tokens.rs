@@ -1,9 +1,9 @@
 //! Verification tokens: what a verified code buys, spent by exactly one action.
 
-use crate::accounts::AccountId;
 use crate::crypto::{self, RandomError};
 use crate::internal::{internal_from, Internal};
-use crate::purpose::Purpose;
+use crate::model::ids::AccountId;
+use crate::model::purpose::Purpose;
 use crate::App;
 use serde::Serialize;
 

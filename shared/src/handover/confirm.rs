@@ -7,11 +7,13 @@ use super::model::{
 };
 use super::HandoverError;
 use super::{taken, MAX_RACES, MAX_TRANSACTION_OPS, VIEW_LIMIT};
-use crate::accounts::{AccountError, AccountId, AccountStatus};
+use crate::accounts::AccountError;
 use crate::caller::Caller;
 use crate::codes::{CodeError, VerificationCode};
 use crate::internal::Internal;
-use crate::purpose::Purpose;
+use crate::model::account::AccountStatus;
+use crate::model::ids::AccountId;
+use crate::model::purpose::Purpose;
 use crate::store::jobs::LEASE_SECONDS;
 use crate::store::{Job, JobKind, StoreError};
 use crate::tokens::TokenString;

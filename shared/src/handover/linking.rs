@@ -3,8 +3,8 @@
 use super::credentials::Credential;
 use super::model::Channel;
 use super::model::ContactSlot;
-use crate::accounts::{AccountId, EmailAddress, PhoneNumber};
 use crate::internal::{internal_from, Internal};
+use crate::model::ids::{AccountId, EmailAddress, PhoneNumber};
 use crate::App;
 
 /// Why a credential or a contact could not be linked.

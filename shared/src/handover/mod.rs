@@ -43,9 +43,11 @@ pub use model::{
 pub use request::{parse_account_id, HandoverRequest};
 pub use start::HandoverStarted;
 
-use crate::accounts::{AccountError, Identifier};
+use crate::accounts::AccountError;
+
 use crate::codes::CodeError;
 use crate::internal::{internal_from, Internal};
+use crate::model::ids::Identifier;
 
 /// DynamoDB's limit of operations in one TransactWriteItems.
 const MAX_TRANSACTION_OPS: usize = 100;

@@ -5,7 +5,8 @@
 use super::credentials::CredentialRef;
 use super::HandoverError;
 use crate::accounts::AccountError;
-use crate::accounts::{authority_rank, Account, AccountId, EmailAddress, Identifier, PendingBy, PhoneNumber, Role};
+use crate::model::account::{authority_rank, Account, PendingBy, Role};
+use crate::model::ids::{AccountId, EmailAddress, Identifier, PhoneNumber};
 use serde::{Deserialize, Serialize};
 
 /// What happens to the account's IAM users (docs/seeds.md#handover, step 7).

@@ -2,7 +2,7 @@
 
 use super::model::{IamUsers, NewOwner};
 use super::HandoverError;
-use crate::accounts::{AccountId, EmailAddress, PhoneNumber};
+use crate::model::ids::{AccountId, EmailAddress, PhoneNumber};
 use crate::tokens::TokenString;
 
 const NAME_MAX_CHARS: usize = 128;

@@ -4,9 +4,11 @@ use super::model::{authority_over, Authority, HandoverConflict, HandoverStatus, 
 use super::request::HandoverRequest;
 use super::HandoverError;
 use super::{taken, MAX_RACES};
-use crate::accounts::{Account, AccountError, AccountId, AccountStatus, Role};
+use crate::accounts::{admit, AccountError};
 use crate::caller::Caller;
-use crate::purpose::Purpose;
+use crate::model::account::{Account, AccountStatus, Role};
+use crate::model::ids::AccountId;
+use crate::model::purpose::Purpose;
 use crate::work::random_id;
 use crate::App;
 use serde::Serialize;
@@ -32,7 +34,7 @@ impl App {
         target: Option<&Account>,
     ) -> Result<Authority, HandoverError> {
         let Some(me) = me else { return Err(self.missing_account(&caller.account).await.into()) };
-        me.admit(caller.session)?;
+        admit(me, caller.session)?;
         if me.status != AccountStatus::Active {
             return Err(AccountError::Deleted.into());
         }
@@ -74,7 +76,7 @@ impl App {
             let Some(view) = read.target else { return Err(AccountError::NotFound.into()) };
             if view.in_progress.is_some() {
                 // An administrator's handover under way is not the holder's to overrule.
-                let running = crate::accounts::authority_rank(view.account.handover_running_as);
+                let running = crate::model::account::authority_rank(view.account.handover_running_as);
                 return Err(if running > authority.rank() {
                     AccountError::HandoverPending.into()
                 } else {

@@ -2,7 +2,8 @@
 
 use super::job::Step;
 use super::*;
-use crate::accounts::{Account, AccountId, AccountStatus, Role};
+use crate::model::account::{Account, AccountStatus, Role};
+use crate::model::ids::AccountId;
 
 fn account(id: &str, role: Role, enterprise: Option<&str>) -> Account {
     Account {

@@ -1,8 +1,8 @@
 //! The subject and text of every mail, per language (`mail.rs` adds the HTML
 //! part from the text and sends it).
 
-use super::Locale;
-use crate::purpose::Purpose;
+use crate::model::locale::Locale;
+use crate::model::purpose::Purpose;
 
 /// A message before it is addressed.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,12 +2,12 @@
 //! identifier claims (`CLAIM#<KIND>#<value>`) and deletion receipts.
 
 use super::{key, keys, n, s, Item, ItemExt, Job, Op, Store, StoreError, TxOutcome};
-use crate::accounts::{
-    Account, AccountError, AccountId, AccountStatus, EmailAddress, Identifier, NewAccount, PhoneNumber, Role, Username,
-};
+use crate::accounts::AccountError;
 use crate::deletion::DeletionFinal;
 use crate::holds::Hold;
-use crate::locale::Locale;
+use crate::model::account::{Account, AccountStatus, NewAccount, Role};
+use crate::model::ids::{AccountId, EmailAddress, Identifier, PhoneNumber, Username};
+use crate::model::locale::Locale;
 
 /// The parts of registering an account.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,7 +69,7 @@ pub(super) fn account_from_item(item: &Item) -> Result<Account, StoreError> {
         hold_count: item.num("hold_count").unwrap_or(0).max(0) as u32,
         sessions_revoked_at: item.num(super::codes::SESSIONS_REVOKED_AT),
         pending_handover: item.map("handover_pending").and_then(|m| {
-            Some(crate::accounts::PendingBy {
+            Some(crate::model::account::PendingBy {
                 id: m.str("id")?.to_string(),
                 requested_by: m.str("requested_by").and_then(AccountId::parse)?,
                 requested_as: m.str("requested_as").and_then(Role::parse),
@@ -82,7 +82,7 @@ pub(super) fn account_from_item(item: &Item) -> Result<Account, StoreError> {
             .and_then(|v| v.as_l().ok())
             .map(|list| list.iter().filter_map(|v| v.as_m().ok()).filter_map(identifier_from_map).collect())
             .unwrap_or_default(),
-        live_tokens: crate::purpose::Purpose::ALL
+        live_tokens: crate::model::purpose::Purpose::ALL
             .iter()
             .filter_map(|p| item.str(&super::codes::token_attr(*p)).map(String::from))
             .collect(),
@@ -318,13 +318,13 @@ impl Store {
     pub async fn accept_deletion(
         &self,
         account: &AccountId,
-        session: crate::caller::Session,
+        session: crate::model::session::Session,
         token_hash: &str,
         now: i64,
         locked_as: AccountStatus,
         job: &Job,
     ) -> Result<TxOutcome<AcceptDeletionPart>, StoreError> {
-        let token = self.token_consumption(token_hash, account, crate::purpose::Purpose::DeleteAccount, now);
+        let token = self.token_consumption(token_hash, account, crate::model::purpose::Purpose::DeleteAccount, now);
         let lock = Op::update(profile_key(account), "SET #status = :locked, deletion_requested_at = :now")
             .when(
                 "#status = :active AND attribute_exists(email) AND (attribute_not_exists(hold_count) OR hold_count = :zero) \
@@ -346,7 +346,7 @@ impl Store {
             .name("#as", "requested_as")
             .name("#exp", "expires_at");
         let lock = super::codes::within_session(
-            super::codes::spending_token(lock, crate::purpose::Purpose::DeleteAccount, token_hash),
+            super::codes::spending_token(lock, crate::model::purpose::Purpose::DeleteAccount, token_hash),
             Some(session),
         );
         self.transact(vec![

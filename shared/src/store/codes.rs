@@ -6,10 +6,10 @@
 //! bound address for the mail: send-code needs no read first.
 
 use super::{accounts::account_from_item, key, keys, n, s, Item, ItemExt, Op, Store, StoreError, TxOutcome, Written};
-use crate::accounts::AccountId;
-use crate::caller::Session;
 use crate::codes::{CodeSlot, CodeState, PlaceGuard, Profile};
-use crate::purpose::Purpose;
+use crate::model::ids::AccountId;
+use crate::model::purpose::Purpose;
+use crate::model::session::Session;
 use crate::tokens::TokenRecord;
 use aws_sdk_dynamodb::types::AttributeValue;
 use std::collections::HashMap;

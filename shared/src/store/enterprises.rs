@@ -2,10 +2,11 @@
 //! (`ENTERPRISE#<id>` / `MEMBER#<account>`), and the dismissal patterns.
 
 use super::{accounts::account_from_item, key, keys, n, s, Item, ItemExt, Job, Op, Store, StoreError, TxOutcome};
-use crate::accounts::{Account, AccountId, AccountStatus, Role};
-use crate::caller::Session;
 use crate::enterprises::{Enterprise, EnterpriseStatus, ReleasePlan};
-use crate::purpose::Purpose;
+use crate::model::account::{Account, AccountStatus, Role};
+use crate::model::ids::AccountId;
+use crate::model::purpose::Purpose;
+use crate::model::session::Session;
 
 /// A membership as listed under the enterprise.
 #[derive(Debug, Clone)]

@@ -5,9 +5,10 @@
 
 use super::codes::{spending_token, within_session};
 use super::{key, keys, n, s, Job, Op, Store, StoreError, TxOutcome};
-use crate::accounts::{AccountId, AccountStatus};
-use crate::caller::Session;
-use crate::purpose::Purpose;
+use crate::model::account::AccountStatus;
+use crate::model::ids::AccountId;
+use crate::model::purpose::Purpose;
+use crate::model::session::Session;
 
 /// The parts of cancelling a deletion.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

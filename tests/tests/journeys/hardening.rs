@@ -179,8 +179,8 @@ async fn an_admin_who_cancels_after_the_dismissal_comes_back_an_individual() {
     assert_eq!(stack.snapshot().await, before);
 }
 
-fn account(stack: &TestStack, base: &str) -> shared::accounts::AccountId {
-    shared::accounts::AccountId::parse(&stack.id(base)).unwrap()
+fn account(stack: &TestStack, base: &str) -> shared::model::ids::AccountId {
+    shared::model::ids::AccountId::parse(&stack.id(base)).unwrap()
 }
 
 /// Gap 1, held open: the handover read erin's profile and credentials, then committed revoking

@@ -1,9 +1,10 @@
 //! The transactions that carry a handover out, whole or page by page.
 
 use super::{iam_users_str, profile_key, Part, IN_PROGRESS, IN_PROGRESS_AS, LINKS_VERSION, PENDING};
-use crate::accounts::{AccountId, AccountStatus, Identifier};
 use crate::handover::{Authority, HandoverChange, HandoverConflict, HandoverRecord, Rebinding, Revocations};
-use crate::purpose::Purpose;
+use crate::model::account::AccountStatus;
+use crate::model::ids::{AccountId, Identifier};
+use crate::model::purpose::Purpose;
 use crate::store::codes::{spending_token, verification_attrs};
 use crate::store::{key, keys, n, s, Job, Op, Store, StoreError, Written};
 use aws_sdk_dynamodb::types::AttributeValue;

@@ -4,8 +4,9 @@
 use super::{
     credential_sort_key, prefix, prefix_end, profile_key, view_from_profile, IN_PROGRESS, LINKS_VERSION, PENDING,
 };
-use crate::accounts::{AccountId, AccountStatus};
 use crate::handover::{ContactSlot, Credential, CredentialKind, CredentialRef, HandoverView};
+use crate::model::account::AccountStatus;
+use crate::model::ids::AccountId;
 use crate::store::{key, keys, n, s, ItemExt, Op, Store, StoreError, TxOutcome, Written};
 use aws_sdk_dynamodb::types::AttributeValue;
 

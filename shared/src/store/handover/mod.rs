@@ -13,13 +13,15 @@ mod credentials;
 
 pub use credentials::LinkCredentialPart;
 
-use crate::accounts::{Account, AccountId, AccountStatus, EmailAddress, Identifier, PhoneNumber};
+use crate::model::account::{Account, AccountStatus};
+
 use crate::caller::Caller;
 use crate::handover::{
     Authority, ClaimState, ContactSlot, Credential, CredentialKind, HandoverConflict, HandoverView, IamUsers, NewOwner,
     PendingHandover,
 };
-use crate::purpose::Purpose;
+use crate::model::ids::{AccountId, EmailAddress, Identifier, PhoneNumber};
+use crate::model::purpose::Purpose;
 use crate::store::codes::{spending_token, within_session};
 use crate::store::{accounts::account_from_item, key, keys, n, s, Item, ItemExt, Op, Store, StoreError, TxOutcome};
 use crate::tokens::TokenRecord;
@@ -103,7 +105,7 @@ fn pending_from_map(m: &Item) -> Result<PendingHandover, StoreError> {
         },
         iam_users: if m.str("iam_users") == Some("delete") { IamUsers::Delete } else { IamUsers::ResetPassword },
         requested_by: m.str("requested_by").and_then(AccountId::parse).ok_or_else(bad)?,
-        requested_as: m.str("requested_as").and_then(crate::accounts::Role::parse),
+        requested_as: m.str("requested_as").and_then(crate::model::account::Role::parse),
         requested_at: m.num("requested_at").unwrap_or(0),
         expires_at: m.num("expires_at").unwrap_or(0),
     })

@@ -1,6 +1,6 @@
 //! What a verification code and the token it buys are for.
 
-use crate::accounts::AccountStatus;
+use super::account::AccountStatus;
 use std::fmt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
