@@ -6,13 +6,13 @@
 //! cancellation and a purge that race have exactly one winner.
 
 use crate::accounts::{admit, AccountError};
-
 use crate::caller::Caller;
 use crate::clock::rfc3339;
 use crate::internal::{internal_from, Internal};
 use crate::mail::GraceNotice;
 use crate::model::account::AccountStatus;
-use crate::store::{CancelDeletionPart, CancellationRecord, JobKind, TxOutcome};
+use crate::model::deletion::CancellationRecord;
+use crate::store::{CancelDeletionPart, JobKind, TxOutcome};
 use crate::tokens::TokenString;
 use crate::App;
 use serde::Serialize;

@@ -9,13 +9,12 @@
 //! between the send and that commit.
 
 use crate::accounts::AccountError;
-
-use crate::model::account::AccountStatus;
-
 use crate::caller::Caller;
 use crate::clock::rfc3339;
 use crate::internal::{internal_from, Internal};
 use crate::mail::GraceNotice;
+use crate::model::account::AccountStatus;
+use crate::model::deletion::DeletionFinal;
 use crate::model::ids::AccountId;
 use crate::prerequisites::Blocker;
 use crate::store::jobs::LEASE_SECONDS;
@@ -27,21 +26,6 @@ use serde::Serialize;
 
 /// Items deleted per page: four BatchWriteItem requests.
 const ITEMS_PER_PAGE: usize = 100;
-
-/// The deletion receipt as stored: no personal data, only what downstream services need.
-#[derive(Debug, Clone)]
-pub struct DeletionFinal {
-    pub receipt_id: String,
-    pub requested_at: i64,
-    pub deleted_at: i64,
-    pub items_removed: u64,
-    /// When the released identifiers become free again (`None`: at once).
-    pub identifiers_free_at: Option<i64>,
-    /// The erasure ledger's entries, one per downstream system, opened `pending` with the receipt.
-    pub ledger: Vec<crate::ledger::LedgerEntry>,
-    /// When `cleanup` first looks at them again (a re-announcement, or the deadline).
-    pub ledger_next_at: i64,
-}
 
 /// The steps of the deletion job, stored in the job's `step`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,7 +2,6 @@
 //! strictly, and the one place where every error becomes problem+json (RFC 9457).
 
 use crate::accounts::AccountError;
-
 use crate::caller::Caller;
 use crate::cancellation::CancellationError;
 use crate::codes::{CodeError, MalformedCode};

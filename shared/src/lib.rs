@@ -38,9 +38,8 @@ pub mod work;
 
 pub use lambda_http;
 // bench/ (not changed here) imports `shared::purpose::Purpose`; the model owns it.
-pub use model::purpose;
-
 use config::{Config, ConfigError};
+pub use model::purpose;
 use std::time::Duration;
 
 /// Without them a request to a service that stops answering waits until Lambda

@@ -1,14 +1,12 @@
 //! What still blocks an account's deletion: all of it at once, each with the
 //! action that clears it (docs/seeds.md#prerequisites: "display tasks for you to complete").
 
-pub use crate::blockers::{desktop_client_required, handover_pending, Blocker, HANDOVER_PENDING};
-
 use crate::accounts::{admit, AccountError};
-
+pub use crate::blockers::{desktop_client_required, handover_pending, Blocker, HANDOVER_PENDING};
 use crate::caller::Caller;
-use crate::enterprises::Enterprise;
-use crate::holds::Hold;
 use crate::model::account::{Account, AccountStatus};
+use crate::model::enterprise::Enterprise;
+use crate::model::hold::Hold;
 use crate::App;
 use serde::Serialize;
 

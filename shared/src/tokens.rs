@@ -39,15 +39,6 @@ impl std::fmt::Debug for TokenString {
     }
 }
 
-/// A verification token as stored: only its keyed hash is ever written.
-#[derive(Debug, Clone)]
-pub struct TokenRecord {
-    pub hash: String,
-    pub account: AccountId,
-    pub purpose: Purpose,
-    pub expires_at: i64,
-}
-
 /// The answer to verify-code (docs/api.md#verify-code).
 #[derive(Serialize)]
 pub struct VerificationToken {

@@ -7,8 +7,8 @@
 
 use serde::Deserialize;
 use shared::handover::{ContactSlot, Credential};
-use shared::holds::Hold;
 use shared::model::account::{NewAccount, Role};
+use shared::model::hold::Hold;
 use shared::model::ids::{AccountId, EmailAddress, PhoneNumber, Username};
 use shared::model::locale::Locale;
 use shared::App;

@@ -33,6 +33,10 @@ mod start;
 #[cfg(test)]
 mod tests;
 
+use crate::accounts::AccountError;
+use crate::codes::CodeError;
+use crate::internal::{internal_from, Internal};
+use crate::model::ids::Identifier;
 pub use confirm::HandoverOutcome;
 pub use credentials::{revocations, Counts, Credential, CredentialKind, CredentialRef, Revocations};
 pub use linking::LinkError;
@@ -42,12 +46,6 @@ pub use model::{
 };
 pub use request::{parse_account_id, HandoverRequest};
 pub use start::HandoverStarted;
-
-use crate::accounts::AccountError;
-
-use crate::codes::CodeError;
-use crate::internal::{internal_from, Internal};
-use crate::model::ids::Identifier;
 
 /// DynamoDB's limit of operations in one TransactWriteItems.
 const MAX_TRANSACTION_OPS: usize = 100;

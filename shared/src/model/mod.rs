@@ -5,7 +5,12 @@
 
 pub mod account;
 pub mod canonical;
+pub mod code;
+pub mod deletion;
+pub mod enterprise;
+pub mod hold;
 pub mod ids;
+pub mod ledger;
 pub mod locale;
 pub mod purpose;
 pub mod session;

@@ -3,9 +3,9 @@
 
 use super::{key, keys, n, s, Item, ItemExt, Job, Op, Store, StoreError, TxOutcome};
 use crate::accounts::AccountError;
-use crate::deletion::DeletionFinal;
-use crate::holds::Hold;
 use crate::model::account::{Account, AccountStatus, NewAccount, Role};
+use crate::model::deletion::DeletionFinal;
+use crate::model::hold::Hold;
 use crate::model::ids::{AccountId, EmailAddress, Identifier, PhoneNumber, Username};
 use crate::model::locale::Locale;
 

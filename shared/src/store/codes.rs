@@ -6,13 +6,30 @@
 //! bound address for the mail: send-code needs no read first.
 
 use super::{accounts::account_from_item, key, keys, n, s, Item, ItemExt, Op, Store, StoreError, TxOutcome, Written};
-use crate::codes::{CodeSlot, CodeState, PlaceGuard, Profile};
+use crate::model::code::{CodeSlot, CodeState, TokenRecord};
 use crate::model::ids::AccountId;
 use crate::model::purpose::Purpose;
 use crate::model::session::Session;
-use crate::tokens::TokenRecord;
 use aws_sdk_dynamodb::types::AttributeValue;
 use std::collections::HashMap;
+
+/// What must still hold for a new code to be placed.
+#[derive(Debug, Clone)]
+pub enum PlaceGuard {
+    /// The first code of a daily window: no window yet, or it began at or before `window_edge`.
+    FreshWindow { window_edge: i64 },
+    /// A code inside the current window: the send history is still the one observed.
+    Observed(CodeSlot),
+}
+
+/// The answer of a conditional write on the profile.
+#[derive(Debug)]
+pub enum CodeWrite {
+    /// Written; the profile before (placing) or after (spending) the write.
+    Written(CodeState),
+    /// Not written; the profile as it was, if there is one.
+    Refused(Option<CodeState>),
+}
 
 /// The parts of redeeming a code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,11 +111,11 @@ fn state_from_item(item: &Item, purpose: Purpose) -> Result<CodeState, StoreErro
     })
 }
 
-fn profile(written: Written, purpose: Purpose) -> Result<Profile, StoreError> {
+fn profile(written: Written, purpose: Purpose) -> Result<CodeWrite, StoreError> {
     Ok(match written {
-        Written::Done(Some(item)) => Profile::Written(state_from_item(&item, purpose)?),
+        Written::Done(Some(item)) => CodeWrite::Written(state_from_item(&item, purpose)?),
         Written::Done(None) => return Err(StoreError::Malformed("profile write returned no image".into())),
-        Written::Refused(item) => Profile::Refused(item.map(|i| state_from_item(&i, purpose)).transpose()?),
+        Written::Refused(item) => CodeWrite::Refused(item.map(|i| state_from_item(&i, purpose)).transpose()?),
     })
 }
 
@@ -117,7 +134,7 @@ impl Store {
         code: &CodeSlot,
         guard: &PlaceGuard,
         session: Option<Session>,
-    ) -> Result<Profile, StoreError> {
+    ) -> Result<CodeWrite, StoreError> {
         let base = "attribute_exists(pk) AND #status = :active AND attribute_exists(email)";
         let op = Op::update(profile_key(account), "SET #slot = :slot")
             .name("#slot", slot_attr(purpose))
@@ -169,7 +186,7 @@ impl Store {
         now: i64,
         max_failures: u32,
         session: Option<Session>,
-    ) -> Result<Profile, StoreError> {
+    ) -> Result<CodeWrite, StoreError> {
         let op = Op::update(
             profile_key(account),
             "SET #slot.attempts_left = #slot.attempts_left - :one, #fail = if_not_exists(#fail, :zero) + :one, #last = :now",

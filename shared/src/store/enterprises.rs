@@ -2,19 +2,11 @@
 //! (`ENTERPRISE#<id>` / `MEMBER#<account>`), and the dismissal patterns.
 
 use super::{accounts::account_from_item, key, keys, n, s, Item, ItemExt, Job, Op, Store, StoreError, TxOutcome};
-use crate::enterprises::{Enterprise, EnterpriseStatus, ReleasePlan};
 use crate::model::account::{Account, AccountStatus, Role};
+use crate::model::enterprise::{Enterprise, EnterpriseStatus, MemberRef, ReleasePlan};
 use crate::model::ids::AccountId;
 use crate::model::purpose::Purpose;
 use crate::model::session::Session;
-
-/// A membership as listed under the enterprise.
-#[derive(Debug, Clone)]
-pub struct MemberRef {
-    pub account: AccountId,
-    /// Released, but the notice is not yet recorded as sent.
-    pub notice_pending: bool,
-}
 
 /// The parts of accepting a dismissal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,6 +6,7 @@
 use super::codes::{spending_token, within_session};
 use super::{key, keys, n, s, Job, Op, Store, StoreError, TxOutcome};
 use crate::model::account::AccountStatus;
+use crate::model::deletion::CancellationRecord;
 use crate::model::ids::AccountId;
 use crate::model::purpose::Purpose;
 use crate::model::session::Session;
@@ -21,14 +22,6 @@ pub enum CancelDeletionPart {
     Job,
     /// The record of this cancellation exists already.
     Record,
-}
-
-/// What a cancellation records (no personal data): its INSERT in the stream is `Account Deletion Cancelled`.
-#[derive(Debug, Clone)]
-pub struct CancellationRecord {
-    pub receipt_id: String,
-    pub requested_at: i64,
-    pub cancelled_at: i64,
 }
 
 fn profile_key(account: &AccountId) -> super::Item {

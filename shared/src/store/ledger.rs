@@ -4,7 +4,7 @@
 //! in the due index (bucket `ledger`) at its next re-announcement or its deadline.
 
 use super::{key, n, s, Item, ItemExt, Op, Store, StoreError, Written};
-use crate::ledger::{ErasureStatus, LedgerEntry};
+use crate::model::ledger::{ErasureStatus, LedgerEntry};
 
 pub const LEDGER_BUCKET: &str = "ledger";
 

@@ -14,19 +14,19 @@ mod op;
 pub mod sweep;
 
 pub use accounts::{AcceptDeletionPart, AccountItemsPage, FinalizeDeletionPart, HoldPart, RegistrationPart};
-pub use enterprises::{AcceptDismissalPart, FinishDismissalPart, MemberRef, ReleaseMembersPart};
-pub use grace::{CancelDeletionPart, CancellationRecord};
-pub use handover::LinkCredentialPart;
-pub use jobs::{Job, JobKind};
-pub(crate) use op::Op;
-use op::OpKind;
-pub use sweep::DueEntry;
-
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
+pub use codes::{CodeWrite, PlaceGuard};
+pub use enterprises::{AcceptDismissalPart, FinishDismissalPart, ReleaseMembersPart};
+pub use grace::CancelDeletionPart;
+pub use handover::LinkCredentialPart;
+pub use jobs::{Job, JobKind};
+pub(crate) use op::Op;
+use op::OpKind;
 use std::collections::HashMap;
+pub use sweep::DueEntry;
 
 pub type Item = HashMap<String, AttributeValue>;
 

@@ -3,7 +3,7 @@
 
 use journeys::harness::{number, TestStack, User};
 use serde_json::{json, Value};
-use shared::holds::Hold;
+use shared::model::hold::Hold;
 use shared::model::ids::AccountId;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -11,21 +11,19 @@
 mod commit;
 mod credentials;
 
-pub use credentials::LinkCredentialPart;
-
-use crate::model::account::{Account, AccountStatus};
-
 use crate::caller::Caller;
 use crate::handover::{
     Authority, ClaimState, ContactSlot, Credential, CredentialKind, HandoverConflict, HandoverView, IamUsers, NewOwner,
     PendingHandover,
 };
+use crate::model::account::{Account, AccountStatus};
+use crate::model::code::TokenRecord;
 use crate::model::ids::{AccountId, EmailAddress, Identifier, PhoneNumber};
 use crate::model::purpose::Purpose;
 use crate::store::codes::{spending_token, within_session};
 use crate::store::{accounts::account_from_item, key, keys, n, s, Item, ItemExt, Op, Store, StoreError, TxOutcome};
-use crate::tokens::TokenRecord;
 use aws_sdk_dynamodb::types::AttributeValue;
+pub use credentials::LinkCredentialPart;
 use std::collections::HashMap;
 
 const PENDING: &str = "handover_pending";
