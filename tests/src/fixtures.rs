@@ -6,8 +6,9 @@
 //! the services that own them use.
 
 use serde::Deserialize;
-use shared::handover::{ContactSlot, Credential};
 use shared::model::account::{NewAccount, Role};
+use shared::model::handover::contacts::ContactSlot;
+use shared::model::handover::credentials::Credential;
 use shared::model::hold::Hold;
 use shared::model::ids::{AccountId, EmailAddress, PhoneNumber, Username};
 use shared::model::locale::Locale;

@@ -7,10 +7,11 @@
 
 use serde::Deserialize;
 use shared::codes::VerificationCode;
-use shared::handover::{parse_account_id, HandoverRequest, IamUsers};
+use shared::handover::{parse_account_id, HandoverRequest};
 use shared::http::{self, Problem};
 use shared::lambda_http::http::StatusCode;
 use shared::lambda_http::{Body, Request, Response};
+use shared::model::handover::pending::IamUsers;
 use shared::App;
 
 #[derive(Deserialize)]

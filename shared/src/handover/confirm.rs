@@ -1,25 +1,30 @@
 //! Confirming a handover: the code, then one transaction or the start of the job.
 
-use super::credentials::revocations;
+use super::error::{taken, HandoverError, MAX_RACES};
 use super::job::{JobState, Step};
-use super::model::{
-    authority_over, rebinding, Authority, ChecklistItem, HandoverChange, HandoverConflict, HandoverStatus,
-};
-use super::HandoverError;
-use super::{taken, MAX_RACES, MAX_TRANSACTION_OPS, VIEW_LIMIT};
+use super::start::{may_act_on, HandoverStatus};
 use crate::accounts::AccountError;
 use crate::caller::Caller;
 use crate::codes::{CodeError, VerificationCode};
 use crate::internal::Internal;
 use crate::model::account::AccountStatus;
+use crate::model::handover::authority::{authority_over, Authority};
+use crate::model::handover::credentials::revocations;
+use crate::model::handover::record::ChecklistItem;
+use crate::model::handover::view::{rebinding, HandoverChange};
 use crate::model::ids::AccountId;
 use crate::model::purpose::Purpose;
 use crate::store::jobs::LEASE_SECONDS;
-use crate::store::{Job, JobKind, StoreError};
+use crate::store::{HandoverConflict, Job, JobKind, StoreError};
 use crate::tokens::TokenString;
 use crate::work::{random_id, Budget, Progress};
 use crate::App;
 use serde::Serialize;
+
+/// DynamoDB's limit of operations in one TransactWriteItems.
+const MAX_TRANSACTION_OPS: usize = 100;
+/// Credentials read per kind when deciding whether one transaction is enough.
+const VIEW_LIMIT: usize = 100;
 
 /// The answer to a confirmation: 200 `handed_over` with the checklist, or 202
 /// `handing_over` when a large account is finished in the background.
@@ -56,7 +61,7 @@ impl App {
         let find = |id: &AccountId| accounts.iter().find(|a| &a.id == id);
         let authority = self.handover_authority(caller, find(&caller.account), &target, find(&target)).await?;
         let pending = find(&target).and_then(|t| t.pending_handover.as_ref());
-        authority.may_act_on(pending, self.clock.now())?;
+        may_act_on(&authority, pending, self.clock.now())?;
         // The code verifies only for the pending handover it was sent for; none pending: no live code.
         let Some(bound_to) = pending.map(|p| p.id.clone()) else { return Err(CodeError::Expired.into()) };
         if target != caller.account {

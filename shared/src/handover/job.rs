@@ -1,18 +1,22 @@
 //! The handover job: revokes credentials page by page, rebinds the contacts,
 //! mails both parties, and rolls back a handover a deletion overtook.
 
-use super::credentials::{revocations, Counts, CredentialKind};
-use super::model::{rebinding, ChecklistItem, HandoverConflict, HandoverRecord, IamUsers, NewOwner, PendingHandover};
-use super::HandoverError;
-use super::{MAX_RACES, PAGE};
+use super::error::{HandoverError, MAX_RACES};
 use crate::locale::mails;
 use crate::model::account::{Account, AccountStatus};
+use crate::model::handover::credentials::{revocations, Counts, CredentialKind};
+use crate::model::handover::pending::{IamUsers, NewOwner, PendingHandover};
+use crate::model::handover::record::{ChecklistItem, HandoverRecord};
+use crate::model::handover::view::rebinding;
 use crate::model::ids::{AccountId, EmailAddress, Identifier, PhoneNumber};
 use crate::model::locale::Locale;
-use crate::store::{Job, StoreError};
+use crate::store::{HandoverConflict, Job, StoreError};
 use crate::work::{Budget, Progress};
 use crate::App;
 use serde::{Deserialize, Serialize};
+
+/// Credentials revoked per transaction in a large handover (plus the profile check and the progress).
+const PAGE: usize = 90;
 
 /// The steps of the handover job, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,7 +1,7 @@
 //! A start request, parsed.
 
-use super::model::{IamUsers, NewOwner};
-use super::HandoverError;
+use super::error::HandoverError;
+use crate::model::handover::pending::{IamUsers, NewOwner};
 use crate::model::ids::{AccountId, EmailAddress, PhoneNumber};
 use crate::tokens::TokenString;
 

@@ -1,17 +1,29 @@
 //! Starting a handover: the rights, the pending handover, the code to the new address.
 
-use super::model::{authority_over, Authority, HandoverConflict, HandoverStatus, PendingHandover};
+use super::error::{taken, HandoverError, MAX_RACES};
 use super::request::HandoverRequest;
-use super::HandoverError;
-use super::{taken, MAX_RACES};
 use crate::accounts::{admit, AccountError};
 use crate::caller::Caller;
-use crate::model::account::{Account, AccountStatus, Role};
+use crate::model::account::{authority_rank, Account, AccountStatus, PendingBy, Role};
+use crate::model::handover::authority::{authority_over, Authority};
+use crate::model::handover::pending::PendingHandover;
 use crate::model::ids::AccountId;
 use crate::model::purpose::Purpose;
+use crate::store::HandoverConflict;
 use crate::work::random_id;
 use crate::App;
 use serde::Serialize;
+
+/// Where a handover stands, as handover-account answers it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HandoverStatus {
+    /// Started; the code went to the new address.
+    AwaitingConfirmation,
+    /// Confirmed; the job finishes a large account in the background.
+    HandingOver,
+    HandedOver,
+}
 
 /// The answer to a start (202).
 #[derive(Debug, Serialize)]
@@ -76,14 +88,14 @@ impl App {
             let Some(view) = read.target else { return Err(AccountError::NotFound.into()) };
             if view.in_progress.is_some() {
                 // An administrator's handover under way is not the holder's to overrule.
-                let running = crate::model::account::authority_rank(view.account.handover_running_as);
+                let running = authority_rank(view.account.handover_running_as);
                 return Err(if running > authority.rank() {
                     AccountError::HandoverPending.into()
                 } else {
                     HandoverError::InProgress
                 });
             }
-            authority.may_act_on(view.account.pending_handover.as_ref(), now)?;
+            may_act_on(&authority, view.account.pending_handover.as_ref(), now)?;
             if view.account.email.is_none() {
                 return Err(AccountError::EmailNotBound.into());
             }
@@ -159,5 +171,13 @@ impl App {
                 Err(error.into())
             }
         }
+    }
+}
+
+/// A pending handover may be confirmed or replaced only with at least its requester's authority.
+pub(super) fn may_act_on(authority: &Authority, pending: Option<&PendingBy>, now: i64) -> Result<(), HandoverError> {
+    match pending {
+        Some(p) if p.expires_at > now && p.rank() > authority.rank() => Err(AccountError::HandoverPending.into()),
+        _ => Ok(()),
     }
 }

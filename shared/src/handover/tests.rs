@@ -3,6 +3,10 @@
 use super::job::Step;
 use super::*;
 use crate::model::account::{Account, AccountStatus, Role};
+use crate::model::handover::authority::{authority_over, Authority};
+use crate::model::handover::contacts::{Channel, ContactRole, ContactSlot};
+use crate::model::handover::credentials::{revocations, CredentialKind, CredentialRef};
+use crate::model::handover::pending::IamUsers;
 use crate::model::ids::AccountId;
 
 fn account(id: &str, role: Role, enterprise: Option<&str>) -> Account {

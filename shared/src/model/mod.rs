@@ -8,6 +8,7 @@ pub mod canonical;
 pub mod code;
 pub mod deletion;
 pub mod enterprise;
+pub mod handover;
 pub mod hold;
 pub mod ids;
 pub mod ledger;

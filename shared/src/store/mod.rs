@@ -21,7 +21,7 @@ use aws_sdk_dynamodb::Client;
 pub use codes::{CodeWrite, PlaceGuard};
 pub use enterprises::{AcceptDismissalPart, FinishDismissalPart, ReleaseMembersPart};
 pub use grace::CancelDeletionPart;
-pub use handover::LinkCredentialPart;
+pub use handover::{HandoverConflict, LinkCredentialPart};
 pub use jobs::{Job, JobKind};
 pub(crate) use op::Op;
 use op::OpKind;

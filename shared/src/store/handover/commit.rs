@@ -1,8 +1,12 @@
 //! The transactions that carry a handover out, whole or page by page.
 
+use super::HandoverConflict;
 use super::{iam_users_str, profile_key, Part, IN_PROGRESS, IN_PROGRESS_AS, LINKS_VERSION, PENDING};
-use crate::handover::{Authority, HandoverChange, HandoverConflict, HandoverRecord, Rebinding, Revocations};
 use crate::model::account::AccountStatus;
+use crate::model::handover::authority::Authority;
+use crate::model::handover::credentials::Revocations;
+use crate::model::handover::record::HandoverRecord;
+use crate::model::handover::view::{HandoverChange, Rebinding};
 use crate::model::ids::{AccountId, Identifier};
 use crate::model::purpose::Purpose;
 use crate::store::codes::{spending_token, verification_attrs};

@@ -4,8 +4,10 @@
 use super::{
     credential_sort_key, prefix, prefix_end, profile_key, view_from_profile, IN_PROGRESS, LINKS_VERSION, PENDING,
 };
-use crate::handover::{ContactSlot, Credential, CredentialKind, CredentialRef, HandoverView};
 use crate::model::account::AccountStatus;
+use crate::model::handover::contacts::ContactSlot;
+use crate::model::handover::credentials::{Credential, CredentialKind, CredentialRef};
+use crate::model::handover::view::HandoverView;
 use crate::model::ids::AccountId;
 use crate::store::{key, keys, n, s, ItemExt, Op, Store, StoreError, TxOutcome, Written};
 use aws_sdk_dynamodb::types::AttributeValue;

@@ -12,12 +12,13 @@ mod commit;
 mod credentials;
 
 use crate::caller::Caller;
-use crate::handover::{
-    Authority, ClaimState, ContactSlot, Credential, CredentialKind, HandoverConflict, HandoverView, IamUsers, NewOwner,
-    PendingHandover,
-};
 use crate::model::account::{Account, AccountStatus};
 use crate::model::code::TokenRecord;
+use crate::model::handover::authority::Authority;
+use crate::model::handover::contacts::ContactSlot;
+use crate::model::handover::credentials::{Credential, CredentialKind};
+use crate::model::handover::pending::{IamUsers, NewOwner, PendingHandover};
+use crate::model::handover::view::{ClaimState, HandoverView};
 use crate::model::ids::{AccountId, EmailAddress, Identifier, PhoneNumber};
 use crate::model::purpose::Purpose;
 use crate::store::codes::{spending_token, within_session};
@@ -25,6 +26,27 @@ use crate::store::{accounts::account_from_item, key, keys, n, s, Item, ItemExt, 
 use aws_sdk_dynamodb::types::AttributeValue;
 pub use credentials::LinkCredentialPart;
 use std::collections::HashMap;
+
+/// Which part of a handover transaction did not hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HandoverConflict {
+    /// The account is not active, changed since it was read, or has no such pending handover.
+    Profile,
+    /// The caller no longer has the rights it was read with.
+    Caller,
+    /// The verification token is spent, expired or not the caller's.
+    Token,
+    /// A live account (or a quarantine) holds this identifier.
+    IdentifierTaken(Identifier),
+    /// A credential changed since it was read.
+    Credentials,
+    /// A handover job for the account exists already.
+    JobExists,
+    /// The job's lease went to another worker.
+    Lease,
+    /// Something else: a conflict that outlasted the retries.
+    Other(String),
+}
 
 const PENDING: &str = "handover_pending";
 const IN_PROGRESS: &str = "handover_in_progress";
