@@ -16,9 +16,9 @@ use crate::mail::GraceNotice;
 use crate::model::account::AccountStatus;
 use crate::model::deletion::DeletionFinal;
 use crate::model::ids::AccountId;
+use crate::model::job::{Job, JobKind, JobStep, LEASE_SECONDS};
 use crate::prerequisites::Blocker;
-use crate::store::jobs::LEASE_SECONDS;
-use crate::store::{AcceptDeletionPart, Job, JobKind, StoreError, TxOutcome};
+use crate::store::{AcceptDeletionPart, StoreError, TxOutcome};
 use crate::tokens::TokenString;
 use crate::work::{random_id, Budget, Progress};
 use crate::App;
@@ -26,21 +26,6 @@ use serde::Serialize;
 
 /// Items deleted per page: four BatchWriteItem requests.
 const ITEMS_PER_PAGE: usize = 100;
-
-/// The steps of the deletion job, stored in the job's `step`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum DeletionStep {
-    /// Removes the account's items page by page, then the profile and claims in one transaction.
-    Purge,
-}
-
-impl DeletionStep {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Purge => "purge",
-        }
-    }
-}
 
 /// Where a deletion stands, as delete-account answers it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -95,7 +80,7 @@ impl App {
         let job = Job {
             kind: JobKind::Deletion,
             subject: caller.account.to_string(),
-            step: DeletionStep::Purge.as_str().into(),
+            step: JobStep::Purge,
             done: 0,
             cursor: None,
             requested_by: caller.account.to_string(),

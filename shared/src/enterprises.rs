@@ -12,8 +12,8 @@ use crate::internal::{internal_from, Internal};
 use crate::model::account::Role;
 use crate::model::enterprise::{Enterprise, EnterpriseStatus, ReleasePlan};
 use crate::model::ids::AccountId;
-use crate::store::jobs::LEASE_SECONDS;
-use crate::store::{AcceptDismissalPart, Job, JobKind, ReleaseMembersPart, StoreError, TxOutcome};
+use crate::model::job::{Job, JobKind, JobStep, LEASE_SECONDS};
+use crate::store::{AcceptDismissalPart, ReleaseMembersPart, StoreError, TxOutcome};
 use crate::tokens::TokenString;
 use crate::work::{random_id, Budget, Progress};
 use crate::App;
@@ -22,21 +22,6 @@ use std::collections::HashMap;
 
 /// Members handled per transaction: two writes each plus the job stays under DynamoDB's 100.
 const MEMBERS_PER_PAGE: usize = 40;
-
-/// The steps of the dismissal job, stored in the job's `step`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum DismissalStep {
-    /// Releases the members page by page, then dismisses the enterprise in one transaction.
-    Release,
-}
-
-impl DismissalStep {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Release => "release",
-        }
-    }
-}
 
 /// Where a dismissal stands, as dismiss-enterprise answers it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -107,7 +92,7 @@ impl App {
         let job = Job {
             kind: JobKind::Dismissal,
             subject: enterprise_id.clone(),
-            step: DismissalStep::Release.as_str().into(),
+            step: JobStep::Release,
             done: 0,
             cursor: None,
             requested_by: caller.account.to_string(),

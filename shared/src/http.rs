@@ -370,7 +370,7 @@ impl From<crate::handover::HandoverError> for Problem {
             }
             HandoverError::InProgress => {
                 Problem::new(StatusCode::TOO_MANY_REQUESTS, "resend_too_soon", Message::HandoverInProgress)
-                    .retry_after(crate::store::jobs::LEASE_SECONDS)
+                    .retry_after(crate::model::job::LEASE_SECONDS)
             }
             HandoverError::Contended => busy(),
             HandoverError::Internal(e) => e.into(),

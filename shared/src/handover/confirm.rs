@@ -1,7 +1,7 @@
 //! Confirming a handover: the code, then one transaction or the start of the job.
 
 use super::error::{taken, HandoverError, MAX_RACES};
-use super::job::{JobState, Step};
+use super::job::JobState;
 use super::start::{may_act_on, HandoverStatus};
 use crate::accounts::AccountError;
 use crate::caller::Caller;
@@ -13,9 +13,9 @@ use crate::model::handover::credentials::revocations;
 use crate::model::handover::record::ChecklistItem;
 use crate::model::handover::view::{rebinding, HandoverChange};
 use crate::model::ids::AccountId;
+use crate::model::job::{HandoverStep, Job, JobKind, JobStep, LEASE_SECONDS};
 use crate::model::purpose::Purpose;
-use crate::store::jobs::LEASE_SECONDS;
-use crate::store::{HandoverConflict, Job, JobKind, StoreError};
+use crate::store::{HandoverConflict, StoreError};
 use crate::tokens::TokenString;
 use crate::work::{random_id, Budget, Progress};
 use crate::App;
@@ -128,7 +128,7 @@ impl App {
             let mut job = Job {
                 kind: JobKind::Handover,
                 subject: target.to_string(),
-                step: Step::FIRST.as_str().into(),
+                step: JobStep::Handover(HandoverStep::FIRST),
                 done: 0,
                 cursor: None,
                 requested_by: caller.account.to_string(),
@@ -145,7 +145,7 @@ impl App {
                 state.counts.identifiers_taken = take.len() as u64;
                 state.counts.identifiers_released = release.len() as u64;
                 state.counts.contacts_changed = contacts_changed;
-                job.step = Step::NotifyOld.as_str().into();
+                job.step = JobStep::Handover(HandoverStep::NotifyOld);
                 job.payload = Some(state.payload()?);
                 let record = state.record(&pending.id, now)?;
                 self.failpoints.pause("handover.read").await;

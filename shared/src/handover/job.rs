@@ -4,69 +4,20 @@
 use super::error::{HandoverError, MAX_RACES};
 use crate::locale::mails;
 use crate::model::account::{Account, AccountStatus};
-use crate::model::handover::credentials::{revocations, Counts, CredentialKind};
+use crate::model::handover::credentials::{revocations, Counts};
 use crate::model::handover::pending::{IamUsers, NewOwner, PendingHandover};
 use crate::model::handover::record::{ChecklistItem, HandoverRecord};
 use crate::model::handover::view::rebinding;
 use crate::model::ids::{AccountId, EmailAddress, Identifier, PhoneNumber};
+use crate::model::job::{HandoverStep, Job, JobStep};
 use crate::model::locale::Locale;
-use crate::store::{HandoverConflict, Job, StoreError};
+use crate::store::{HandoverConflict, StoreError};
 use crate::work::{Budget, Progress};
 use crate::App;
 use serde::{Deserialize, Serialize};
 
 /// Credentials revoked per transaction in a large handover (plus the profile check and the progress).
 const PAGE: usize = 90;
-
-/// The steps of the handover job, in order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Step {
-    Revoke(CredentialKind),
-    Rebind,
-    NotifyOld,
-    NotifyNew,
-}
-
-impl Step {
-    pub(super) const FIRST: Step = Step::Revoke(CredentialKind::Mfa);
-
-    pub(super) fn as_str(self) -> &'static str {
-        match self {
-            Self::Revoke(CredentialKind::Mfa) => "revoke_mfa",
-            Self::Revoke(CredentialKind::ThirdPartyLogin) => "revoke_logins",
-            Self::Revoke(CredentialKind::AccessKey) => "revoke_access_keys",
-            Self::Revoke(CredentialKind::IamUser) => "revoke_iam_users",
-            Self::Rebind => "rebind",
-            Self::NotifyOld => "notify_old",
-            Self::NotifyNew => "notify_new",
-        }
-    }
-
-    pub(super) fn parse(s: &str) -> Option<Self> {
-        [
-            Self::Revoke(CredentialKind::Mfa),
-            Self::Revoke(CredentialKind::ThirdPartyLogin),
-            Self::Revoke(CredentialKind::AccessKey),
-            Self::Revoke(CredentialKind::IamUser),
-            Self::Rebind,
-            Self::NotifyOld,
-            Self::NotifyNew,
-        ]
-        .into_iter()
-        .find(|step| step.as_str() == s)
-    }
-
-    pub(super) fn next(self) -> Self {
-        match self {
-            Self::Revoke(CredentialKind::Mfa) => Self::Revoke(CredentialKind::ThirdPartyLogin),
-            Self::Revoke(CredentialKind::ThirdPartyLogin) => Self::Revoke(CredentialKind::AccessKey),
-            Self::Revoke(CredentialKind::AccessKey) => Self::Revoke(CredentialKind::IamUser),
-            Self::Revoke(CredentialKind::IamUser) => Self::Rebind,
-            Self::Rebind => Self::NotifyOld,
-            Self::NotifyOld | Self::NotifyNew => Self::NotifyNew,
-        }
-    }
-}
 
 /// The handover as the job carries it between runs (its payload, JSON).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -240,12 +191,14 @@ impl App {
         let mut state = JobState::from_job(&job)?;
         let mut races = 0;
         loop {
-            let step = Step::parse(&job.step).ok_or_else(|| StoreError::Malformed("handover job step".into()))?;
-            let handed_over = matches!(step, Step::NotifyOld | Step::NotifyNew);
+            let JobStep::Handover(step) = job.step else {
+                return Err(StoreError::Malformed("handover job step".into()).into());
+            };
+            let handed_over = matches!(step, HandoverStep::NotifyOld | HandoverStep::NotifyNew);
             let end = |progress, state: JobState| Ok(Run { progress, state, handed_over, abandoned: false });
             let now = self.clock.now();
             match step {
-                Step::Revoke(kind) => {
+                HandoverStep::Revoke(kind) => {
                     let cursor = job.cursor.clone().filter(|c| !c.is_empty());
                     let (page, more) = self.store.credentials_page(&target, kind, cursor.as_deref(), PAGE).await?;
                     let (next_step, next_cursor) = match page.last() {
@@ -255,14 +208,8 @@ impl App {
                     let (revocations, counts) = revocations(&page, state.iam_users);
                     let mut next = state.clone();
                     next.counts.add(&counts);
-                    let progress = self.store.handover_progress(
-                        &job,
-                        owner,
-                        now,
-                        next_step.as_str(),
-                        &next_cursor,
-                        &next.payload()?,
-                    );
+                    let progress =
+                        self.store.handover_progress(&job, owner, now, next_step, &next_cursor, &next.payload()?);
                     let outcome = if revocations.is_empty() {
                         if self.store.save_progress(progress).await? {
                             Ok(())
@@ -275,7 +222,7 @@ impl App {
                     match outcome {
                         Ok(()) => {
                             state = next;
-                            job.step = next_step.as_str().into();
+                            job.step = JobStep::Handover(next_step);
                             job.cursor = Some(next_cursor);
                         }
                         Err(HandoverConflict::Lease) => return end(Progress::LeaseLost, state),
@@ -294,7 +241,7 @@ impl App {
                         return end(Progress::Paused, state);
                     }
                 }
-                Step::Rebind => {
+                HandoverStep::Rebind => {
                     let Some(view) = self.store.handover_view(&target, 0).await? else {
                         return self.abandon_if_overtaken(&target, &job, owner, state).await;
                     };
@@ -305,7 +252,7 @@ impl App {
                     next.counts.identifiers_released = release.len() as u64;
                     let record = next.record(&job.reference, now)?;
                     let progress =
-                        self.store.handover_progress(&job, owner, now, Step::NotifyOld.as_str(), "", &next.payload()?);
+                        self.store.handover_progress(&job, owner, now, HandoverStep::NotifyOld, "", &next.payload()?);
                     match self
                         .store
                         .finish_handover(&target, &job.reference, &rebinding, &release, &record, progress, now)
@@ -314,7 +261,7 @@ impl App {
                         Ok(()) => {
                             tracing::info!(account = %target, handover = %job.reference, "handover rebound");
                             state = next;
-                            job.step = Step::NotifyOld.as_str().into();
+                            job.step = JobStep::Handover(HandoverStep::NotifyOld);
                         }
                         Err(HandoverConflict::Lease) => return end(Progress::LeaseLost, state),
                         Err(HandoverConflict::Profile) => {
@@ -328,7 +275,7 @@ impl App {
                     }
                     self.failpoints.check("handover.rebound")?;
                 }
-                Step::NotifyOld => {
+                HandoverStep::NotifyOld => {
                     let new = state.owner()?.email;
                     if let Some(old) = state.old_email().filter(|old| *old != new) {
                         if let Err(error) = self.mail_old_holder(&old, state.locale(), &target, &new).await {
@@ -337,14 +284,14 @@ impl App {
                         }
                     }
                     let progress =
-                        self.store.handover_progress(&job, owner, now, Step::NotifyNew.as_str(), "", &state.payload()?);
+                        self.store.handover_progress(&job, owner, now, HandoverStep::NotifyNew, "", &state.payload()?);
                     if !self.store.save_progress(progress).await? {
                         return end(Progress::LeaseLost, state);
                     }
-                    job.step = Step::NotifyNew.as_str().into();
+                    job.step = JobStep::Handover(HandoverStep::NotifyNew);
                     self.failpoints.check("handover.old_notified")?;
                 }
-                Step::NotifyNew => {
+                HandoverStep::NotifyNew => {
                     let new = state.owner()?.email;
                     if let Err(error) = self.mail_new_holder(&new, state.locale(), &target, &state.checklist()).await {
                         tracing::warn!(account = %target, %error, "handover notice to the new address failed; a later run retries it");

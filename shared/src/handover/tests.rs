@@ -1,6 +1,5 @@
 //! The handover's rules, without the table.
 
-use super::job::Step;
 use super::*;
 use crate::model::account::{Account, AccountStatus, Role};
 use crate::model::handover::authority::{authority_over, Authority};
@@ -103,21 +102,6 @@ fn revocations_count_what_they_touch() {
     );
     let (r, _) = revocations(&creds, IamUsers::Delete);
     assert_eq!((r.delete.len(), r.reset_password.len()), (3, 0));
-}
-
-#[test]
-fn steps_run_in_order_and_round_trip() {
-    let mut step = Step::FIRST;
-    let mut seen = vec![step.as_str()];
-    while step != Step::NotifyNew {
-        step = step.next();
-        assert_eq!(Step::parse(step.as_str()), Some(step));
-        seen.push(step.as_str());
-    }
-    assert_eq!(
-        seen,
-        ["revoke_mfa", "revoke_logins", "revoke_access_keys", "revoke_iam_users", "rebind", "notify_old", "notify_new"]
-    );
 }
 
 #[test]

@@ -1,12 +1,14 @@
 //! Accounts (`ACCOUNT#<id>` / `PROFILE`), their holds (`PROFILE#HOLD#...`),
 //! identifier claims (`CLAIM#<KIND>#<value>`) and deletion receipts.
 
-use super::{key, keys, n, s, Item, ItemExt, Job, Op, Store, StoreError, TxOutcome};
+use super::{key, keys, n, s, Item, ItemExt, Op, Store, StoreError, TxOutcome};
 use crate::accounts::AccountError;
 use crate::model::account::{Account, AccountStatus, NewAccount, Role};
 use crate::model::deletion::DeletionFinal;
+use crate::model::due::DueBucket;
 use crate::model::hold::Hold;
 use crate::model::ids::{AccountId, EmailAddress, Identifier, PhoneNumber, Username};
+use crate::model::job::Job;
 use crate::model::locale::Locale;
 
 /// The parts of registering an account.
@@ -261,7 +263,7 @@ impl Store {
             )
             .name("#ttl", "ttl")
             .value(":at", n(at))
-            .value(":bucket", s(super::sweep::CLAIM_BUCKET)),
+            .value(":bucket", s(DueBucket::Claim.as_str())),
         };
         op.when("attribute_not_exists(pk) OR #owner = :me").name("#owner", "owner").value(":me", s(owner.as_str()))
     }

@@ -7,6 +7,7 @@
 
 use super::{accounts::account_from_item, key, keys, n, s, Item, ItemExt, Op, Store, StoreError, TxOutcome, Written};
 use crate::model::code::{CodeSlot, CodeState, TokenRecord};
+use crate::model::due::DueBucket;
 use crate::model::ids::AccountId;
 use crate::model::purpose::Purpose;
 use crate::model::session::Session;
@@ -237,7 +238,7 @@ impl Store {
             ("expires_at".to_string(), n(token.expires_at)),
             ("ttl".to_string(), n(token.expires_at)),
             // In the due index so cleanup can remove it where TTL lags.
-            ("due_bucket".to_string(), s(super::sweep::TOKEN_BUCKET)),
+            ("due_bucket".to_string(), s(DueBucket::Token.as_str())),
             ("due_at".to_string(), n(token.expires_at)),
         ]);
         let store_token = Op::put(item).when("attribute_not_exists(pk)");

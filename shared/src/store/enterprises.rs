@@ -1,10 +1,11 @@
 //! Enterprises (`ENTERPRISE#<id>` / `META`) and their memberships
 //! (`ENTERPRISE#<id>` / `MEMBER#<account>`), and the dismissal patterns.
 
-use super::{accounts::account_from_item, key, keys, n, s, Item, ItemExt, Job, Op, Store, StoreError, TxOutcome};
+use super::{accounts::account_from_item, key, keys, n, s, Item, ItemExt, Op, Store, StoreError, TxOutcome};
 use crate::model::account::{Account, AccountStatus, Role};
 use crate::model::enterprise::{Enterprise, EnterpriseStatus, MemberRef, ReleasePlan};
 use crate::model::ids::AccountId;
+use crate::model::job::Job;
 use crate::model::purpose::Purpose;
 use crate::model::session::Session;
 

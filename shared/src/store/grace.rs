@@ -4,10 +4,11 @@
 //! writes it on condition that it is still `deletion_scheduled`, so exactly one wins.
 
 use super::codes::{spending_token, within_session};
-use super::{key, keys, n, s, Job, Op, Store, StoreError, TxOutcome};
+use super::{key, keys, n, s, Op, Store, StoreError, TxOutcome};
 use crate::model::account::AccountStatus;
 use crate::model::deletion::CancellationRecord;
 use crate::model::ids::AccountId;
+use crate::model::job::Job;
 use crate::model::purpose::Purpose;
 use crate::model::session::Session;
 

@@ -5,84 +5,30 @@
 
 use super::{key, keys, n, s, Item, ItemExt, Op, Store, StoreError, Written};
 
-/// How long a worker owns a job before another may take it over.
-pub const LEASE_SECONDS: i64 = 120;
-pub const JOB_BUCKET: &str = "job";
+use crate::model::due::DueBucket;
+use crate::model::job::{Job, JobKind, JobStep, LEASE_SECONDS};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JobKind {
-    Deletion,
-    Dismissal,
-    Handover,
-}
-
-impl JobKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Deletion => "deletion",
-            Self::Dismissal => "dismissal",
-            Self::Handover => "handover",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "deletion" => Self::Deletion,
-            "dismissal" => Self::Dismissal,
-            "handover" => Self::Handover,
-            _ => return None,
-        })
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct Job {
-    pub kind: JobKind,
-    /// The account or enterprise the job is about.
-    pub subject: String,
-    pub step: String,
-    /// Units of work done and recorded (items removed, members released).
-    pub done: u64,
-    /// The last sort key counted, so a page re-read after a crash is not counted twice.
-    pub cursor: Option<String>,
-    pub requested_by: String,
-    pub requested_at: i64,
-    pub due_at: i64,
-    pub lease_owner: Option<String>,
-    /// Deletion: the receipt id promised to the caller. Handover: the record id.
-    pub reference: String,
-    /// Free-form, job-specific state (handover: the requested change as JSON).
-    pub payload: Option<String>,
-    /// A deletion in its grace period: when the purge is due. The stream carries it to
-    /// publish-events as `Account Deletion Scheduled` (docs/events.md).
-    pub purge_at: Option<i64>,
-}
-
-impl Job {
-    fn from_item(item: &Item) -> Result<Self, StoreError> {
-        let kind = item.str("kind").and_then(JobKind::parse).ok_or_else(|| StoreError::Malformed("job kind".into()))?;
-        Ok(Self {
-            kind,
-            subject: item.str("subject").unwrap_or_default().to_string(),
-            step: item.str("step").unwrap_or_default().to_string(),
-            done: item.num("done").unwrap_or(0).max(0) as u64,
-            cursor: item.str("cursor").map(String::from),
-            requested_by: item.str("requested_by").unwrap_or_default().to_string(),
-            requested_at: item.num("requested_at").unwrap_or(0),
-            due_at: item.num("due_at").unwrap_or(0),
-            lease_owner: item.str("lease_owner").map(String::from),
-            reference: item.str("reference").unwrap_or_default().to_string(),
-            payload: item.str("payload").map(String::from),
-            purge_at: item.num("purge_at"),
-        })
-    }
-
-    fn key(&self) -> Item {
-        job_key(self.kind, &self.subject)
-    }
+fn job_from_item(item: &Item) -> Result<Job, StoreError> {
+    let kind = item.str("kind").and_then(JobKind::parse).ok_or_else(|| StoreError::Malformed("job kind".into()))?;
+    let step = item.str("step").and_then(JobStep::parse).ok_or_else(|| StoreError::Malformed("job step".into()))?;
+    Ok(Job {
+        kind,
+        subject: item.str("subject").unwrap_or_default().to_string(),
+        step,
+        done: item.num("done").unwrap_or(0).max(0) as u64,
+        cursor: item.str("cursor").map(String::from),
+        requested_by: item.str("requested_by").unwrap_or_default().to_string(),
+        requested_at: item.num("requested_at").unwrap_or(0),
+        due_at: item.num("due_at").unwrap_or(0),
+        lease_owner: item.str("lease_owner").map(String::from),
+        reference: item.str("reference").unwrap_or_default().to_string(),
+        payload: item.str("payload").map(String::from),
+        purge_at: item.num("purge_at"),
+    })
 }
 
 pub(crate) fn job_key_of(job: &Job) -> Item {
-    job.key()
+    job_key(job.kind, &job.subject)
 }
 
 fn job_key(kind: JobKind, subject: &str) -> Item {
@@ -92,16 +38,16 @@ fn job_key(kind: JobKind, subject: &str) -> Item {
 impl Store {
     /// Pattern "create a job", for the transaction that accepts the work.
     pub(crate) fn job_creation(&self, job: &Job) -> Op {
-        let mut item = job.key();
+        let mut item = job_key_of(job);
         item.extend([
             ("kind".to_string(), s(job.kind.as_str())),
             ("subject".to_string(), s(&job.subject)),
-            ("step".to_string(), s(&job.step)),
+            ("step".to_string(), s(job.step.as_str())),
             ("done".to_string(), n(job.done)),
             ("requested_by".to_string(), s(&job.requested_by)),
             ("requested_at".to_string(), n(job.requested_at)),
             ("reference".to_string(), s(&job.reference)),
-            ("due_bucket".to_string(), s(JOB_BUCKET)),
+            ("due_bucket".to_string(), s(DueBucket::Job.as_str())),
             ("due_at".to_string(), n(job.due_at)),
         ]);
         if let Some(owner) = &job.lease_owner {
@@ -118,7 +64,7 @@ impl Store {
 
     /// Pattern "read a job".
     pub async fn get_job(&self, kind: JobKind, subject: &str) -> Result<Option<Job>, StoreError> {
-        self.get(job_key(kind, subject)).await?.map(|i| Job::from_item(&i)).transpose()
+        self.get(job_key(kind, subject)).await?.map(|i| job_from_item(&i)).transpose()
     }
 
     /// Pattern "take a job": a conditional UpdateItem that gives `owner` the
@@ -137,7 +83,7 @@ impl Store {
             .value(":lu", n(lease_until))
             .value(":now", n(now));
         match self.write(op, true).await? {
-            Written::Done(Some(item)) => Ok(Some(Job::from_item(&item)?)),
+            Written::Done(Some(item)) => Ok(Some(job_from_item(&item)?)),
             _ => Ok(None),
         }
     }
@@ -146,7 +92,7 @@ impl Store {
     /// (a comma-separated SET list) and renews the lease, only while `owner` holds it.
     pub(crate) fn job_progress(&self, job: &Job, owner: &str, now: i64, sets: &str) -> Op {
         let sets = if sets.is_empty() { String::new() } else { format!(", {sets}") };
-        Op::update(job.key(), format!("SET due_at = :lu{sets}"))
+        Op::update(job_key_of(job), format!("SET due_at = :lu{sets}"))
             .when("lease_owner = :me")
             .value(":me", s(owner))
             .value(":lu", n(now + LEASE_SECONDS))
@@ -178,7 +124,7 @@ impl Store {
     /// Pattern "hand a job back": the lease ends and the job is due at `due_at`
     /// (now: the next cleanup run carries on with it).
     pub async fn release_job(&self, job: &Job, owner: &str, due_at: i64) -> Result<(), StoreError> {
-        let op = Op::update(job.key(), "SET due_at = :due REMOVE lease_owner")
+        let op = Op::update(job_key_of(job), "SET due_at = :due REMOVE lease_owner")
             .when("lease_owner = :me")
             .value(":me", s(owner))
             .value(":due", n(due_at));
@@ -187,6 +133,6 @@ impl Store {
 
     /// Pattern "end a job", for a transaction or alone.
     pub(crate) fn job_deletion(&self, job: &Job, owner: &str) -> Op {
-        Op::delete(job.key()).when("lease_owner = :me").value(":me", s(owner))
+        Op::delete(job_key_of(job)).when("lease_owner = :me").value(":me", s(owner))
     }
 }

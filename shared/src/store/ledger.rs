@@ -4,9 +4,8 @@
 //! in the due index (bucket `ledger`) at its next re-announcement or its deadline.
 
 use super::{key, n, s, Item, ItemExt, Op, Store, StoreError, Written};
+use crate::model::due::DueBucket;
 use crate::model::ledger::{ErasureStatus, LedgerEntry};
-
-pub const LEDGER_BUCKET: &str = "ledger";
 
 fn ledger_pk(account: &str) -> String {
     format!("LEDGER#{account}")
@@ -48,7 +47,7 @@ impl Store {
             ("deadline_at".to_string(), n(entry.deadline_at)),
             ("announced_at".to_string(), n(entry.announced_at)),
             ("announcements".to_string(), n(1)),
-            ("due_bucket".to_string(), s(LEDGER_BUCKET)),
+            ("due_bucket".to_string(), s(DueBucket::Ledger.as_str())),
             ("due_at".to_string(), n(next_at)),
         ]);
         Op::put(item).when("attribute_not_exists(pk)")

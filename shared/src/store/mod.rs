@@ -22,7 +22,6 @@ pub use codes::{CodeWrite, PlaceGuard};
 pub use enterprises::{AcceptDismissalPart, FinishDismissalPart, ReleaseMembersPart};
 pub use grace::CancelDeletionPart;
 pub use handover::{HandoverConflict, LinkCredentialPart};
-pub use jobs::{Job, JobKind};
 pub(crate) use op::Op;
 use op::OpKind;
 use std::collections::HashMap;

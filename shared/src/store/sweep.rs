@@ -4,11 +4,9 @@
 //! what is due and never the rest of the table.
 
 use super::{key, n, Item, ItemExt, Op, Store, StoreError, Written};
+use crate::model::due::DueBucket;
 
 pub const DUE_INDEX: &str = "due";
-pub const TOKEN_BUCKET: &str = "token";
-pub const CLAIM_BUCKET: &str = "claim";
-pub use super::jobs::JOB_BUCKET;
 
 #[derive(Debug, Clone)]
 pub struct DueEntry {
@@ -22,7 +20,7 @@ impl Store {
     /// Returns the entries, where to start the next page, and the items read.
     pub async fn due_entries(
         &self,
-        bucket: &str,
+        bucket: DueBucket,
         now: i64,
         limit: usize,
         start: Option<Item>,
@@ -33,7 +31,7 @@ impl Store {
             .table_name(&self.table)
             .index_name(DUE_INDEX)
             .key_condition_expression("due_bucket = :b AND due_at <= :now")
-            .expression_attribute_values(":b", super::s(bucket))
+            .expression_attribute_values(":b", super::s(bucket.as_str()))
             .expression_attribute_values(":now", n(now))
             .limit(limit as i32)
             .set_exclusive_start_key(start)

@@ -8,9 +8,10 @@ use crate::model::handover::credentials::Revocations;
 use crate::model::handover::record::HandoverRecord;
 use crate::model::handover::view::{HandoverChange, Rebinding};
 use crate::model::ids::{AccountId, Identifier};
+use crate::model::job::{HandoverStep, Job};
 use crate::model::purpose::Purpose;
 use crate::store::codes::{spending_token, verification_attrs};
-use crate::store::{key, keys, n, s, Job, Op, Store, StoreError, Written};
+use crate::store::{key, keys, n, s, Op, Store, StoreError, Written};
 use aws_sdk_dynamodb::types::AttributeValue;
 use std::collections::HashMap;
 
@@ -299,7 +300,7 @@ impl Store {
         job: &Job,
         owner: &str,
         now: i64,
-        step: &str,
+        step: HandoverStep,
         cursor: &str,
         payload: &str,
     ) -> Op {
@@ -307,7 +308,7 @@ impl Store {
             .name("#step", "step")
             .name("#cursor", "cursor")
             .name("#payload", "payload")
-            .value(":step", s(step))
+            .value(":step", s(step.as_str()))
             .value(":cursor", s(cursor))
             .value(":payload", s(payload))
     }
