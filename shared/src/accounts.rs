@@ -6,6 +6,7 @@ use crate::model::account::{Account, AccountStatus};
 use crate::model::locale::Locale;
 use crate::model::purpose::Purpose;
 use crate::model::session::Session;
+use crate::store::{RegistrationPart, StoreError, TxOutcome};
 
 // bench/ (not changed here) imports these from this old path; the model owns them.
 pub use crate::model::account::{NewAccount, Role};
@@ -58,7 +59,21 @@ impl crate::App {
     /// Registers an account the way sign-up does: its username, email and phone
     /// are claimed in the same transaction, so a live account's identifier is refused.
     pub async fn register_account(&self, account: &NewAccount) -> Result<(), AccountError> {
-        self.store.register_account(account, self.clock.now()).await
+        let outcome = self.store.register_account(account, self.clock.now()).await?;
+        if let TxOutcome::Committed = outcome {
+            return Ok(());
+        }
+        if outcome.refused(&RegistrationPart::Profile) {
+            return Err(AccountError::AlreadyExists(account.id.to_string()));
+        }
+        let taken = outcome.refused_parts().iter().find_map(|part| match part {
+            RegistrationPart::Claim(id) => Some(id),
+            _ => None,
+        });
+        match taken {
+            Some(id) => Err(AccountError::IdentifierTaken { kind: id.kind(), value: id.value().to_string() }),
+            None => Err(StoreError::Unavailable(format!("registration cancelled: {outcome:?}")).into()),
+        }
     }
 
     /// The caller's account, or the API's error for an unknown or deleted one (docs/api.md#errors).

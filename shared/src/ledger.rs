@@ -7,7 +7,7 @@
 
 use crate::clock::rfc3339;
 use crate::model::ledger::{ErasureStatus, LedgerEntry};
-use crate::store::{DueEntry, StoreError};
+use crate::store::StoreError;
 use crate::App;
 use serde::{Deserialize, Serialize};
 
@@ -185,10 +185,10 @@ impl App {
         })
     }
 
-    /// cleanup, for a due ledger entry: announce again, or past the deadline
-    /// mark it overdue and emit the metric. `true`: it became overdue.
-    pub(crate) async fn tend_ledger_entry(&self, due: &DueEntry) -> Result<LedgerTended, StoreError> {
-        let Some(entry) = self.store.ledger_entry(&due.pk, &due.sk).await? else { return Ok(LedgerTended::Nothing) };
+    /// cleanup, for the due ledger entry of `account`'s deletion and `system`: announce
+    /// again, or past the deadline mark it overdue and emit the metric.
+    pub(crate) async fn tend_ledger_entry(&self, account: &str, system: &str) -> Result<LedgerTended, StoreError> {
+        let Some(entry) = self.store.ledger_entry(account, system).await? else { return Ok(LedgerTended::Nothing) };
         if entry.status != ErasureStatus::Pending {
             return Ok(LedgerTended::Nothing);
         }

@@ -9,7 +9,7 @@ use crate::model::handover::pending::{IamUsers, NewOwner, PendingHandover};
 use crate::model::handover::record::{ChecklistItem, HandoverRecord};
 use crate::model::handover::view::rebinding;
 use crate::model::ids::{AccountId, EmailAddress, Identifier, PhoneNumber};
-use crate::model::job::{HandoverStep, Job, JobStep};
+use crate::model::job::{HandoverProgress, HandoverStep, Job, JobStep};
 use crate::model::locale::Locale;
 use crate::store::{HandoverConflict, StoreError};
 use crate::work::{Budget, Progress};
@@ -208,16 +208,23 @@ impl App {
                     let (revocations, counts) = revocations(&page, state.iam_users);
                     let mut next = state.clone();
                     next.counts.add(&counts);
-                    let progress =
-                        self.store.handover_progress(&job, owner, now, next_step, &next_cursor, &next.payload()?);
+                    let payload = next.payload()?;
+                    let progress = HandoverProgress {
+                        job: &job,
+                        owner,
+                        now,
+                        step: next_step,
+                        cursor: &next_cursor,
+                        payload: &payload,
+                    };
                     let outcome = if revocations.is_empty() {
-                        if self.store.save_progress(progress).await? {
+                        if self.store.advance_handover(&progress).await? {
                             Ok(())
                         } else {
                             Err(HandoverConflict::Lease)
                         }
                     } else {
-                        self.store.revoke_credentials_page(&target, &job.reference, &revocations, progress, now).await?
+                        self.store.revoke_credentials_page(&target, &job.reference, &revocations, &progress).await?
                     };
                     match outcome {
                         Ok(()) => {
@@ -251,11 +258,18 @@ impl App {
                     next.counts.contacts_changed = contacts_changed;
                     next.counts.identifiers_released = release.len() as u64;
                     let record = next.record(&job.reference, now)?;
-                    let progress =
-                        self.store.handover_progress(&job, owner, now, HandoverStep::NotifyOld, "", &next.payload()?);
+                    let payload = next.payload()?;
+                    let progress = HandoverProgress {
+                        job: &job,
+                        owner,
+                        now,
+                        step: HandoverStep::NotifyOld,
+                        cursor: "",
+                        payload: &payload,
+                    };
                     match self
                         .store
-                        .finish_handover(&target, &job.reference, &rebinding, &release, &record, progress, now)
+                        .finish_handover(&target, &job.reference, &rebinding, &release, &record, &progress)
                         .await?
                     {
                         Ok(()) => {
@@ -283,9 +297,16 @@ impl App {
                             return end(Progress::Paused, state);
                         }
                     }
-                    let progress =
-                        self.store.handover_progress(&job, owner, now, HandoverStep::NotifyNew, "", &state.payload()?);
-                    if !self.store.save_progress(progress).await? {
+                    let payload = state.payload()?;
+                    let progress = HandoverProgress {
+                        job: &job,
+                        owner,
+                        now,
+                        step: HandoverStep::NotifyNew,
+                        cursor: "",
+                        payload: &payload,
+                    };
+                    if !self.store.advance_handover(&progress).await? {
                         return end(Progress::LeaseLost, state);
                     }
                     job.step = JobStep::Handover(HandoverStep::NotifyNew);
@@ -298,7 +319,7 @@ impl App {
                         return end(Progress::Paused, state);
                     }
                     self.failpoints.check("handover.new_notified")?;
-                    if !self.store.end_handover_job(&job, owner).await? {
+                    if !self.store.end_job(&job, owner).await? {
                         return end(Progress::LeaseLost, state);
                     }
                     tracing::info!(account = %target, handover = %job.reference, "handover finished");

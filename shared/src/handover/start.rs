@@ -101,9 +101,11 @@ impl App {
             }
             // A token the caller's profile no longer lists was ended by a handover of the caller's account.
             let listed = |hash: &String| read.caller.as_ref().is_some_and(|me| me.live_tokens.contains(hash));
-            let Some(token) = read
-                .token
-                .filter(|t| listed(&t.record.hash) && t.record.account == caller.account && t.record.expires_at > now)
+            // A token of another purpose is as good as none here.
+            let Some(token) =
+                read.tokens.into_iter().rfind(|t| t.record.purpose == Purpose::HandoverAccount).filter(|t| {
+                    listed(&t.record.hash) && t.record.account == caller.account && t.record.expires_at > now
+                })
             else {
                 return Err(HandoverError::TokenInvalid);
             };
@@ -128,7 +130,7 @@ impl App {
             let seen = view.pending.as_ref().map(|p| p.id.as_str());
             match self
                 .store
-                .store_pending_handover(caller, &target, &authority, &token_hash, &pending, seen, &wanted, now)
+                .store_pending_handover(&target, &authority, &token_hash, &pending, seen, &wanted, caller.session, now)
                 .await?
             {
                 Ok(()) => {

@@ -17,6 +17,15 @@ pub struct CodeSlot {
     pub window_sends: u32,
 }
 
+/// What must still hold for a new code to be placed.
+#[derive(Debug, Clone)]
+pub enum PlaceGuard {
+    /// The first code of a daily window: no window yet, or it began at or before `window_edge`.
+    FreshWindow { window_edge: i64 },
+    /// A code inside the current window: the send history is still the one observed.
+    Observed(CodeSlot),
+}
+
 /// The profile as the code rules need it.
 #[derive(Debug, Clone)]
 pub struct CodeState {

@@ -2,6 +2,9 @@
 //! or whose time comes, a claim whose quarantine ends, a token that expires, a
 //! ledger entry whose re-announcement or deadline comes.
 
+use super::ids::Identifier;
+use super::job::JobKind;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DueBucket {
     Job,
@@ -23,4 +26,17 @@ impl DueBucket {
             Self::Ledger => "ledger",
         }
     }
+}
+
+/// One thing the due index says is due, by what it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DueEntry {
+    /// A job whose lease lapsed or whose time came.
+    Job { kind: JobKind, subject: String },
+    /// A claim whose quarantine may have passed.
+    Claim(Identifier),
+    /// A token that may have expired where TTL lags.
+    Token { hash: String },
+    /// A ledger entry whose re-announcement or deadline came.
+    Ledger { account: String, system: String },
 }

@@ -134,6 +134,20 @@ pub struct Job {
     pub purge_at: Option<i64>,
 }
 
+/// A handover job's move to its next step, for the write that records it: it holds only while
+/// `owner` holds the job's lease, which it renews.
+#[derive(Debug, Clone, Copy)]
+pub struct HandoverProgress<'a> {
+    pub job: &'a Job,
+    pub owner: &'a str,
+    pub now: i64,
+    pub step: HandoverStep,
+    /// Where the step stands: the last credential revoked, or empty at its start.
+    pub cursor: &'a str,
+    /// The job's state as it goes on (JSON).
+    pub payload: &'a str,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -38,6 +38,11 @@ impl Purpose {
         }
     }
 
+    /// As stored: [`Purpose::as_str`] of any purpose.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::DeleteAccount => "delete_account",

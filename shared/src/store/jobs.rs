@@ -1,70 +1,18 @@
-//! Jobs (`JOB#<kind>#<subject>` / `JOB`): a deletion, dismissal or handover in
-//! progress, with its step, counters and lease. A job is in the due index
-//! (bucket `job`) at `due_at`: the end of its lease, or the end of a grace
-//! period, so `cleanup` finds the ones whose worker died or whose time came.
+//! Jobs: reading one, taking its lease, recording its progress, handing it
+//! back and ending it. A job is in the due index (bucket `job`) at `due_at`:
+//! the end of its lease, or the end of a grace period, so `cleanup` finds the
+//! ones whose worker died or whose time came.
 
-use super::{key, keys, n, s, Item, ItemExt, Op, Store, StoreError, Written};
-
-use crate::model::due::DueBucket;
-use crate::model::job::{Job, JobKind, JobStep, LEASE_SECONDS};
-
-fn job_from_item(item: &Item) -> Result<Job, StoreError> {
-    let kind = item.str("kind").and_then(JobKind::parse).ok_or_else(|| StoreError::Malformed("job kind".into()))?;
-    let step = item.str("step").and_then(JobStep::parse).ok_or_else(|| StoreError::Malformed("job step".into()))?;
-    Ok(Job {
-        kind,
-        subject: item.str("subject").unwrap_or_default().to_string(),
-        step,
-        done: item.num("done").unwrap_or(0).max(0) as u64,
-        cursor: item.str("cursor").map(String::from),
-        requested_by: item.str("requested_by").unwrap_or_default().to_string(),
-        requested_at: item.num("requested_at").unwrap_or(0),
-        due_at: item.num("due_at").unwrap_or(0),
-        lease_owner: item.str("lease_owner").map(String::from),
-        reference: item.str("reference").unwrap_or_default().to_string(),
-        payload: item.str("payload").map(String::from),
-        purge_at: item.num("purge_at"),
-    })
-}
-
-pub(crate) fn job_key_of(job: &Job) -> Item {
-    job_key(job.kind, &job.subject)
-}
-
-fn job_key(kind: JobKind, subject: &str) -> Item {
-    key(keys::job(kind.as_str(), subject), keys::JOB)
-}
+use super::error::StoreError;
+use super::items::job;
+use super::keys;
+use super::table::{Store, Written};
+use crate::model::job::{HandoverProgress, Job, JobKind};
 
 impl Store {
-    /// Pattern "create a job", for the transaction that accepts the work.
-    pub(crate) fn job_creation(&self, job: &Job) -> Op {
-        let mut item = job_key_of(job);
-        item.extend([
-            ("kind".to_string(), s(job.kind.as_str())),
-            ("subject".to_string(), s(&job.subject)),
-            ("step".to_string(), s(job.step.as_str())),
-            ("done".to_string(), n(job.done)),
-            ("requested_by".to_string(), s(&job.requested_by)),
-            ("requested_at".to_string(), n(job.requested_at)),
-            ("reference".to_string(), s(&job.reference)),
-            ("due_bucket".to_string(), s(DueBucket::Job.as_str())),
-            ("due_at".to_string(), n(job.due_at)),
-        ]);
-        if let Some(owner) = &job.lease_owner {
-            item.insert("lease_owner".to_string(), s(owner));
-        }
-        if let Some(payload) = &job.payload {
-            item.insert("payload".to_string(), s(payload));
-        }
-        if let Some(at) = job.purge_at {
-            item.insert("purge_at".to_string(), n(at));
-        }
-        Op::put(item).when("attribute_not_exists(pk)")
-    }
-
     /// Pattern "read a job".
     pub async fn get_job(&self, kind: JobKind, subject: &str) -> Result<Option<Job>, StoreError> {
-        self.get(job_key(kind, subject)).await?.map(|i| job_from_item(&i)).transpose()
+        self.get(keys::job(kind, subject)).await?.map(|i| job::from_item(&i)).transpose()
     }
 
     /// Pattern "take a job": a conditional UpdateItem that gives `owner` the
@@ -76,31 +24,10 @@ impl Store {
         owner: &str,
         now: i64,
     ) -> Result<Option<Job>, StoreError> {
-        let lease_until = now + LEASE_SECONDS;
-        let op = Op::update(job_key(kind, subject), "SET lease_owner = :me, due_at = :lu")
-            .when("attribute_exists(pk) AND (due_at <= :now OR lease_owner = :me)")
-            .value(":me", s(owner))
-            .value(":lu", n(lease_until))
-            .value(":now", n(now));
-        match self.write(op, true).await? {
-            Written::Done(Some(item)) => Ok(Some(job_from_item(&item)?)),
+        match self.write(job::taking(kind, subject, owner, now), true).await? {
+            Written::Done(Some(item)) => Ok(Some(job::from_item(&item)?)),
             _ => Ok(None),
         }
-    }
-
-    /// Pattern "record progress", for a transaction or alone: applies `sets`
-    /// (a comma-separated SET list) and renews the lease, only while `owner` holds it.
-    pub(crate) fn job_progress(&self, job: &Job, owner: &str, now: i64, sets: &str) -> Op {
-        let sets = if sets.is_empty() { String::new() } else { format!(", {sets}") };
-        Op::update(job_key_of(job), format!("SET due_at = :lu{sets}"))
-            .when("lease_owner = :me")
-            .value(":me", s(owner))
-            .value(":lu", n(now + LEASE_SECONDS))
-    }
-
-    /// Runs a progress write alone. `false`: the lease was lost to another worker.
-    pub(crate) async fn save_progress(&self, op: Op) -> Result<bool, StoreError> {
-        Ok(matches!(self.write(op, true).await?, Written::Done(_)))
     }
 
     /// Pattern "count a page": adds `fresh` to `done` and moves the cursor to
@@ -113,26 +40,23 @@ impl Store {
         fresh: usize,
         last: &str,
     ) -> Result<bool, StoreError> {
-        let op = self
-            .job_progress(job, owner, now, "done = done + :fresh, #cursor = :last")
-            .name("#cursor", "cursor")
-            .value(":fresh", n(fresh))
-            .value(":last", s(last));
-        self.save_progress(op).await
+        Ok(matches!(self.write(job::page_counted(job, owner, now, fresh, last), true).await?, Written::Done(_)))
+    }
+
+    /// Pattern "move a handover on": its next step, cursor and state, renewing the
+    /// lease. `false`: the lease was lost to another worker.
+    pub async fn advance_handover(&self, progress: &HandoverProgress<'_>) -> Result<bool, StoreError> {
+        Ok(matches!(self.write(job::advanced(progress), true).await?, Written::Done(_)))
     }
 
     /// Pattern "hand a job back": the lease ends and the job is due at `due_at`
     /// (now: the next cleanup run carries on with it).
     pub async fn release_job(&self, job: &Job, owner: &str, due_at: i64) -> Result<(), StoreError> {
-        let op = Op::update(job_key_of(job), "SET due_at = :due REMOVE lease_owner")
-            .when("lease_owner = :me")
-            .value(":me", s(owner))
-            .value(":due", n(due_at));
-        self.write(op, true).await.map(|_| ())
+        self.write(job::release(job, owner, due_at), true).await.map(|_| ())
     }
 
-    /// Pattern "end a job", for a transaction or alone.
-    pub(crate) fn job_deletion(&self, job: &Job, owner: &str) -> Op {
-        Op::delete(job_key_of(job)).when("lease_owner = :me").value(":me", s(owner))
+    /// Pattern "end a job". `false`: the lease was lost.
+    pub async fn end_job(&self, job: &Job, owner: &str) -> Result<bool, StoreError> {
+        Ok(matches!(self.write(job::deletion(job, owner), false).await?, Written::Done(_)))
     }
 }

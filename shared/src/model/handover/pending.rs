@@ -14,6 +14,16 @@ pub enum IamUsers {
     ResetPassword,
 }
 
+impl IamUsers {
+    /// As stored, and as the API names it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Delete => "delete",
+            Self::ResetPassword => "reset_password",
+        }
+    }
+}
+
 /// The designated person's contacts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewOwner {

@@ -1,132 +1,33 @@
 //! The transactions that carry a handover out, whole or page by page.
 
-use super::HandoverConflict;
-use super::{iam_users_str, profile_key, Part, IN_PROGRESS, IN_PROGRESS_AS, LINKS_VERSION, PENDING};
-use crate::model::account::AccountStatus;
-use crate::model::handover::authority::Authority;
+use super::conflict::{HandoverConflict, Part};
 use crate::model::handover::credentials::Revocations;
 use crate::model::handover::record::HandoverRecord;
 use crate::model::handover::view::{HandoverChange, Rebinding};
 use crate::model::ids::{AccountId, Identifier};
-use crate::model::job::{HandoverStep, Job};
+use crate::model::job::{HandoverProgress, Job};
 use crate::model::purpose::Purpose;
-use crate::store::codes::{spending_token, verification_attrs};
-use crate::store::{key, keys, n, s, Op, Store, StoreError, Written};
-use aws_sdk_dynamodb::types::AttributeValue;
-use std::collections::HashMap;
+use crate::store::error::StoreError;
+use crate::store::items::profile::handover as profile;
+use crate::store::items::{claim, credential, handover as record, job, token};
+use crate::store::op::Op;
+use crate::store::table::Store;
+
+/// The token spent, the profile's change and the administrator's check, in the order a handover's transaction names them.
+fn confirmation_parts(change: &HandoverChange<'_>, (profile, caller_check): (Op, Option<Op>)) -> Vec<(Part, Op)> {
+    let mut parts = vec![
+        (Part::Token, token::consumption(change.token_hash, change.target, Purpose::ConfirmHandover, change.now)),
+        (Part::Profile, profile),
+    ];
+    parts.extend(caller_check.map(|check| (Part::Caller, check)));
+    parts
+}
+
+fn revocation_parts(target: &AccountId, revocations: &Revocations, now: i64) -> impl Iterator<Item = (Part, Op)> {
+    credential::revocations(target, revocations, now).into_iter().map(|op| (Part::Credential, op))
+}
 
 impl Store {
-    /// The profile update that gives the account to the designated person; the
-    /// caller adds the conditions. `marker` is the attribute the change removes.
-    fn rebinding_op(&self, target: &AccountId, r: &Rebinding, handover_id: &str, now: i64, marker: &str) -> Op {
-        let mut sets = vec!["email = :email", "#prr = :true", "#sra = :now", "#hoa = :now", "#last = :hid"]
-            .into_iter()
-            .map(String::from)
-            .collect::<Vec<_>>();
-        let mut removes = vec!["#marker".to_string(), "#mas".to_string(), "#res".to_string()];
-        // Every code, failure streak and token of the previous holder ends here.
-        let verification = verification_attrs();
-        removes.extend((0..verification.len()).map(|i| format!("#v{i}")));
-        let mut names = vec![
-            ("#prr".to_string(), "password_reset_required".to_string()),
-            ("#sra".into(), "sessions_revoked_at".into()),
-        ];
-        names.extend([
-            ("#hoa".to_string(), "handed_over_at".to_string()),
-            ("#last".into(), "last_handover_id".into()),
-            ("#marker".into(), marker.into()),
-            ("#mas".into(), IN_PROGRESS_AS.into()),
-            ("#res".into(), crate::store::accounts::RESERVED.into()),
-        ]);
-        names.extend(verification.into_iter().enumerate().map(|(i, a)| (format!("#v{i}"), a)));
-        let mut values = vec![
-            (":email".to_string(), s(r.email.as_str())),
-            (":true".into(), AttributeValue::Bool(true)),
-            (":now".into(), n(now)),
-            (":hid".into(), s(handover_id)),
-        ];
-        match &r.phone {
-            Some(phone) => {
-                sets.push("phone = :phone".into());
-                values.push((":phone".into(), s(phone.as_str())));
-            }
-            None => removes.push("phone".into()),
-        }
-        names.push(("#name".into(), "name".into()));
-        match &r.name {
-            Some(name) => {
-                sets.push("#name = :name".into());
-                values.push((":name".into(), s(name)));
-            }
-            None => removes.push("#name".into()),
-        }
-        for (i, (slot, value)) in r.contacts.iter().enumerate() {
-            names.push((format!("#c{i}"), slot.name()));
-            match value {
-                Some(v) => {
-                    sets.push(format!("#c{i} = :c{i}"));
-                    values.push((format!(":c{i}"), s(v)));
-                }
-                None => removes.push(format!("#c{i}")),
-            }
-        }
-        let op = Op::update(profile_key(target), format!("SET {} REMOVE {}", sets.join(", "), removes.join(", ")));
-        let op = names.into_iter().fold(op, |op, (p, a)| op.name(&p, a));
-        values.into_iter().fold(op, |op, (p, v)| op.value(&p, v))
-    }
-
-    fn revocation_parts(&self, target: &AccountId, r: &Revocations, now: i64) -> Vec<(Part, Op)> {
-        let pk = keys::account(target.as_str());
-        let mut parts = Vec::new();
-        for sk in &r.delete {
-            parts.push((Part::Credential, Op::delete(key(pk.clone(), sk)).when("attribute_exists(pk)")));
-        }
-        for sk in &r.deactivate {
-            let op = Op::update(key(pk.clone(), sk), "SET #state = :inactive, deactivated_at = :now")
-                .when("#state = :active")
-                .name("#state", "state")
-                .value(":active", s("Active"))
-                .value(":inactive", s("Inactive"))
-                .value(":now", n(now));
-            parts.push((Part::Credential, op));
-        }
-        for sk in &r.reset_password {
-            let op = Op::update(key(pk.clone(), sk), "SET password_reset_required = :true")
-                .when("attribute_exists(pk)")
-                .value(":true", AttributeValue::Bool(true));
-            parts.push((Part::Credential, op));
-        }
-        parts
-    }
-
-    fn record_op(&self, target: &AccountId, record: &HandoverRecord) -> Op {
-        let checklist = record
-            .checklist
-            .iter()
-            .map(|c| {
-                AttributeValue::M(HashMap::from([
-                    ("step".to_string(), n(c.step)),
-                    ("item".to_string(), s(c.item)),
-                    ("done".to_string(), s(&c.done)),
-                    ("count".to_string(), n(c.count)),
-                ]))
-            })
-            .collect();
-        let mut item = key(keys::account(target.as_str()), &format!("HANDOVER#{}", record.id));
-        item.extend([
-            ("kind".to_string(), s("handover")),
-            ("handover_id".to_string(), s(&record.id)),
-            ("requested_by".to_string(), s(&record.requested_by)),
-            ("confirmed_by".to_string(), s(&record.confirmed_by)),
-            ("requested_at".to_string(), n(record.requested_at)),
-            ("handed_over_at".to_string(), n(record.handed_over_at)),
-            ("iam_users".to_string(), s(iam_users_str(record.iam_users))),
-            ("destination".to_string(), s(&record.destination)),
-            ("checklist".to_string(), AttributeValue::L(checklist)),
-        ]);
-        Op::put(item).when("attribute_not_exists(pk)")
-    }
-
     /// Pattern "hand an account over at once", for an account whose credentials
     /// fit one transaction: spends the confirmation token, rebinds the contacts,
     /// swaps the claims, revokes the credentials, writes the record and creates
@@ -138,48 +39,18 @@ impl Store {
         links_version: u64,
         rebinding: &Rebinding,
         revocations: &Revocations,
-        record: &HandoverRecord,
+        handover: &HandoverRecord,
         job: &Job,
     ) -> Result<Result<(), HandoverConflict>, StoreError> {
-        let profile = self.rebinding_op(change.target, rebinding, change.handover_id, change.now, PENDING);
-        let unchanged = if links_version == 0 { "attribute_not_exists(#lv)" } else { "#lv = :lv" };
-        let profile = self
-            .active_with(profile, change, &format!("#marker.#id = :hid AND {unchanged}"))
-            .name("#id", "id")
-            .name("#lv", LINKS_VERSION);
-        let profile = if links_version == 0 { profile } else { profile.value(":lv", n(links_version)) };
-        let profile = spending_token(profile, Purpose::ConfirmHandover, change.token_hash);
-        let (profile, caller_check) = self.authority_parts(profile, change.authority);
-        let mut parts = vec![
-            (
-                Part::Token,
-                self.token_consumption(change.token_hash, change.target, Purpose::ConfirmHandover, change.now),
-            ),
-            (Part::Profile, profile),
-        ];
-        parts.extend(caller_check);
-        parts.extend(change.release.iter().map(|id| (Part::Release, self.claim_release(id, change.target, None))));
+        let mut parts = confirmation_parts(change, profile::committing(change, links_version, rebinding));
+        parts.extend(change.release.iter().map(|id| (Part::Release, claim::release(id, change.target, None))));
         parts.extend(
-            change.take.iter().map(|id| (Part::Take(id.clone()), self.claim_taking(id, change.target, change.now))),
+            change.take.iter().map(|id| (Part::Take(id.clone()), claim::taking(id, change.target, change.now))),
         );
-        parts.extend(self.revocation_parts(change.target, revocations, change.now));
-        parts.push((Part::Record, self.record_op(change.target, record)));
-        parts.push((Part::Job, self.job_creation(job)));
+        parts.extend(revocation_parts(change.target, revocations, change.now));
+        parts.push((Part::Record, record::creation(change.target, handover)));
+        parts.push((Part::Job, job::creation(job)));
         self.run_parts(parts).await
-    }
-
-    /// The profile must be active, still bind the email it was read with, and `extra`.
-    fn active_with(&self, op: Op, change: &HandoverChange<'_>, extra: &str) -> Op {
-        let condition = format!(
-            "#status = :active AND {extra} AND {}{}",
-            if change.old_email.is_some() { "email = :old_email" } else { "attribute_not_exists(email)" },
-            Self::authority_condition(change.authority)
-        );
-        let op = op.when(condition).name("#status", "status").value(":active", s(AccountStatus::Active.as_str()));
-        match change.old_email {
-            Some(e) => op.value(":old_email", s(e.as_str())),
-            None => op,
-        }
     }
 
     /// Pattern "accept a handover too large for one transaction": spends the
@@ -190,91 +61,44 @@ impl Store {
         change: &HandoverChange<'_>,
         job: &Job,
     ) -> Result<Result<(), HandoverConflict>, StoreError> {
-        let reserved = AttributeValue::L(change.take.iter().map(crate::store::accounts::identifier_value).collect());
-        let running_as = match change.authority {
-            Authority::Own => None,
-            Authority::Administrator { caller_role, .. } => Some(caller_role.as_str()),
-        };
-        let expression = match running_as {
-            None => "SET #hip = :hid, #res = :res REMOVE #hp",
-            Some(_) => "SET #hip = :hid, #res = :res, #hipas = :hipas REMOVE #hp",
-        };
-        let mut profile = Op::update(profile_key(change.target), expression);
-        if let Some(role) = running_as {
-            profile = profile.name("#hipas", IN_PROGRESS_AS).value(":hipas", s(role));
-        }
-        let profile = profile
-            .name("#res", crate::store::accounts::RESERVED)
-            .value(":res", reserved)
-            .name("#hp", PENDING)
-            .name("#hip", IN_PROGRESS)
-            .name("#id", "id")
-            .value(":hid", s(change.handover_id));
-        let profile = spending_token(
-            self.active_with(profile, change, "#hp.#id = :hid"),
-            Purpose::ConfirmHandover,
-            change.token_hash,
-        );
-        let (profile, caller_check) = self.authority_parts(profile, change.authority);
-        let mut parts = vec![
-            (
-                Part::Token,
-                self.token_consumption(change.token_hash, change.target, Purpose::ConfirmHandover, change.now),
-            ),
-            (Part::Profile, profile),
-        ];
-        parts.extend(caller_check);
+        let mut parts = confirmation_parts(change, profile::accepting(change));
         parts.extend(
-            change.take.iter().map(|id| (Part::Take(id.clone()), self.claim_taking(id, change.target, change.now))),
+            change.take.iter().map(|id| (Part::Take(id.clone()), claim::taking(id, change.target, change.now))),
         );
-        parts.push((Part::Job, self.job_creation(job)));
+        parts.push((Part::Job, job::creation(job)));
         self.run_parts(parts).await
     }
 
     /// Pattern "revoke a page of credentials": the revocations and the job's
     /// progress in one transaction, only while the account is active and under this handover.
-    pub(crate) async fn revoke_credentials_page(
+    pub async fn revoke_credentials_page(
         &self,
         target: &AccountId,
         handover_id: &str,
         revocations: &Revocations,
-        progress: Op,
-        now: i64,
+        progress: &HandoverProgress<'_>,
     ) -> Result<Result<(), HandoverConflict>, StoreError> {
-        let profile = Op::check(profile_key(target), "#status = :active AND #hip = :hid")
-            .name("#status", "status")
-            .name("#hip", IN_PROGRESS)
-            .value(":active", s(AccountStatus::Active.as_str()))
-            .value(":hid", s(handover_id));
-        let mut parts = vec![(Part::Profile, profile)];
-        parts.extend(self.revocation_parts(target, revocations, now));
-        parts.push((Part::Progress, progress));
+        let mut parts = vec![(Part::Profile, profile::under_handover(target, handover_id))];
+        parts.extend(revocation_parts(target, revocations, progress.now));
+        parts.push((Part::Progress, job::advanced(progress)));
         self.run_parts(parts).await
     }
 
     /// Pattern "finish a large handover": rebinds the contacts, releases the old
     /// identifiers, writes the record and moves the job on, in one transaction.
-    // Each argument is one named condition of the one transaction; a struct would only rename them.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) async fn finish_handover(
+    pub async fn finish_handover(
         &self,
         target: &AccountId,
         handover_id: &str,
         rebinding: &Rebinding,
         release: &[Identifier],
-        record: &HandoverRecord,
-        progress: Op,
-        now: i64,
+        handover: &HandoverRecord,
+        progress: &HandoverProgress<'_>,
     ) -> Result<Result<(), HandoverConflict>, StoreError> {
-        let profile = self
-            .rebinding_op(target, rebinding, handover_id, now, IN_PROGRESS)
-            .when("#status = :active AND #marker = :hid")
-            .name("#status", "status")
-            .value(":active", s(AccountStatus::Active.as_str()));
-        let mut parts = vec![(Part::Profile, profile)];
-        parts.extend(release.iter().map(|id| (Part::Release, self.claim_release(id, target, None))));
-        parts.push((Part::Record, self.record_op(target, record)));
-        parts.push((Part::Progress, progress));
+        let mut parts = vec![(Part::Profile, profile::finishing(target, handover_id, rebinding, progress.now))];
+        parts.extend(release.iter().map(|id| (Part::Release, claim::release(id, target, None))));
+        parts.push((Part::Record, record::creation(target, handover)));
+        parts.push((Part::Progress, job::advanced(progress)));
         self.run_parts(parts).await
     }
 
@@ -288,33 +112,8 @@ impl Store {
         owner: &str,
     ) -> Result<Result<(), HandoverConflict>, StoreError> {
         let mut parts: Vec<(Part, Op)> =
-            reserved.iter().map(|id| (Part::Release, self.claim_release(id, target, None))).collect();
-        parts.push((Part::Progress, self.job_deletion(job, owner)));
+            reserved.iter().map(|id| (Part::Release, claim::release(id, target, None))).collect();
+        parts.push((Part::Progress, job::deletion(job, owner)));
         self.run_parts(parts).await
-    }
-
-    /// Pattern "record a handover's progress", for a transaction or alone: the
-    /// step, the cursor within it and the counts so far, while `owner` holds the lease.
-    pub(crate) fn handover_progress(
-        &self,
-        job: &Job,
-        owner: &str,
-        now: i64,
-        step: HandoverStep,
-        cursor: &str,
-        payload: &str,
-    ) -> Op {
-        self.job_progress(job, owner, now, "#step = :step, #cursor = :cursor, #payload = :payload")
-            .name("#step", "step")
-            .name("#cursor", "cursor")
-            .name("#payload", "payload")
-            .value(":step", s(step.as_str()))
-            .value(":cursor", s(cursor))
-            .value(":payload", s(payload))
-    }
-
-    /// Pattern "end a handover job". `false`: the lease was lost.
-    pub async fn end_handover_job(&self, job: &Job, owner: &str) -> Result<bool, StoreError> {
-        Ok(matches!(self.write(self.job_deletion(job, owner), false).await?, Written::Done(_)))
     }
 }

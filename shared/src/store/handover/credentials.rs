@@ -1,16 +1,15 @@
 //! The credentials and contacts of an account, as a handover reads them and
 //! as the owning services (and the fixtures) link them.
 
-use super::{
-    credential_sort_key, prefix, prefix_end, profile_key, view_from_profile, IN_PROGRESS, LINKS_VERSION, PENDING,
-};
-use crate::model::account::AccountStatus;
 use crate::model::handover::contacts::ContactSlot;
 use crate::model::handover::credentials::{Credential, CredentialKind, CredentialRef};
 use crate::model::handover::view::HandoverView;
 use crate::model::ids::AccountId;
-use crate::store::{key, keys, n, s, ItemExt, Op, Store, StoreError, TxOutcome, Written};
-use aws_sdk_dynamodb::types::AttributeValue;
+use crate::store::error::StoreError;
+use crate::store::items::profile::{handover as profile, schema::view_from_profile};
+use crate::store::items::{credential, s};
+use crate::store::keys;
+use crate::store::table::{Store, TxOutcome, Written};
 
 /// The parts of linking a credential.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,16 +30,17 @@ impl Store {
         after: Option<&str>,
         limit: usize,
     ) -> Result<(Vec<CredentialRef>, bool), StoreError> {
+        let (from, to) = keys::credential_range(kind);
         let out = self
             .client
             .query()
             .table_name(&self.table)
             .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
             .projection_expression("sk, #state")
-            .expression_attribute_names("#state", "state")
-            .expression_attribute_values(":pk", s(keys::account(account.as_str())))
-            .expression_attribute_values(":from", s(after.unwrap_or(prefix(kind))))
-            .expression_attribute_values(":to", s(prefix_end(kind)))
+            .expression_attribute_names("#state", credential::STATE)
+            .expression_attribute_values(":pk", s(keys::account_partition(account)))
+            .expression_attribute_values(":from", s(after.unwrap_or(from)))
+            .expression_attribute_values(":to", s(to))
             .consistent_read(true)
             .limit(limit as i32 + 1)
             .send()
@@ -50,9 +50,8 @@ impl Store {
         let mut page: Vec<CredentialRef> = out
             .items()
             .iter()
-            .filter_map(|i| Some((i.str("sk")?, i.str("state"))))
-            .filter(|(sk, _)| Some(*sk) != after)
-            .map(|(sk, state)| CredentialRef { kind, sort_key: sk.to_string(), active: state != Some("Inactive") })
+            .filter_map(|i| credential::ref_from_item(kind, i))
+            .filter(|c| Some(c.sort_key.as_str()) != after)
             .collect();
         if page.len() > limit {
             page.truncate(limit);
@@ -65,12 +64,12 @@ impl Store {
     /// with `limit` > 0, a Query per kind of credential, all at once.
     pub async fn handover_view(&self, account: &AccountId, limit: usize) -> Result<Option<HandoverView>, StoreError> {
         if limit == 0 {
-            return self.get(profile_key(account)).await?.map(|i| view_from_profile(&i)).transpose();
+            return self.get(keys::profile(account)).await?.map(|i| view_from_profile(&i)).transpose();
         }
         // Boxed: five SDK futures side by side would make every caller's future huge.
         let page = |kind| Box::pin(self.credentials_page(account, kind, None, limit));
-        let (profile, mfa, logins, keys, iam) = tokio::join!(
-            Box::pin(self.get(profile_key(account))),
+        let (profile, mfa, logins, access_keys, iam) = tokio::join!(
+            Box::pin(self.get(keys::profile(account))),
             page(CredentialKind::Mfa),
             page(CredentialKind::ThirdPartyLogin),
             page(CredentialKind::AccessKey),
@@ -78,7 +77,7 @@ impl Store {
         );
         let Some(profile) = profile? else { return Ok(None) };
         let mut view = view_from_profile(&profile)?;
-        for page in [mfa?, logins?, keys?, iam?] {
+        for page in [mfa?, logins?, access_keys?, iam?] {
             view.complete &= !page.1;
             view.credentials.extend(page.0);
         }
@@ -87,55 +86,16 @@ impl Store {
 
     /// Pattern "link a credential" (other services, the fixtures): the item,
     /// only while the account is active and the same credential is not linked.
+    /// The profile's links version tells a pending handover that read it before to read it again.
     pub async fn link_credential(
         &self,
         account: &AccountId,
-        credential: &Credential,
+        linked: &Credential,
         now: i64,
     ) -> Result<TxOutcome<LinkCredentialPart>, StoreError> {
-        // Not while a handover runs: its pages were read already, so a credential linked now would survive it.
-        // The version tells a pending handover that read the profile before this link to read it again.
-        let profile = Op::update(profile_key(account), "ADD #lv :one")
-            .when("#status = :active AND attribute_not_exists(#hip)")
-            .name("#status", "status")
-            .name("#hip", IN_PROGRESS)
-            .name("#lv", LINKS_VERSION)
-            .value(":active", s(AccountStatus::Active.as_str()))
-            .value(":one", n(1));
-        let mut item = key(keys::account(account.as_str()), &credential_sort_key(credential));
-        match credential {
-            Credential::Mfa { id, label } => {
-                item.extend([("kind".to_string(), s("mfa_device")), ("device_id".to_string(), s(id))]);
-                if let Some(label) = label {
-                    item.insert("label".to_string(), s(label));
-                }
-            }
-            Credential::ThirdPartyLogin { provider, subject } => {
-                item.extend([
-                    ("kind".to_string(), s("third_party_login")),
-                    ("provider".to_string(), s(provider)),
-                    ("subject".to_string(), s(subject)),
-                ]);
-            }
-            Credential::AccessKey { id, active } => {
-                item.extend([
-                    ("kind".to_string(), s("access_key")),
-                    ("key_id".to_string(), s(id)),
-                    ("state".to_string(), s(if *active { "Active" } else { "Inactive" })),
-                ]);
-            }
-            Credential::IamUser { name } => {
-                item.extend([
-                    ("kind".to_string(), s("iam_user")),
-                    ("name".to_string(), s(name)),
-                    ("password_reset_required".to_string(), AttributeValue::Bool(false)),
-                ]);
-            }
-        }
-        item.insert("linked_at".to_string(), n(now));
         self.transact(vec![
-            (LinkCredentialPart::Profile, profile),
-            (LinkCredentialPart::Credential, Op::put(item).when("attribute_not_exists(pk)")),
+            (LinkCredentialPart::Profile, profile::links_bumped(account)),
+            (LinkCredentialPart::Credential, credential::creation(account, linked, now)),
         ])
         .await
     }
@@ -151,19 +111,6 @@ impl Store {
         if contacts.is_empty() {
             return Ok(true);
         }
-        let sets: Vec<String> = (0..contacts.len()).map(|i| format!("#c{i} = :c{i}")).collect();
-        // A contact set now would be the previous holder's way back in through password recovery.
-        let op = Op::update(profile_key(account), format!("SET {} ADD #lv :one", sets.join(", ")))
-            .when("#status = :active AND attribute_not_exists(#hp) AND attribute_not_exists(#hip)")
-            .name("#status", "status")
-            .name("#hp", PENDING)
-            .name("#hip", IN_PROGRESS)
-            .name("#lv", LINKS_VERSION)
-            .value(":active", s(AccountStatus::Active.as_str()))
-            .value(":one", n(1));
-        let op = contacts.iter().enumerate().fold(op, |op, (i, (slot, value))| {
-            op.name(&format!("#c{i}"), slot.name()).value(&format!(":c{i}"), s(value))
-        });
-        Ok(matches!(self.write(op, true).await?, Written::Done(_)))
+        Ok(matches!(self.write(profile::contacts_setting(account, contacts), true).await?, Written::Done(_)))
     }
 }
