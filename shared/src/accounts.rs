@@ -6,7 +6,7 @@ use crate::model::account::{Account, AccountStatus};
 use crate::model::locale::Locale;
 use crate::model::purpose::Purpose;
 use crate::model::session::Session;
-use crate::store::{RegistrationPart, StoreError, TxOutcome};
+use crate::store::{AccountStore, RegistrationPart, StoreError, TxOutcome};
 
 // bench/ (not changed here) imports these from this old path; the model owns them.
 pub use crate::model::account::{NewAccount, Role};

@@ -13,7 +13,7 @@ use crate::mail::GraceNotice;
 use crate::model::account::AccountStatus;
 use crate::model::deletion::CancellationRecord;
 use crate::model::job::JobKind;
-use crate::store::{CancelDeletionPart, TxOutcome};
+use crate::store::{AccountStore, CancelDeletionPart, DeletionStore, JobStore, TxOutcome};
 use crate::tokens::TokenString;
 use crate::App;
 use serde::Serialize;

@@ -7,7 +7,7 @@
 use crate::ledger::LedgerTended;
 use crate::model::due::{DueBucket, DueEntry};
 use crate::model::job::JobKind;
-use crate::store::StoreError;
+use crate::store::{JobStore, StoreError, SweepStore};
 use crate::work::{random_id, Budget, Progress};
 use crate::App;
 use serde::Serialize;

@@ -11,7 +11,7 @@ use crate::model::ids::{AccountId, EmailAddress};
 use crate::model::locale::Locale;
 use crate::model::purpose::Purpose;
 use crate::model::session::Session;
-use crate::store::CodeWrite;
+use crate::store::{CodeStore, CodeWrite};
 use crate::tokens::VerificationToken;
 use crate::App;
 use serde::Serialize;

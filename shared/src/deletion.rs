@@ -18,7 +18,7 @@ use crate::model::deletion::DeletionFinal;
 use crate::model::ids::AccountId;
 use crate::model::job::{Job, JobKind, JobStep, LEASE_SECONDS};
 use crate::prerequisites::Blocker;
-use crate::store::{AcceptDeletionPart, StoreError, TxOutcome};
+use crate::store::{AcceptDeletionPart, AccountStore, DeletionStore, JobStore, StoreError, TxOutcome};
 use crate::tokens::TokenString;
 use crate::work::{random_id, Budget, Progress};
 use crate::App;

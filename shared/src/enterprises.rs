@@ -13,7 +13,9 @@ use crate::model::account::Role;
 use crate::model::enterprise::{Enterprise, EnterpriseStatus, ReleasePlan};
 use crate::model::ids::AccountId;
 use crate::model::job::{Job, JobKind, JobStep, LEASE_SECONDS};
-use crate::store::{AcceptDismissalPart, ReleaseMembersPart, StoreError, TxOutcome};
+use crate::store::{
+    AcceptDismissalPart, AccountStore, EnterpriseStore, JobStore, ReleaseMembersPart, StoreError, TxOutcome,
+};
 use crate::tokens::TokenString;
 use crate::work::{random_id, Budget, Progress};
 use crate::App;

@@ -5,7 +5,7 @@ use crate::accounts::AccountError;
 use crate::internal::{internal_from, Internal};
 use crate::model::hold::Hold;
 use crate::model::ids::AccountId;
-use crate::store::{HoldPart, TxOutcome};
+use crate::store::{AccountStore, HoldPart, TxOutcome};
 use crate::App;
 
 #[derive(Debug, thiserror::Error)]

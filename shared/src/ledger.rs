@@ -7,7 +7,7 @@
 
 use crate::clock::rfc3339;
 use crate::model::ledger::{ErasureStatus, LedgerEntry};
-use crate::store::StoreError;
+use crate::store::{LedgerStore, StoreError};
 use crate::App;
 use serde::{Deserialize, Serialize};
 

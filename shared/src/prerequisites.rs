@@ -7,6 +7,7 @@ use crate::caller::Caller;
 use crate::model::account::{Account, AccountStatus};
 use crate::model::enterprise::Enterprise;
 use crate::model::hold::Hold;
+use crate::store::{AccountStore, EnterpriseStore};
 use crate::App;
 use serde::Serialize;
 

@@ -4,6 +4,7 @@ use crate::crypto::{self, RandomError};
 use crate::internal::{internal_from, Internal};
 use crate::model::ids::AccountId;
 use crate::model::purpose::Purpose;
+use crate::store::CodeStore;
 use crate::App;
 use serde::Serialize;
 

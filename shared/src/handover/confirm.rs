@@ -15,7 +15,7 @@ use crate::model::handover::view::{rebinding, HandoverChange};
 use crate::model::ids::AccountId;
 use crate::model::job::{HandoverStep, Job, JobKind, JobStep, LEASE_SECONDS};
 use crate::model::purpose::Purpose;
-use crate::store::{HandoverConflict, StoreError};
+use crate::store::{AccountStore, CredentialStore, HandoverConflict, HandoverStore, JobStore, StoreError};
 use crate::tokens::TokenString;
 use crate::work::{random_id, Budget, Progress};
 use crate::App;

@@ -11,7 +11,7 @@ use crate::model::handover::view::rebinding;
 use crate::model::ids::{AccountId, EmailAddress, Identifier, PhoneNumber};
 use crate::model::job::{HandoverProgress, HandoverStep, Job, JobStep};
 use crate::model::locale::Locale;
-use crate::store::{HandoverConflict, StoreError};
+use crate::store::{CredentialStore, HandoverConflict, HandoverStore, JobStore, StoreError};
 use crate::work::{Budget, Progress};
 use crate::App;
 use serde::{Deserialize, Serialize};

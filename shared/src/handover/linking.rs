@@ -4,6 +4,7 @@ use crate::internal::{internal_from, Internal};
 use crate::model::handover::contacts::{Channel, ContactSlot};
 use crate::model::handover::credentials::{Credential, InvalidCredential};
 use crate::model::ids::{AccountId, EmailAddress, PhoneNumber};
+use crate::store::CredentialStore;
 use crate::App;
 
 /// Why a credential or a contact could not be linked.

@@ -9,7 +9,7 @@ use crate::model::handover::authority::{authority_over, Authority};
 use crate::model::handover::pending::PendingHandover;
 use crate::model::ids::AccountId;
 use crate::model::purpose::Purpose;
-use crate::store::HandoverConflict;
+use crate::store::{HandoverConflict, HandoverStore};
 use crate::work::random_id;
 use crate::App;
 use serde::Serialize;

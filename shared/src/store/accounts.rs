@@ -29,21 +29,52 @@ pub enum HoldPart {
     Hold,
 }
 
-impl Store {
+/// The account itself, as the operations ask the table for it.
+pub(crate) trait AccountStore {
     /// Pattern "read a profile": one consistent GetItem.
-    pub async fn get_account(&self, account: &AccountId) -> Result<Option<Account>, StoreError> {
+    async fn get_account(&self, account: &AccountId) -> Result<Option<Account>, StoreError>;
+
+    /// Pattern "read many profiles": BatchGetItem.
+    async fn get_accounts(&self, ids: &[AccountId]) -> Result<Vec<Account>, StoreError>;
+
+    /// Pattern "profile and holds": one Query on `begins_with(sk, "PROFILE")`,
+    /// which holds the profile and every hold and nothing else of the account.
+    async fn account_with_holds(&self, account: &AccountId) -> Result<Option<(Account, Vec<Hold>)>, StoreError>;
+
+    /// Pattern "register an account": the profile, its identifier claims and
+    /// its enterprise membership in one transaction. A claim is taken if it is
+    /// free or its quarantine has passed.
+    async fn register_account(&self, account: &NewAccount, now: i64)
+        -> Result<TxOutcome<RegistrationPart>, StoreError>;
+
+    /// Pattern "was this account deleted": one GetItem on its receipt.
+    async fn receipt_exists(&self, account: &AccountId) -> Result<bool, StoreError>;
+
+    /// Pattern "register a hold": the hold and the profile's hold count in one
+    /// transaction, only while the account is active, so a deletion that has
+    /// been accepted can never be overtaken by a hold.
+    async fn register_hold(
+        &self,
+        account: &AccountId,
+        hold: &Hold,
+        now: i64,
+    ) -> Result<TxOutcome<HoldPart>, StoreError>;
+
+    /// Pattern "release a hold": the hold and the count together. `false`: no such hold.
+    async fn release_hold(&self, account: &AccountId, kind: &str, reference: &str) -> Result<bool, StoreError>;
+}
+
+impl AccountStore for Store {
+    async fn get_account(&self, account: &AccountId) -> Result<Option<Account>, StoreError> {
         self.get(keys::profile(account)).await?.map(|i| account_from_item(&i)).transpose()
     }
 
-    /// Pattern "read many profiles": BatchGetItem.
-    pub async fn get_accounts(&self, ids: &[AccountId]) -> Result<Vec<Account>, StoreError> {
+    async fn get_accounts(&self, ids: &[AccountId]) -> Result<Vec<Account>, StoreError> {
         let keys = ids.iter().map(keys::profile).collect();
         self.get_many(keys).await?.iter().map(account_from_item).collect()
     }
 
-    /// Pattern "profile and holds": one Query on `begins_with(sk, "PROFILE")`,
-    /// which holds the profile and every hold and nothing else of the account.
-    pub async fn account_with_holds(&self, account: &AccountId) -> Result<Option<(Account, Vec<Hold>)>, StoreError> {
+    async fn account_with_holds(&self, account: &AccountId) -> Result<Option<(Account, Vec<Hold>)>, StoreError> {
         let mut profile = None;
         let mut holds = Vec::new();
         let mut start = None;
@@ -74,10 +105,7 @@ impl Store {
         Ok(profile.map(|p| (p, holds)))
     }
 
-    /// Pattern "register an account": the profile, its identifier claims and
-    /// its enterprise membership in one transaction. A claim is taken if it is
-    /// free or its quarantine has passed.
-    pub async fn register_account(
+    async fn register_account(
         &self,
         account: &NewAccount,
         now: i64,
@@ -98,15 +126,11 @@ impl Store {
         self.transact(ops).await
     }
 
-    /// Pattern "was this account deleted": one GetItem on its receipt.
-    pub async fn receipt_exists(&self, account: &AccountId) -> Result<bool, StoreError> {
+    async fn receipt_exists(&self, account: &AccountId) -> Result<bool, StoreError> {
         Ok(self.get(keys::receipt(account)).await?.is_some())
     }
 
-    /// Pattern "register a hold": the hold and the profile's hold count in one
-    /// transaction, only while the account is active, so a deletion that has
-    /// been accepted can never be overtaken by a hold.
-    pub async fn register_hold(
+    async fn register_hold(
         &self,
         account: &AccountId,
         hold: &Hold,
@@ -119,8 +143,7 @@ impl Store {
         .await
     }
 
-    /// Pattern "release a hold": the hold and the count together. `false`: no such hold.
-    pub async fn release_hold(&self, account: &AccountId, kind: &str, reference: &str) -> Result<bool, StoreError> {
+    async fn release_hold(&self, account: &AccountId, kind: &str, reference: &str) -> Result<bool, StoreError> {
         let parts = vec![
             (HoldPart::Profile, profile::hold_removed(account)),
             (HoldPart::Hold, hold::removal(account, kind, reference)),

@@ -40,11 +40,69 @@ fn code_write(written: Written, purpose: Purpose) -> Result<CodeWrite, StoreErro
     })
 }
 
-impl Store {
+/// Verification codes on the profile and the tokens they buy, as the operations ask the table for them.
+pub(crate) trait CodeStore {
     /// Pattern "place a code": one UpdateItem on the profile that checks the
     /// account is active with a bound email and the send limits still hold,
     /// stores the new code, and returns the profile as it was before.
-    pub async fn place_code(
+    async fn place_code(
+        &self,
+        account: &AccountId,
+        purpose: Purpose,
+        code: &CodeSlot,
+        guard: &PlaceGuard,
+        session: Option<Session>,
+    ) -> Result<CodeWrite, StoreError>;
+
+    /// Pattern "put the previous code back": after a failed send, restores the
+    /// slot as it was, unless another code has been placed since.
+    async fn restore_code(
+        &self,
+        account: &AccountId,
+        purpose: Purpose,
+        placed_hash: &str,
+        previous: Option<&CodeSlot>,
+    ) -> Result<bool, StoreError>;
+
+    /// Pattern "spend an attempt": one UpdateItem that takes an attempt from a
+    /// live code and counts a failure before the comparison, so racing requests
+    /// cannot get more guesses than allowed. Returns the profile after the write.
+    async fn spend_attempt(
+        &self,
+        account: &AccountId,
+        purpose: Purpose,
+        now: i64,
+        max_failures: u32,
+        session: Option<Session>,
+    ) -> Result<CodeWrite, StoreError>;
+
+    /// Pattern "redeem a code": one transaction burns the code (if it is still
+    /// the one that matched), clears the failure streak and stores the token.
+    /// `false`: the code was used or replaced by a racing request.
+    async fn redeem_code(
+        &self,
+        account: &AccountId,
+        purpose: Purpose,
+        code_hash: &str,
+        token: &TokenRecord,
+    ) -> Result<bool, StoreError>;
+
+    /// Pattern "end a lock that has run out": zeroes the failure streak if it is still the one observed.
+    async fn reset_failures(&self, account: &AccountId, purpose: Purpose, observed: u32) -> Result<(), StoreError>;
+
+    /// Pattern "consume a token" on its own: one conditional delete, so exactly
+    /// one of racing consumers gets `true`.
+    async fn consume_token(
+        &self,
+        token_hash: &str,
+        account: &AccountId,
+        purpose: Purpose,
+        now: i64,
+    ) -> Result<bool, StoreError>;
+}
+
+impl CodeStore for Store {
+    async fn place_code(
         &self,
         account: &AccountId,
         purpose: Purpose,
@@ -56,9 +114,7 @@ impl Store {
         code_write(self.write(op, false).await?, purpose)
     }
 
-    /// Pattern "put the previous code back": after a failed send, restores the
-    /// slot as it was, unless another code has been placed since.
-    pub async fn restore_code(
+    async fn restore_code(
         &self,
         account: &AccountId,
         purpose: Purpose,
@@ -69,10 +125,7 @@ impl Store {
         Ok(matches!(self.write(op, true).await?, Written::Done(_)))
     }
 
-    /// Pattern "spend an attempt": one UpdateItem that takes an attempt from a
-    /// live code and counts a failure before the comparison, so racing requests
-    /// cannot get more guesses than allowed. Returns the profile after the write.
-    pub async fn spend_attempt(
+    async fn spend_attempt(
         &self,
         account: &AccountId,
         purpose: Purpose,
@@ -84,10 +137,7 @@ impl Store {
         code_write(self.write(op, true).await?, purpose)
     }
 
-    /// Pattern "redeem a code": one transaction burns the code (if it is still
-    /// the one that matched), clears the failure streak and stores the token.
-    /// `false`: the code was used or replaced by a racing request.
-    pub async fn redeem_code(
+    async fn redeem_code(
         &self,
         account: &AccountId,
         purpose: Purpose,
@@ -101,14 +151,11 @@ impl Store {
         Ok(matches!(self.transact(parts).await?, TxOutcome::Committed))
     }
 
-    /// Pattern "end a lock that has run out": zeroes the failure streak if it is still the one observed.
-    pub async fn reset_failures(&self, account: &AccountId, purpose: Purpose, observed: u32) -> Result<(), StoreError> {
+    async fn reset_failures(&self, account: &AccountId, purpose: Purpose, observed: u32) -> Result<(), StoreError> {
         self.write(profile::failures_reset(account, purpose, observed), true).await.map(|_| ())
     }
 
-    /// Pattern "consume a token" on its own: one conditional delete, so exactly
-    /// one of racing consumers gets `true`.
-    pub async fn consume_token(
+    async fn consume_token(
         &self,
         token_hash: &str,
         account: &AccountId,

@@ -64,10 +64,64 @@ pub struct AccountItemsPage {
     pub more: bool,
 }
 
-impl Store {
+/// A deletion, as the operations ask the table for it: the lock, the purge page by page, the final
+/// transaction, and the grace period.
+pub(crate) trait DeletionStore {
     /// Pattern "accept a deletion": one transaction spends the token, checks the
     /// account is active, deletable and without holds, locks it and creates the job.
-    pub async fn accept_deletion(
+    async fn accept_deletion(
+        &self,
+        account: &AccountId,
+        session: Session,
+        token_hash: &str,
+        now: i64,
+        locked_as: AccountStatus,
+        job: &Job,
+    ) -> Result<TxOutcome<AcceptDeletionPart>, StoreError>;
+
+    /// Pattern "page through an account's items": a consistent Query of keys only,
+    /// from the start of the partition (what was deleted is no longer there).
+    async fn account_items_page(&self, account: &AccountId, limit: usize) -> Result<AccountItemsPage, StoreError>;
+
+    /// Pattern "delete an account's items": BatchWriteItem, 25 keys a request.
+    async fn delete_account_items(&self, account: &AccountId, sort_keys: &[String]) -> Result<(), StoreError>;
+
+    /// Pattern "finish a deletion": one transaction deletes the profile and the
+    /// membership, releases the identifier claims, writes the receipt (which the
+    /// table's stream carries downstream) and the ledger, and ends the job.
+    async fn finalize_deletion(
+        &self,
+        account: &Account,
+        job: &Job,
+        owner: &str,
+        receipt: &DeletionFinal,
+    ) -> Result<TxOutcome<FinalizeDeletionPart>, StoreError>;
+
+    /// Pattern "cancel a deletion": one transaction spends the token, makes the
+    /// profile active again (if still scheduled for the deletion `job` is), ends
+    /// the job and writes the record. Nothing else changed in the grace period:
+    /// claims, memberships and items are removed only by the purge.
+    async fn cancel_deletion(
+        &self,
+        account: &AccountId,
+        session: Session,
+        token_hash: &str,
+        job: &Job,
+        record: &CancellationRecord,
+    ) -> Result<TxOutcome<CancelDeletionPart>, StoreError>;
+
+    /// Pattern "begin the purge": the scheduled profile becomes `deleting` (a
+    /// cancellation can no longer win), if it is still the deletion `job` is.
+    /// `true` also when an earlier run already began it.
+    async fn begin_purge(&self, account: &AccountId, job: &Job) -> Result<bool, StoreError>;
+
+    /// Pattern "remind, then wait for the purge": after the reminder the job is
+    /// due again at the purge, its lease ended. `false`: the lease was lost.
+    async fn reminder_sent(&self, job: &Job, owner: &str, purge_at: i64) -> Result<bool, StoreError>;
+}
+
+impl DeletionStore for Store {
+    async fn accept_deletion(
         &self,
         account: &AccountId,
         session: Session,
@@ -84,9 +138,7 @@ impl Store {
         .await
     }
 
-    /// Pattern "page through an account's items": a consistent Query of keys only,
-    /// from the start of the partition (what was deleted is no longer there).
-    pub async fn account_items_page(&self, account: &AccountId, limit: usize) -> Result<AccountItemsPage, StoreError> {
+    async fn account_items_page(&self, account: &AccountId, limit: usize) -> Result<AccountItemsPage, StoreError> {
         let out = self
             .client
             .query()
@@ -110,15 +162,11 @@ impl Store {
         Ok(page)
     }
 
-    /// Pattern "delete an account's items": BatchWriteItem, 25 keys a request.
-    pub async fn delete_account_items(&self, account: &AccountId, sort_keys: &[String]) -> Result<(), StoreError> {
+    async fn delete_account_items(&self, account: &AccountId, sort_keys: &[String]) -> Result<(), StoreError> {
         self.delete_keys(sort_keys.iter().map(|sk| keys::account_item(account, sk)).collect()).await
     }
 
-    /// Pattern "finish a deletion": one transaction deletes the profile and the
-    /// membership, releases the identifier claims, writes the receipt (which the
-    /// table's stream carries downstream) and the ledger, and ends the job.
-    pub async fn finalize_deletion(
+    async fn finalize_deletion(
         &self,
         account: &Account,
         job: &Job,
@@ -144,11 +192,7 @@ impl Store {
         self.transact(ops).await
     }
 
-    /// Pattern "cancel a deletion": one transaction spends the token, makes the
-    /// profile active again (if still scheduled for the deletion `job` is), ends
-    /// the job and writes the record. Nothing else changed in the grace period:
-    /// claims, memberships and items are removed only by the purge.
-    pub async fn cancel_deletion(
+    async fn cancel_deletion(
         &self,
         account: &AccountId,
         session: Session,
@@ -166,17 +210,12 @@ impl Store {
         .await
     }
 
-    /// Pattern "begin the purge": the scheduled profile becomes `deleting` (a
-    /// cancellation can no longer win), if it is still the deletion `job` is.
-    /// `true` also when an earlier run already began it.
-    pub async fn begin_purge(&self, account: &AccountId, job: &Job) -> Result<bool, StoreError> {
+    async fn begin_purge(&self, account: &AccountId, job: &Job) -> Result<bool, StoreError> {
         let op = profile::purge_start(account, job.requested_at);
         Ok(matches!(self.write(op, false).await?, Written::Done(_)))
     }
 
-    /// Pattern "remind, then wait for the purge": after the reminder the job is
-    /// due again at the purge, its lease ended. `false`: the lease was lost.
-    pub async fn reminder_sent(&self, job: &Job, owner: &str, purge_at: i64) -> Result<bool, StoreError> {
+    async fn reminder_sent(&self, job: &Job, owner: &str, purge_at: i64) -> Result<bool, StoreError> {
         Ok(matches!(self.write(job::reminded(job, owner, purge_at), false).await?, Written::Done(_)))
     }
 }

@@ -46,22 +46,68 @@ pub enum FinishDismissalPart {
     Job,
 }
 
-impl Store {
+/// Enterprises and a dismissal, as the operations ask the table for them.
+pub(crate) trait EnterpriseStore {
     /// Pattern "read an enterprise".
-    pub async fn get_enterprise(&self, id: &str) -> Result<Option<Enterprise>, StoreError> {
-        self.get(keys::enterprise(id)).await?.map(|i| enterprise::from_item(&i)).transpose()
-    }
+    async fn get_enterprise(&self, id: &str) -> Result<Option<Enterprise>, StoreError>;
 
     /// Pattern "register an enterprise". `false`: the id is taken.
-    pub async fn register_enterprise(&self, new: &Enterprise) -> Result<bool, StoreError> {
-        Ok(matches!(self.write(enterprise::creation(new), false).await?, Written::Done(_)))
-    }
+    async fn register_enterprise(&self, new: &Enterprise) -> Result<bool, StoreError>;
 
     /// Pattern "accept a dismissal": spends the token, moves the enterprise from
     /// active to dismissing (only for its default administrator), checks the
     /// caller's account is active, still lists the token and admits the session, and creates the
     /// job, in one transaction.
-    pub async fn accept_dismissal(
+    async fn accept_dismissal(
+        &self,
+        enterprise: &str,
+        caller: &AccountId,
+        session: Session,
+        token_hash: &str,
+        now: i64,
+        job: &Job,
+    ) -> Result<TxOutcome<AcceptDismissalPart>, StoreError>;
+
+    /// Pattern "page through members": a consistent Query of `MEMBER#` items.
+    async fn members_page(&self, enterprise: &str, limit: usize) -> Result<(Vec<MemberRef>, bool), StoreError>;
+
+    /// Pattern "release a page of members": one transaction turns each into an
+    /// individual (only if still a live member of this enterprise: active or in its grace period), marks its
+    /// notice as pending, removes dropped memberships and counts the page on the job.
+    async fn release_members(
+        &self,
+        enterprise: &str,
+        plan: &ReleasePlan,
+        job: &Job,
+        owner: &str,
+        now: i64,
+    ) -> Result<TxOutcome<ReleaseMembersPart>, StoreError>;
+
+    /// Pattern "record a member's notice as sent": removes the membership.
+    async fn member_notified(&self, enterprise: &str, account: &AccountId) -> Result<(), StoreError>;
+
+    /// Pattern "finish a dismissal": the enterprise becomes dismissed, its default
+    /// administrator an individual, and the job ends, in one transaction.
+    async fn finish_dismissal(
+        &self,
+        enterprise: &str,
+        admin: &AccountId,
+        job: &Job,
+        owner: &str,
+        now: i64,
+    ) -> Result<TxOutcome<FinishDismissalPart>, StoreError>;
+}
+
+impl EnterpriseStore for Store {
+    async fn get_enterprise(&self, id: &str) -> Result<Option<Enterprise>, StoreError> {
+        self.get(keys::enterprise(id)).await?.map(|i| enterprise::from_item(&i)).transpose()
+    }
+
+    async fn register_enterprise(&self, new: &Enterprise) -> Result<bool, StoreError> {
+        Ok(matches!(self.write(enterprise::creation(new), false).await?, Written::Done(_)))
+    }
+
+    async fn accept_dismissal(
         &self,
         enterprise: &str,
         caller: &AccountId,
@@ -79,8 +125,7 @@ impl Store {
         .await
     }
 
-    /// Pattern "page through members": a consistent Query of `MEMBER#` items.
-    pub async fn members_page(&self, enterprise: &str, limit: usize) -> Result<(Vec<MemberRef>, bool), StoreError> {
+    async fn members_page(&self, enterprise: &str, limit: usize) -> Result<(Vec<MemberRef>, bool), StoreError> {
         let out = self
             .client
             .query()
@@ -97,10 +142,7 @@ impl Store {
         Ok((out.items().iter().filter_map(member::from_item).collect(), more))
     }
 
-    /// Pattern "release a page of members": one transaction turns each into an
-    /// individual (only if still a live member of this enterprise: active or in its grace period), marks its
-    /// notice as pending, removes dropped memberships and counts the page on the job.
-    pub async fn release_members(
+    async fn release_members(
         &self,
         enterprise: &str,
         plan: &ReleasePlan,
@@ -121,14 +163,11 @@ impl Store {
         self.transact(ops).await
     }
 
-    /// Pattern "record a member's notice as sent": removes the membership.
-    pub async fn member_notified(&self, enterprise: &str, account: &AccountId) -> Result<(), StoreError> {
+    async fn member_notified(&self, enterprise: &str, account: &AccountId) -> Result<(), StoreError> {
         self.write(member::notified(enterprise, account), false).await.map(|_| ())
     }
 
-    /// Pattern "finish a dismissal": the enterprise becomes dismissed, its default
-    /// administrator an individual, and the job ends, in one transaction.
-    pub async fn finish_dismissal(
+    async fn finish_dismissal(
         &self,
         enterprise: &str,
         admin: &AccountId,

@@ -7,9 +7,35 @@ use super::keys;
 use super::table::{Store, Written};
 use crate::model::ledger::{ErasureStatus, LedgerEntry};
 
-impl Store {
+/// The erasure ledger, as the operations ask the table for it.
+pub(crate) trait LedgerStore {
     /// Pattern "read a deletion's ledger": one Query of the account's ledger partition.
-    pub async fn ledger_of(&self, account: &str) -> Result<Vec<LedgerEntry>, StoreError> {
+    async fn ledger_of(&self, account: &str) -> Result<Vec<LedgerEntry>, StoreError>;
+
+    /// Pattern "read a ledger entry".
+    async fn ledger_entry(&self, account: &str, system: &str) -> Result<Option<LedgerEntry>, StoreError>;
+
+    /// Pattern "record a report": `erased` or `retained` (with its ground), once,
+    /// for this deletion's receipt, while the system still owes it; the entry leaves the due index.
+    /// `Err` of the entry as it is when the condition failed (`None`: no such entry).
+    async fn record_report(
+        &self,
+        entry: &LedgerEntry,
+        status: ErasureStatus,
+        ground: Option<&str>,
+        now: i64,
+    ) -> Result<Result<(), Option<LedgerEntry>>, StoreError>;
+
+    /// Pattern "announce again": counts the announcement (the stream carries it
+    /// to publish-events) and moves the entry to its next time, if it is still pending as read.
+    async fn reannounce(&self, entry: &LedgerEntry, now: i64, next_at: i64) -> Result<bool, StoreError>;
+
+    /// Pattern "mark overdue": past its deadline a pending entry is `overdue` and leaves the due index.
+    async fn mark_overdue(&self, entry: &LedgerEntry, now: i64) -> Result<bool, StoreError>;
+}
+
+impl LedgerStore for Store {
+    async fn ledger_of(&self, account: &str) -> Result<Vec<LedgerEntry>, StoreError> {
         let out = self
             .client
             .query()
@@ -23,15 +49,11 @@ impl Store {
         out.items().iter().map(ledger::from_item).collect()
     }
 
-    /// Pattern "read a ledger entry".
-    pub async fn ledger_entry(&self, account: &str, system: &str) -> Result<Option<LedgerEntry>, StoreError> {
+    async fn ledger_entry(&self, account: &str, system: &str) -> Result<Option<LedgerEntry>, StoreError> {
         self.get(keys::ledger_entry(account, system)).await?.map(|i| ledger::from_item(&i)).transpose()
     }
 
-    /// Pattern "record a report": `erased` or `retained` (with its ground), once,
-    /// for this deletion's receipt, while the system still owes it; the entry leaves the due index.
-    /// `Err` of the entry as it is when the condition failed (`None`: no such entry).
-    pub async fn record_report(
+    async fn record_report(
         &self,
         entry: &LedgerEntry,
         status: ErasureStatus,
@@ -44,14 +66,11 @@ impl Store {
         })
     }
 
-    /// Pattern "announce again": counts the announcement (the stream carries it
-    /// to publish-events) and moves the entry to its next time, if it is still pending as read.
-    pub async fn reannounce(&self, entry: &LedgerEntry, now: i64, next_at: i64) -> Result<bool, StoreError> {
+    async fn reannounce(&self, entry: &LedgerEntry, now: i64, next_at: i64) -> Result<bool, StoreError> {
         Ok(matches!(self.write(ledger::reannouncement(entry, now, next_at), false).await?, Written::Done(_)))
     }
 
-    /// Pattern "mark overdue": past its deadline a pending entry is `overdue` and leaves the due index.
-    pub async fn mark_overdue(&self, entry: &LedgerEntry, now: i64) -> Result<bool, StoreError> {
+    async fn mark_overdue(&self, entry: &LedgerEntry, now: i64) -> Result<bool, StoreError> {
         Ok(matches!(self.write(ledger::overdue(entry, now), false).await?, Written::Done(_)))
     }
 }

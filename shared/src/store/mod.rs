@@ -8,6 +8,7 @@
 
 mod accounts;
 mod codes;
+mod credentials;
 mod deletion;
 mod enterprises;
 mod error;
@@ -22,9 +23,21 @@ mod table;
 
 pub use accounts::{HoldPart, RegistrationPart};
 pub use codes::CodeWrite;
+pub use credentials::LinkCredentialPart;
 pub use deletion::{AcceptDeletionPart, AccountItemsPage, CancelDeletionPart, FinalizeDeletionPart};
 pub use enterprises::{AcceptDismissalPart, FinishDismissalPart, ReleaseMembersPart};
 pub use error::StoreError;
-pub use handover::{HandoverConflict, LinkCredentialPart, StartRead, StoredToken};
+pub use handover::{HandoverConflict, StartRead, StoredToken};
 pub use sweep::{DueCursor, DUE_INDEX};
 pub use table::{Store, TxOutcome};
+
+// The operations reach the table through these, one per concern; `Store` implements them all.
+pub(crate) use accounts::AccountStore;
+pub(crate) use codes::CodeStore;
+pub(crate) use credentials::CredentialStore;
+pub(crate) use deletion::DeletionStore;
+pub(crate) use enterprises::EnterpriseStore;
+pub(crate) use handover::HandoverStore;
+pub(crate) use jobs::JobStore;
+pub(crate) use ledger::LedgerStore;
+pub(crate) use sweep::SweepStore;

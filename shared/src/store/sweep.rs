@@ -17,10 +17,27 @@ pub const DUE_INDEX: &str = "due";
 #[derive(Debug, Clone)]
 pub struct DueCursor(Item);
 
-impl Store {
+/// The due index, as cleanup asks the table for what is due and acts on claims and tokens.
+pub(crate) trait SweepStore {
     /// Pattern "what is due": a Query on the due index, oldest first, up to `now`.
     /// Returns the entries (a key no due item has is `Malformed`) and where the next page begins.
-    pub async fn due_entries(
+    async fn due_entries(
+        &self,
+        bucket: DueBucket,
+        now: i64,
+        limit: usize,
+        after: Option<DueCursor>,
+    ) -> Result<(Vec<Result<DueEntry, StoreError>>, Option<DueCursor>), StoreError>;
+
+    /// Pattern "remove an expired token": only if it really has expired.
+    async fn remove_expired_token(&self, hash: &str, now: i64) -> Result<bool, StoreError>;
+
+    /// Pattern "free a quarantined claim": only if its quarantine has passed and nobody took it since.
+    async fn free_claim(&self, id: &Identifier, now: i64) -> Result<bool, StoreError>;
+}
+
+impl SweepStore for Store {
+    async fn due_entries(
         &self,
         bucket: DueBucket,
         now: i64,
@@ -52,13 +69,11 @@ impl Store {
         Ok((entries, out.last_evaluated_key.map(DueCursor)))
     }
 
-    /// Pattern "remove an expired token": only if it really has expired.
-    pub async fn remove_expired_token(&self, hash: &str, now: i64) -> Result<bool, StoreError> {
+    async fn remove_expired_token(&self, hash: &str, now: i64) -> Result<bool, StoreError> {
         Ok(matches!(self.write(token::removal_if_expired(hash, now), false).await?, Written::Done(_)))
     }
 
-    /// Pattern "free a quarantined claim": only if its quarantine has passed and nobody took it since.
-    pub async fn free_claim(&self, id: &Identifier, now: i64) -> Result<bool, StoreError> {
+    async fn free_claim(&self, id: &Identifier, now: i64) -> Result<bool, StoreError> {
         Ok(matches!(self.write(claim::freeing(id, now), false).await?, Written::Done(_)))
     }
 }

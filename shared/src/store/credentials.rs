@@ -1,15 +1,15 @@
 //! The credentials and contacts of an account, as a handover reads them and
 //! as the owning services (and the fixtures) link them.
 
+use super::error::StoreError;
+use super::items::profile::{handover as profile, schema::view_from_profile};
+use super::items::{credential, s};
+use super::keys;
+use super::table::{Store, TxOutcome, Written};
 use crate::model::handover::contacts::ContactSlot;
 use crate::model::handover::credentials::{Credential, CredentialKind, CredentialRef};
 use crate::model::handover::view::HandoverView;
 use crate::model::ids::AccountId;
-use crate::store::error::StoreError;
-use crate::store::items::profile::{handover as profile, schema::view_from_profile};
-use crate::store::items::{credential, s};
-use crate::store::keys;
-use crate::store::table::{Store, TxOutcome, Written};
 
 /// The parts of linking a credential.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,10 +20,40 @@ pub enum LinkCredentialPart {
     Credential,
 }
 
-impl Store {
+/// The credentials and contacts kept apart of an account, as a handover reads them and the owning services link them.
+pub(crate) trait CredentialStore {
     /// Pattern "page through an account's credentials of one kind": a consistent
     /// Query of keys (and access-key state) past `after`, in key order.
-    pub async fn credentials_page(
+    async fn credentials_page(
+        &self,
+        account: &AccountId,
+        kind: CredentialKind,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<(Vec<CredentialRef>, bool), StoreError>;
+
+    /// Pattern "read an account for a handover": one GetItem on the profile and,
+    /// with `limit` > 0, a Query per kind of credential, all at once.
+    async fn handover_view(&self, account: &AccountId, limit: usize) -> Result<Option<HandoverView>, StoreError>;
+
+    /// Pattern "link a credential" (other services, the fixtures): the item,
+    /// only while the account is active and the same credential is not linked.
+    /// The profile's links version tells a pending handover that read it before to read it again.
+    async fn link_credential(
+        &self,
+        account: &AccountId,
+        linked: &Credential,
+        now: i64,
+    ) -> Result<TxOutcome<LinkCredentialPart>, StoreError>;
+
+    /// Pattern "keep contacts apart": sets login, security, service or admin
+    /// contacts on an active profile with no handover pending or running, and
+    /// bumps its links version. `false`: no such account.
+    async fn set_contacts(&self, account: &AccountId, contacts: &[(ContactSlot, String)]) -> Result<bool, StoreError>;
+}
+
+impl CredentialStore for Store {
+    async fn credentials_page(
         &self,
         account: &AccountId,
         kind: CredentialKind,
@@ -60,9 +90,7 @@ impl Store {
         Ok((page, more))
     }
 
-    /// Pattern "read an account for a handover": one GetItem on the profile and,
-    /// with `limit` > 0, a Query per kind of credential, all at once.
-    pub async fn handover_view(&self, account: &AccountId, limit: usize) -> Result<Option<HandoverView>, StoreError> {
+    async fn handover_view(&self, account: &AccountId, limit: usize) -> Result<Option<HandoverView>, StoreError> {
         if limit == 0 {
             return self.get(keys::profile(account)).await?.map(|i| view_from_profile(&i)).transpose();
         }
@@ -84,10 +112,7 @@ impl Store {
         Ok(Some(view))
     }
 
-    /// Pattern "link a credential" (other services, the fixtures): the item,
-    /// only while the account is active and the same credential is not linked.
-    /// The profile's links version tells a pending handover that read it before to read it again.
-    pub async fn link_credential(
+    async fn link_credential(
         &self,
         account: &AccountId,
         linked: &Credential,
@@ -100,14 +125,7 @@ impl Store {
         .await
     }
 
-    /// Pattern "keep contacts apart": sets login, security, service or admin
-    /// contacts on an active profile with no handover pending or running, and
-    /// bumps its links version. `false`: no such account.
-    pub async fn set_contacts(
-        &self,
-        account: &AccountId,
-        contacts: &[(ContactSlot, String)],
-    ) -> Result<bool, StoreError> {
+    async fn set_contacts(&self, account: &AccountId, contacts: &[(ContactSlot, String)]) -> Result<bool, StoreError> {
         if contacts.is_empty() {
             return Ok(true);
         }
