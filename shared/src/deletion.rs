@@ -234,12 +234,17 @@ impl App {
             }
             let now = self.clock.now();
             let quarantine = self.config.identifier_quarantine_seconds;
+            let identifiers = account.identifiers();
+            // What an overtaken handover had claimed goes now too, not when its job next runs (never the account's own).
+            let handover_claims = account.reserved.iter().filter(|id| !identifiers.contains(id)).cloned().collect();
             let receipt = DeletionFinal {
                 receipt_id: job.reference.clone(),
                 requested_at: job.requested_at,
                 deleted_at: now,
                 items_removed: job.done,
+                identifiers,
                 identifiers_free_at: (quarantine > 0).then_some(now + quarantine),
+                handover_claims,
                 ledger: self.ledger_entries(&account_id, &job.reference, now),
                 ledger_next_at: now + self.config.erasure_reannounce_seconds.min(self.config.erasure_deadline_seconds),
             };

@@ -373,6 +373,7 @@ impl From<crate::handover::HandoverError> for Problem {
                     .retry_after(crate::model::job::LEASE_SECONDS)
             }
             HandoverError::Contended => busy(),
+            HandoverError::Job(e) => internal(&e),
             HandoverError::Internal(e) => e.into(),
         }
     }

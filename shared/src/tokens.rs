@@ -1,5 +1,6 @@
 //! Verification tokens: what a verified code buys, spent by exactly one action.
 
+use crate::config::CodeSecret;
 use crate::crypto::{self, RandomError};
 use crate::internal::{internal_from, Internal};
 use crate::model::ids::AccountId;
@@ -25,13 +26,18 @@ impl TokenString {
     }
 
     pub(crate) fn hash(&self, app: &App) -> String {
-        crypto::keyed_hash(&app.secrets.current().signing, &["token", &self.0])
+        stored_hash(&app.secrets.current().signing, &self.0)
     }
 
     /// The hash under every key still checking, the signing key's first: a token issued before a rotation stays good.
     pub(crate) fn hashes(&self, app: &App) -> Vec<String> {
-        app.secrets.current().checking.iter().map(|key| crypto::keyed_hash(key, &["token", &self.0])).collect()
+        app.secrets.current().checking.iter().map(|key| stored_hash(key, &self.0)).collect()
     }
+}
+
+/// The keyed hash a token is stored under.
+fn stored_hash(key: &CodeSecret, token: &str) -> String {
+    crypto::keyed_hash(key, &["token", token])
 }
 
 impl std::fmt::Debug for TokenString {
@@ -60,6 +66,11 @@ impl VerificationToken {
         let token = TokenString(crypto::hex(&crypto::random_bytes::<32>()?));
         let hash = token.hash(app);
         Ok((Self { verification_token: token.0, purpose: "", expires_in_seconds: 0 }, hash))
+    }
+
+    /// The hash it is stored under, under the signing key.
+    pub(crate) fn hash(&self, app: &App) -> String {
+        stored_hash(&app.secrets.current().signing, &self.verification_token)
     }
 
     pub(crate) fn with_lifetime(mut self, purpose: Purpose, seconds: i64) -> Self {

@@ -16,7 +16,6 @@ use crate::model::ids::AccountId;
 use crate::model::job::{HandoverStep, Job, JobKind, JobStep, LEASE_SECONDS};
 use crate::model::purpose::Purpose;
 use crate::store::{AccountStore, CredentialStore, HandoverConflict, HandoverStore, JobStore, StoreError};
-use crate::tokens::TokenString;
 use crate::work::{random_id, Budget, Progress};
 use crate::App;
 use serde::Serialize;
@@ -86,8 +85,7 @@ impl App {
             }
             Err(e) => return Err(e.into()),
         };
-        let token_hash =
-            TokenString::parse(&token.verification_token).map_err(|e| StoreError::Malformed(e.to_string()))?.hash(self);
+        let token_hash = token.hash(self);
         self.failpoints.check("handover.verified")?;
         let owner = random_id("worker")?;
         let mut accepted = None;
@@ -162,9 +160,9 @@ impl App {
                     break;
                 }
                 Err(HandoverConflict::Caller) => return Err(HandoverError::NotAuthorized),
-                Err(HandoverConflict::IdentifierTaken(id)) => return Err(taken(id)),
+                Err(HandoverConflict::Claim(id)) => return Err(taken(id)),
                 Err(HandoverConflict::Token) => return Err(CodeError::Expired.into()),
-                Err(HandoverConflict::JobExists) => return Err(HandoverError::InProgress),
+                Err(HandoverConflict::Job) => return Err(HandoverError::InProgress),
                 // The account changed since the read (a credential linked, a contact set, a deletion): read again.
                 Err(_) => continue,
             }

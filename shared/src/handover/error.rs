@@ -26,8 +26,16 @@ pub enum HandoverError {
     #[error("racing requests kept changing the account")]
     Contended,
     #[error(transparent)]
+    Job(#[from] MalformedJob),
+    #[error(transparent)]
     Internal(#[from] Internal),
 }
+
+/// A handover job whose stored state cannot be read back (its subject, step or payload): a bug
+/// or a hand-edited item, never the caller's doing.
+#[derive(Debug, thiserror::Error)]
+#[error("the handover job's {0} is malformed")]
+pub struct MalformedJob(pub(super) &'static str);
 
 internal_from!(HandoverError);
 

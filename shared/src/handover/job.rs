@@ -1,7 +1,7 @@
 //! The handover job: revokes credentials page by page, rebinds the contacts,
 //! mails both parties, and rolls back a handover a deletion overtook.
 
-use super::error::{HandoverError, MAX_RACES};
+use super::error::{HandoverError, MalformedJob, MAX_RACES};
 use crate::locale::mails;
 use crate::model::account::{Account, AccountStatus};
 use crate::model::handover::credentials::{revocations, Counts};
@@ -11,7 +11,7 @@ use crate::model::handover::view::rebinding;
 use crate::model::ids::{AccountId, EmailAddress, Identifier, PhoneNumber};
 use crate::model::job::{HandoverProgress, HandoverStep, Job, JobStep};
 use crate::model::locale::Locale;
-use crate::store::{CredentialStore, HandoverConflict, HandoverStore, JobStore, StoreError};
+use crate::store::{CredentialStore, HandoverConflict, HandoverStore, JobStore};
 use crate::work::{Budget, Progress};
 use crate::App;
 use serde::{Deserialize, Serialize};
@@ -54,8 +54,8 @@ impl JobState {
         }
     }
 
-    pub(super) fn owner(&self) -> Result<NewOwner, StoreError> {
-        let bad = |_| StoreError::Malformed("handover job payload".into());
+    pub(super) fn owner(&self) -> Result<NewOwner, MalformedJob> {
+        let bad = |_| MalformedJob("payload");
         Ok(NewOwner {
             email: EmailAddress::parse(&self.new_email).map_err(bad)?,
             phone: self.new_phone.as_deref().map(PhoneNumber::parse).transpose().map_err(bad)?,
@@ -72,7 +72,7 @@ impl JobState {
     }
 
     /// The identifiers the account takes (the new ones it does not hold yet) and releases (the old ones it gives up).
-    pub(super) fn identifier_changes(&self) -> Result<(Vec<Identifier>, Vec<Identifier>), StoreError> {
+    pub(super) fn identifier_changes(&self) -> Result<(Vec<Identifier>, Vec<Identifier>), MalformedJob> {
         let owner = self.owner()?;
         let old_email = self.old_email();
         let old_phone = self.old_phone.as_deref().and_then(|p| PhoneNumber::parse(p).ok());
@@ -89,13 +89,12 @@ impl JobState {
         Ok((take, release))
     }
 
-    pub(super) fn payload(&self) -> Result<String, StoreError> {
-        serde_json::to_string(self).map_err(|e| StoreError::Malformed(e.to_string()))
+    pub(super) fn payload(&self) -> Result<String, MalformedJob> {
+        serde_json::to_string(self).map_err(|_| MalformedJob("payload"))
     }
 
-    pub(super) fn from_job(job: &Job) -> Result<Self, StoreError> {
-        serde_json::from_str(job.payload.as_deref().unwrap_or_default())
-            .map_err(|_| StoreError::Malformed("handover job payload".into()))
+    pub(super) fn from_job(job: &Job) -> Result<Self, MalformedJob> {
+        serde_json::from_str(job.payload.as_deref().unwrap_or_default()).map_err(|_| MalformedJob("payload"))
     }
 
     pub(super) fn checklist(&self) -> Vec<ChecklistItem> {
@@ -152,7 +151,7 @@ impl JobState {
         ]
     }
 
-    pub(super) fn record(&self, id: &str, now: i64) -> Result<HandoverRecord, StoreError> {
+    pub(super) fn record(&self, id: &str, now: i64) -> Result<HandoverRecord, MalformedJob> {
         Ok(HandoverRecord {
             id: id.to_string(),
             requested_by: self.requested_by.clone(),
@@ -185,14 +184,13 @@ impl App {
     }
 
     pub(super) async fn run_handover(&self, job: &Job, owner: &str, mut budget: Budget) -> Result<Run, HandoverError> {
-        let target =
-            AccountId::parse(&job.subject).ok_or_else(|| StoreError::Malformed("handover job subject".into()))?;
+        let target = AccountId::parse(&job.subject).ok_or(MalformedJob("subject"))?;
         let mut job = job.clone();
         let mut state = JobState::from_job(&job)?;
         let mut races = 0;
         loop {
             let JobStep::Handover(step) = job.step else {
-                return Err(StoreError::Malformed("handover job step".into()).into());
+                return Err(MalformedJob("step").into());
             };
             let handed_over = matches!(step, HandoverStep::NotifyOld | HandoverStep::NotifyNew);
             let end = |progress, state: JobState| Ok(Run { progress, state, handed_over, abandoned: false });

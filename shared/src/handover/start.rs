@@ -138,7 +138,7 @@ impl App {
                     break;
                 }
                 Err(HandoverConflict::Token) => return Err(HandoverError::TokenInvalid),
-                Err(HandoverConflict::IdentifierTaken(id)) => return Err(taken(id)),
+                Err(HandoverConflict::Claim(id)) => return Err(taken(id)),
                 // The account or the caller changed since the read: read again and decide again.
                 Err(_) => continue,
             }

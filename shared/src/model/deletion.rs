@@ -1,5 +1,6 @@
 //! What a deletion and its cancellation leave in the table: no personal data.
 
+use super::ids::Identifier;
 use super::ledger::LedgerEntry;
 
 /// The deletion receipt as stored: no personal data, only what downstream services need.
@@ -9,8 +10,12 @@ pub struct DeletionFinal {
     pub requested_at: i64,
     pub deleted_at: i64,
     pub items_removed: u64,
-    /// When the released identifiers become free again (`None`: at once).
+    /// The account's own identifiers, whose claims are released.
+    pub identifiers: Vec<Identifier>,
+    /// When they become free again (`None`: at once).
     pub identifiers_free_at: Option<i64>,
+    /// What a handover the deletion overtook had claimed for the account: released at once.
+    pub handover_claims: Vec<Identifier>,
     /// The erasure ledger's entries, one per downstream system, opened `pending` with the receipt.
     pub ledger: Vec<LedgerEntry>,
     /// When `cleanup` first looks at them again (a re-announcement, or the deadline).

@@ -175,18 +175,16 @@ impl DeletionStore for Store {
     ) -> Result<TxOutcome<FinalizeDeletionPart>, StoreError> {
         use FinalizeDeletionPart as Part;
         let mut ops = vec![(Part::Profile, profile::deletion_end(&account.id))];
-        let identifiers = account.identifiers();
-        for id in &identifiers {
+        for id in &receipt.identifiers {
             ops.push((Part::Claim, claim::release(id, &account.id, receipt.identifiers_free_at)));
         }
-        // What an overtaken handover had claimed goes now too, not when its job next runs (never the account's own).
-        for id in account.reserved.iter().filter(|id| !identifiers.contains(id)) {
+        for id in &receipt.handover_claims {
             ops.push((Part::Claim, claim::release(id, &account.id, None)));
         }
         if let Some(enterprise) = &account.enterprise_id {
             ops.push((Part::Membership, member::removal(enterprise, &account.id)));
         }
-        ops.push((Part::Receipt, receipt::creation(account, receipt, identifiers.len())));
+        ops.push((Part::Receipt, receipt::creation(account, receipt)));
         ops.extend(receipt.ledger.iter().map(|e| (Part::Ledger, ledger::creation(e, receipt.ledger_next_at))));
         ops.push((Part::Job, job::deletion(job, owner)));
         self.transact(ops).await

@@ -30,12 +30,12 @@ pub enum HandoverConflict {
     Caller,
     /// The verification token is spent, expired or not the caller's.
     Token,
-    /// A live account (or a quarantine) holds this identifier.
-    IdentifierTaken(Identifier),
+    /// The claim on this identifier: a live account (or a quarantine) holds it.
+    Claim(Identifier),
     /// A credential changed since it was read.
     Credentials,
-    /// A handover job for the account exists already.
-    JobExists,
+    /// The job: one for the account exists already.
+    Job,
     /// The job's lease went to another worker.
     Lease,
     /// Something else: a conflict that outlasted the retries.
@@ -82,9 +82,9 @@ async fn run_parts(store: &Store, parts: Vec<(Part, Op)>) -> Result<Result<(), H
         Some(Part::Profile) => HandoverConflict::Profile,
         Some(Part::Caller) => HandoverConflict::Caller,
         Some(Part::Token) => HandoverConflict::Token,
-        Some(Part::Take(id)) => HandoverConflict::IdentifierTaken(id),
+        Some(Part::Take(id)) => HandoverConflict::Claim(id),
         Some(Part::Credential) => HandoverConflict::Credentials,
-        Some(Part::Job) => HandoverConflict::JobExists,
+        Some(Part::Job) => HandoverConflict::Job,
         Some(Part::Progress) => HandoverConflict::Lease,
         _ => HandoverConflict::Other(format!("{outcome:?}")),
     }))

@@ -8,8 +8,8 @@ use crate::model::deletion::DeletionFinal;
 use crate::store::keys;
 use crate::store::op::Op;
 
-/// The receipt of `account`'s deletion, which released `identifiers_released` claims.
-pub fn creation(account: &Account, receipt: &DeletionFinal, identifiers_released: usize) -> Op {
+/// The receipt of `account`'s deletion.
+pub fn creation(account: &Account, receipt: &DeletionFinal) -> Op {
     let mut item = keys::receipt(&account.id);
     item.extend([
         ("kind".to_string(), s("account_deletion")),
@@ -18,7 +18,7 @@ pub fn creation(account: &Account, receipt: &DeletionFinal, identifiers_released
         ("requested_at".to_string(), n(receipt.requested_at)),
         ("deleted_at".to_string(), n(receipt.deleted_at)),
         ("items_removed".to_string(), n(receipt.items_removed)),
-        ("identifiers_released".to_string(), n(identifiers_released)),
+        ("identifiers_released".to_string(), n(receipt.identifiers.len())),
         ("memberships_removed".to_string(), n(account.enterprise_id.is_some() as u8)),
     ]);
     if let Some(at) = receipt.identifiers_free_at {
