@@ -7,6 +7,7 @@ use crate::accounts::AccountError;
 use crate::caller::Caller;
 use crate::codes::{CodeError, VerificationCode};
 use crate::internal::Internal;
+use crate::locale::checklist;
 use crate::model::account::AccountStatus;
 use crate::model::handover::authority::{authority_over, Authority};
 use crate::model::handover::credentials::revocations;
@@ -14,6 +15,7 @@ use crate::model::handover::record::ChecklistItem;
 use crate::model::handover::view::{rebinding, HandoverChange};
 use crate::model::ids::AccountId;
 use crate::model::job::{HandoverStep, Job, JobKind, JobStep, LEASE_SECONDS};
+use crate::model::locale::Locale;
 use crate::model::purpose::Purpose;
 use crate::store::{AccountStore, CredentialStore, HandoverConflict, HandoverStore, JobStore, StoreError};
 use crate::work::{random_id, Budget, Progress};
@@ -197,7 +199,8 @@ impl App {
         Ok(HandoverOutcome {
             status: if run.handed_over { HandoverStatus::HandedOver } else { HandoverStatus::HandingOver },
             account_id: target.to_string(),
-            checklist: if run.handed_over { run.state.checklist() } else { Vec::new() },
+            // In English whatever the language asked for: clients read `item` as it is documented.
+            checklist: if run.handed_over { checklist::items(Locale::En, &run.state.checklist()) } else { Vec::new() },
         })
     }
 }

@@ -2,11 +2,11 @@
 //! mails both parties, and rolls back a handover a deletion overtook.
 
 use super::error::{HandoverError, MalformedJob, MAX_RACES};
-use crate::locale::mails;
+use crate::locale::{checklist, mails};
 use crate::model::account::{Account, AccountStatus};
 use crate::model::handover::credentials::{revocations, Counts};
 use crate::model::handover::pending::{IamUsers, NewOwner, PendingHandover};
-use crate::model::handover::record::{ChecklistItem, HandoverRecord};
+use crate::model::handover::record::{ChecklistEntry, ChecklistLine, HandoverRecord};
 use crate::model::handover::view::rebinding;
 use crate::model::ids::{AccountId, EmailAddress, Identifier, PhoneNumber};
 use crate::model::job::{HandoverProgress, HandoverStep, Job, JobStep};
@@ -97,57 +97,20 @@ impl JobState {
         serde_json::from_str(job.payload.as_deref().unwrap_or_default()).map_err(|_| MalformedJob("payload"))
     }
 
-    pub(super) fn checklist(&self) -> Vec<ChecklistItem> {
+    /// What the handover did, step by step.
+    pub(super) fn checklist(&self) -> Vec<ChecklistLine> {
         let c = &self.counts;
-        let item = |step, item, done: String, count| ChecklistItem { step, item, done, count };
-        let bound = match self.new_phone {
-            Some(_) => "email and phone bound to the designated person, the email proven by a code sent to it".to_string(),
-            None => "email bound to the designated person, proven by a code sent to it; no new phone was given, so the old one was removed".to_string(),
-        };
-        let iam = match self.iam_users {
-            IamUsers::Delete => "deleted",
-            IamUsers::ResetPassword => "marked to change the password at next sign-in",
-        };
+        let line = |entry, count| ChecklistLine { entry, count };
         vec![
-            item(1, "Change the email address and phone number to the designated person's", bound, c.identifiers_taken),
-            item(
-                2,
-                "Disassociate the account from the leaving employee",
-                "the leaving employee's email and phone released from the account; they can register them again".into(),
-                c.identifiers_released,
-            ),
-            item(
-                3,
-                "Change the account information and the login, security, service and admin contacts",
-                "name and separately kept contacts changed; the others follow the account's email and phone".into(),
-                c.contacts_changed,
-            ),
-            item(
-                4,
-                "Give the account to the designated person and have them change the password",
-                "password change required at next sign-in; every session revoked".into(),
-                1,
-            ),
-            item(
-                5,
-                "Unlink the leaving employee's authenticators (virtual MFA)",
-                "unlinked; the designated person links their own".into(),
-                c.mfa_unlinked,
-            ),
-            item(6, "Unlink the leaving employee's third-party accounts", "unlinked".into(), c.logins_unlinked),
-            item(7, "Delete the IAM users or change their passwords", iam.into(), c.iam_users),
-            item(
-                8,
-                "Change the access keys (AK/SK)",
-                format!("deactivated ({} already inactive)", c.keys_already_inactive),
-                c.keys_deactivated,
-            ),
-            item(
-                9,
-                "Change the credentials of other cloud services",
-                "not held by this service: change them in each service's own console".into(),
-                0,
-            ),
+            line(ChecklistEntry::Contacts { new_phone: self.new_phone.is_some() }, c.identifiers_taken),
+            line(ChecklistEntry::Disassociate, c.identifiers_released),
+            line(ChecklistEntry::AccountInformation, c.contacts_changed),
+            line(ChecklistEntry::Password, 1),
+            line(ChecklistEntry::Authenticators, c.mfa_unlinked),
+            line(ChecklistEntry::ThirdPartyAccounts, c.logins_unlinked),
+            line(ChecklistEntry::IamUsers(self.iam_users), c.iam_users),
+            line(ChecklistEntry::AccessKeys { already_inactive: c.keys_already_inactive }, c.keys_deactivated),
+            line(ChecklistEntry::OtherCredentials, 0),
         ]
     }
 
@@ -160,7 +123,8 @@ impl JobState {
             handed_over_at: now,
             iam_users: self.iam_users,
             destination: self.owner()?.email.masked(),
-            checklist: self.checklist(),
+            // The record keeps the checklist in English whatever the account's language, as the API answers it.
+            checklist: checklist::items(Locale::En, &self.checklist()),
         })
     }
 }
@@ -369,10 +333,8 @@ impl App {
         to: &EmailAddress,
         locale: Locale,
         account: &AccountId,
-        checklist: &[ChecklistItem],
+        checklist: &[ChecklistLine],
     ) -> Result<(), crate::mail::MailError> {
-        let steps: Vec<String> =
-            checklist.iter().map(|c| format!("{}. {}: {} ({})", c.step, c.item, c.done, c.count)).collect();
-        self.mailer.send_letter(to, locale, mails::handed_over_new(locale, account.as_str(), &steps)).await
+        self.mailer.send_letter(to, locale, mails::handed_over_new(locale, account.as_str(), checklist)).await
     }
 }
