@@ -37,9 +37,11 @@ pub mod tokens;
 pub mod work;
 
 pub use lambda_http;
+
 // bench/ (not changed here) imports `shared::purpose::Purpose`; the model owns it.
-use config::{Config, ConfigError};
 pub use model::purpose;
+
+use config::{Config, ConfigError};
 use std::time::Duration;
 
 /// Without them a request to a service that stops answering waits until Lambda

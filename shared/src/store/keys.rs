@@ -1,6 +1,7 @@
 //! Every key of the table, written once (docs/key-design.md): the partition key
-//! `pk` and sort key `sk` of each kind of item. No other module formats or
-//! parses a key.
+//! `pk` and sort key `sk` of each kind of item. Nothing else in the store or
+//! the operations formats or parses a key (`events.rs` recognises the stream's
+//! records by theirs, for publish-events).
 
 use super::items::{s, Item};
 use crate::model::due::{DueBucket, DueEntry};

@@ -62,8 +62,8 @@ impl SweepStore for Store {
             .iter()
             .filter_map(|i| Some((i.str("pk")?, i.str("sk")?)))
             .map(|(pk, sk)| {
-                let prefix = pk.split('#').next().unwrap_or_default();
-                keys::due_entry(bucket, pk, sk).ok_or_else(|| StoreError::Malformed(format!("due entry {prefix}#…")))
+                keys::due_entry(bucket, pk, sk)
+                    .ok_or_else(|| StoreError::Malformed(format!("due entry in bucket {}", bucket.as_str())))
             })
             .collect();
         Ok((entries, out.last_evaluated_key.map(DueCursor)))

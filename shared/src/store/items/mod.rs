@@ -1,6 +1,6 @@
 //! The items of the table, one module per kind: each owns its attribute names,
 //! how it is read into the model and written from it, and every write on it
-//! (`docs/key-design.md` lists them). Their keys are `keys.rs`'.
+//! (`docs/key-design.md` lists them). Their keys are formatted in `keys.rs`.
 
 pub mod cancellation;
 pub mod claim;
