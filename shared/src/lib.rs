@@ -21,15 +21,14 @@ pub mod failpoints;
 pub mod handover;
 pub mod holds;
 pub mod http;
-pub mod identifiers;
 pub mod internal;
 pub mod ledger;
 pub mod locale;
 pub mod mail;
 pub mod metrics;
+pub mod model;
 pub mod prerequisites;
 pub mod publish;
-pub mod purpose;
 pub mod runtime;
 pub mod secrets;
 pub mod startup;
@@ -38,6 +37,9 @@ pub mod tokens;
 pub mod work;
 
 pub use lambda_http;
+
+// bench/ (not changed here) imports `shared::purpose::Purpose`; the model owns it.
+pub use model::purpose;
 
 use config::{Config, ConfigError};
 use std::time::Duration;

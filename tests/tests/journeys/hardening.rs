@@ -179,15 +179,17 @@ async fn an_admin_who_cancels_after_the_dismissal_comes_back_an_individual() {
     assert_eq!(stack.snapshot().await, before);
 }
 
-fn account(stack: &TestStack, base: &str) -> shared::accounts::AccountId {
-    shared::accounts::AccountId::parse(&stack.id(base)).unwrap()
+fn account(stack: &TestStack, base: &str) -> shared::model::ids::AccountId {
+    shared::model::ids::AccountId::parse(&stack.id(base)).unwrap()
 }
 
 /// Gap 1, held open: the handover read erin's profile and credentials, then committed revoking
 /// only what it read; what she linked in between survived it, a security email among them.
 #[tokio::test]
 async fn nothing_linked_between_the_handovers_read_and_its_commit_survives_it() {
-    use shared::handover::{ContactSlot, Credential, LinkError};
+    use shared::handover::LinkError;
+    use shared::model::handover::contacts::ContactSlot;
+    use shared::model::handover::credentials::Credential;
     let stack = seeded().await;
     let (gina, erin, frank) = (stack.user("gina"), stack.user("erin"), stack.user("frank"));
     let token = gina.token_for("handover_account").await;
@@ -231,7 +233,7 @@ async fn nothing_linked_between_the_handovers_read_and_its_commit_survives_it() 
 /// shows no handover yet) must not outlive it; one after it is the new holder's to keep.
 #[tokio::test]
 async fn credentials_linked_in_parallel_with_the_confirmation_never_outlive_it() {
-    use shared::handover::Credential;
+    use shared::model::handover::credentials::Credential;
     use std::sync::atomic::{AtomicBool, Ordering};
     let mut raced = 0;
     for round in 0..6 {

@@ -167,7 +167,7 @@ async fn the_local_table_is_the_one_the_template_defines() {
         .map(|g| format!("{} {:?}", g.index_name().unwrap(), g.projection().and_then(|p| p.projection_type())))
         .collect();
     assert_eq!(indexes, ["due Some(KeysOnly)"]);
-    assert_eq!(def["GlobalSecondaryIndexes"][0]["IndexName"].as_str(), Some(shared::store::sweep::DUE_INDEX));
+    assert_eq!(def["GlobalSecondaryIndexes"][0]["IndexName"].as_str(), Some(shared::store::DUE_INDEX));
     let ttl = stack.dynamo.describe_time_to_live().table_name(&stack.table).send().await.unwrap();
     assert_eq!(
         ttl.time_to_live_description().and_then(|t| t.attribute_name()),
