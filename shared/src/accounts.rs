@@ -2,15 +2,12 @@
 //! the rules that refuse a caller its own account.
 
 use crate::internal::{internal_from, Internal};
-use crate::model::account::{Account, AccountStatus};
+use crate::model::account::{Account, AccountStatus, NewAccount};
+use crate::model::ids::AccountId;
 use crate::model::locale::Locale;
 use crate::model::purpose::Purpose;
 use crate::model::session::Session;
 use crate::store::{AccountStore, RegistrationPart, StoreError, TxOutcome};
-
-// bench/ (not changed here) imports these from this old path; the model owns them.
-pub use crate::model::account::{NewAccount, Role};
-pub use crate::model::ids::{AccountId, EmailAddress, PhoneNumber, Username};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {

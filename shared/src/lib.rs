@@ -38,9 +38,6 @@ pub mod work;
 
 pub use lambda_http;
 
-// bench/ (not changed here) imports `shared::purpose::Purpose`; the model owns it.
-pub use model::purpose;
-
 use config::{Config, ConfigError};
 use std::time::Duration;
 
