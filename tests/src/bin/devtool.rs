@@ -5,7 +5,8 @@
 //! `ledger ACCOUNT` (a deletion's erasure ledger), `report ...` (an erasure report put on the bus as a
 //! downstream system would), `event` (the events the scripts send the functions), `hold register|release ...`
 //! (what another service does through `App::register_hold` / `App::release_hold`) and `fault-proxy RATE STATE_DIR`
-//! (the soak's fault proxies in front of DynamoDB Local and moto, docs/soak.md). Reads the same environment as the functions.
+//! (the soak's fault proxies in front of DynamoDB Local and moto, docs/soak.md) and `cleanup` (one run of the
+//! cleanup function's handler with a real deadline). Reads the same environment as the functions.
 
 use journeys::event;
 use journeys::fixtures::Fixtures;
@@ -31,6 +32,7 @@ async fn main() -> ExitCode {
         }
         ["hold", "release", account, kind, reference] => return hold_release(account, kind, reference).await,
         ["fault-proxy", rate, state] => fault_proxy(rate, state).await,
+        ["cleanup"] => cleanup_once().await,
         ["event", "schedule"] => print_json(&event::scheduled()),
         ["event", method, path, options @ ..] => http_event(method, path, options),
         _ => Err(USAGE.into()),
@@ -49,6 +51,7 @@ const USAGE: &str =
        | event schedule
        | hold register ACCOUNT KIND REFERENCE [DETAIL] | hold release ACCOUNT KIND REFERENCE
        | fault-proxy RATE STATE_DIR   (FAULT_KINDS: comma-separated, default all; FAULT_SEED: a number)
+       | cleanup
        | event METHOD PATH [--sub ACCOUNT] [--client CLIENT_ID] [--iat SECONDS] [--body JSON]";
 
 /// Prints an API Gateway HTTP API event; without `--sub` and `--client` it has no authorizer.
@@ -333,4 +336,19 @@ async fn fault_proxy(rate: &str, state: &str) -> Result<(), localstack::Error> {
         std::fs::rename(&partial, &file)?;
         tokio::time::sleep(std::time::Duration::from_secs(1)).await;
     }
+}
+
+/// The cleanup function's timeout in infra/template.yaml (CleanupFunction: Timeout).
+const CLEANUP_TIMEOUT_MS: u64 = 120_000;
+
+/// One run of the cleanup function's handler, as the schedule invokes it on AWS, with the
+/// deadline its timeout gives; prints the summary. Through `cargo lambda watch` (1.9) an
+/// invocation's deadline is 600000 ms after the epoch (a duration sent where the runtime API
+/// wants a time), so cleanup invoked there stops before it starts (`stopped_early`, nothing done).
+async fn cleanup_once() -> Result<(), localstack::Error> {
+    let app = shared::App::from_env().await?;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?;
+    let summary = cleanup::handle(&app, now.as_millis() as u64 + CLEANUP_TIMEOUT_MS).await;
+    println!("{}", serde_json::to_string(&summary)?);
+    Ok(())
 }
