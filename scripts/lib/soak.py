@@ -60,6 +60,7 @@ CODE_SUBJECT = {
 # Answers that say "nothing was done, try again" (docs/api.md#errors).
 RETRYABLE = {(503, "busy"), (503, "mail_unavailable")}
 MAX_RETRIES = 20
+CODE_MAX_ATTEMPTS = int(os.environ.get("CODE_MAX_ATTEMPTS") or 5)
 CLEANUP_EVERY = float(os.environ.get("SOAK_CLEANUP_EVERY", "3"))
 MAIL_POLL = float(os.environ.get("SOAK_MAIL_POLL", "0.4"))
 MAIL_WAIT = float(os.environ.get("SOAK_MAIL_WAIT", "60"))
@@ -189,6 +190,7 @@ class Journal:
         self.busy = collections.Counter()  # (route, code) -> answers
         self.chains = []  # a request answered busy, then retried: how it ended
         self.other_5xx = []
+        self.anomalies = []
         self.journeys = []
         self.cleanup = collections.Counter()
         self.cleanup_runs = 0
@@ -213,34 +215,22 @@ class Walk:
         """METHOD PATH as WHO with a JWT signed now; a busy answer is retried after
         its Retry-After. With OK (statuses), any other answer fails the journey."""
         route = f"{method} {path}"
-        chain = []
+        chain, waited = [], False
         for _ in range(MAX_RETRIES):
-            token = self.soak.token(who)
-            headers = {"authorization": f"Bearer {token}", "content-type": "application/json"}
-            with self.client.request(method, path, name=route, data=None if body is None else json.dumps(body),
-                                     headers=headers, timeout=REQUEST_TIMEOUT, catch_response=True) as r:
-                status = r.status_code
-                try:
-                    payload = r.json() if r.content else {}
-                except ValueError:
-                    payload = {"body": r.text[:200]}
-                payload = payload if isinstance(payload, dict) else {"body": payload}
-                code = payload.get("code") or payload.get("message") or ""
-                retry_after = r.headers.get("retry-after")
-                if status >= 500 and (status, code) not in RETRYABLE or status == 0:
-                    r.failure(f"{status} {code}")
-                    self.soak.journal.other_5xx.append({
-                        "route": route, "status": status, "code": code, "journey": self.jid, "kind": self.kind,
-                        "who": who, "step": len(self.steps), "at": time.strftime("%H:%M:%S"),
-                        "error": str(r.error)[:200] if r.error else None})
-                else:
-                    r.success()
+            status, payload, code, retry_after = self.send(who, method, path, route, body)
             self.steps.append([route, who, status, code])
-            if (status, code) not in RETRYABLE:
+            if (status, code) in RETRYABLE:
+                self.soak.journal.busy[(route, code)] += 1
+                chain.append(retry_after)
+                time.sleep(float(retry_after) if retry_after and retry_after.isdigit() else 1.0)
+            elif (status, code) == (429, "resend_too_soon") and not waited and 429 not in (ok or ()):
+                # No journey asks twice within the cooldown: a wrong answer, waited out as a client would.
+                self.anomaly(route, who, f"{status} {code} (Retry-After {retry_after}) where no code was asked "
+                             "for within the cooldown")
+                waited = True
+                time.sleep(min(float(retry_after or 60), 65.0))
+            else:
                 break
-            self.soak.journal.busy[(route, code)] += 1
-            chain.append(retry_after)
-            time.sleep(float(retry_after) if retry_after and retry_after.isdigit() else 1.0)
         if chain:
             self.soak.journal.chains.append({"route": route, "journey": self.jid, "kind": self.kind,
                                              "answered": [code] * len(chain), "retry_after": chain,
@@ -248,6 +238,33 @@ class Walk:
         if ok is not None and status not in ok:
             raise Failed(f"{route} as {who}: {status} {code} (wanted {'/'.join(map(str, ok))})")
         return status, payload
+
+    def send(self, who, method, path, route, body):
+        token = self.soak.token(who)
+        headers = {"authorization": f"Bearer {token}", "content-type": "application/json"}
+        with self.client.request(method, path, name=route, data=None if body is None else json.dumps(body),
+                                 headers=headers, timeout=REQUEST_TIMEOUT, catch_response=True) as r:
+            status = r.status_code
+            try:
+                payload = r.json() if r.content else {}
+            except ValueError:
+                payload = {"body": r.text[:200]}
+            payload = payload if isinstance(payload, dict) else {"body": payload}
+            code = payload.get("code") or payload.get("message") or ""
+            if status >= 500 and (status, code) not in RETRYABLE or status == 0:
+                r.failure(f"{status} {code}")
+                self.soak.journal.other_5xx.append({
+                    "route": route, "status": status, "code": code, "journey": self.jid, "kind": self.kind,
+                    "who": who, "step": len(self.steps), "at": time.strftime("%H:%M:%S"),
+                    "error": str(r.error)[:200] if r.error else None})
+            else:
+                r.success()
+            return status, payload, code, r.headers.get("retry-after")
+
+    def anomaly(self, route, who, what):
+        """An answer that is not an error of the API's but is wrong for the journey's sequence."""
+        self.soak.journal.anomalies.append({"route": route, "who": who, "journey": self.jid, "kind": self.kind,
+                                            "step": len(self.steps), "at": time.strftime("%H:%M:%S"), "what": what})
 
     def code(self, address, purpose, after):
         found = self.soak.mailbox.wait(address, lambda s: s == CODE_SUBJECT[purpose], after)
@@ -259,11 +276,14 @@ class Walk:
         """send-code, WRONG wrong guesses, the code from the mailbox: a verification token."""
         self.call(who, "POST", SEND, {"purpose": purpose}, ok={202})
         code = self.code(address, purpose, now())
-        for _ in range(wrong):
+        for n in range(1, wrong + 1):
             guess = f"{(int(code) + 1 + self.soak.rng.randrange(999_998)) % 1_000_000:06d}"
             status, body = self.call(who, "POST", VERIFY, {"purpose": purpose, "code": guess}, ok={422})
             if body.get("code") != "code_incorrect":
                 raise Failed(f"a wrong guess was answered {body.get('code')}")
+            if body.get("attempts_left") != CODE_MAX_ATTEMPTS - n:
+                self.anomaly(f"POST {VERIFY}", who, f"attempts_left {body.get('attempts_left')} after {n} wrong "
+                             f"guesses of a new code (CODE_MAX_ATTEMPTS {CODE_MAX_ATTEMPTS})")
         _, body = self.call(who, "POST", VERIFY, {"purpose": purpose, "code": code}, ok={200})
         return body["verification_token"]
 
@@ -670,7 +690,7 @@ def run(args):
           file=sys.stderr, flush=True)
     soak = Soak(args)
     queue = collections.deque(enumerate(plan.journeys))
-    running = set()
+    running, active, peak, samples = set(), set(), [0], []
     started = now()
 
     class Person(HttpUser):
@@ -687,6 +707,8 @@ def run(args):
             delay = started + offset - now()
             if delay > 0:
                 gevent.sleep(delay)
+            active.add(w.jid)
+            peak[0] = max(peak[0], len(active))
             record = {"id": w.jid, "kind": kind, "accounts": [p["id"] for p in accounts_of(params)],
                       "started": round(now() - started, 1)}
             try:
@@ -701,6 +723,7 @@ def run(args):
                 record["result"] = f"soak error: {type(e).__name__}: {e}"
             finally:
                 running.discard(w.jid)
+                active.discard(w.jid)
                 record.update(took=round(now() - started - record["started"], 1), steps=w.steps, expect=w.expect,
                               handovers=w.handovers, notes=w.notes)
                 soak.journal.journeys.append(record)
@@ -713,6 +736,7 @@ def run(args):
     deadline = started + args.seconds + args.drain
     while now() < deadline and (queue or running or now() - started < 1):
         gevent.sleep(0.5)
+        samples.append(len(active))
     cut = len(queue)
     runner.quit()
     elapsed = now() - started
@@ -729,10 +753,11 @@ def run(args):
     result = {
         "phase": args.phase, "grace_seconds": soak.grace, "seconds_planned": args.seconds,
         "seconds": round(elapsed, 1), "users": args.users,
+        "journeys_at_once": {"peak": peak[0], "mean": round(sum(samples) / len(samples), 1) if samples else 0},
         "accounts": len(plan.fixtures["accounts"]), "enterprises": [e["id"] for e in plan.fixtures["enterprises"]],
         "seeded": plan.fixtures, "journeys_not_started": cut,
         "routes": routes, "busy": [{"route": r, "code": c, "answers": n} for (r, c), n in sorted(j.busy.items())],
-        "chains": j.chains, "other_5xx": j.other_5xx, "journeys": j.journeys,
+        "chains": j.chains, "other_5xx": j.other_5xx, "anomalies": j.anomalies, "journeys": j.journeys,
         "cleanup": {"runs": j.cleanup_runs, **j.cleanup, "errors": j.cleanup_errors[:20]},
         "mailbox": {"fetches": soak.mailbox.fetches, "fetch_seconds": round(soak.mailbox.fetch_seconds, 1),
                     "errors": soak.mailbox.errors, "mails_seen": soak.mailbox.seen},
@@ -741,7 +766,8 @@ def run(args):
         json.dump(result, f, indent=1)
     done = sum(1 for x in j.journeys if x["result"] == "done")
     print(f"soak: phase {args.phase}: {done} of {len(j.journeys)} journeys done in {elapsed:.0f} s; "
-          f"{sum(j.busy.values())} busy answers, {len(j.other_5xx)} other 5xx", file=sys.stderr, flush=True)
+          f"{sum(j.busy.values())} busy answers, {len(j.other_5xx)} other 5xx, {len(j.anomalies)} wrong answers",
+          file=sys.stderr, flush=True)
 
 
 # --- the report -----------------------------------------------------------------------
@@ -793,6 +819,7 @@ def report(args):
     chains_reached = sum(1 for jid in chain_journeys
                          if by_journey.get(jid, {}).get("result") == "done" and jid not in broken)
     other = [x for p in phases for x in p["other_5xx"]]
+    anomalies = [x for p in phases for x in p.get("anomalies", [])]
     five_hundreds = [x for x in other if x["status"] == 500]
     injected = {s: (faults.get(s) or {}).get("injected", 0) for s in ("dynamodb", "moto")}
     audit_verdict = ("skipped: scripts/dev audit is not on this branch" if audit is None else
@@ -811,22 +838,24 @@ def report(args):
         "faults": faults,
         "faults_injected": injected,
         "other_5xx": len(other), "status_500": len(five_hundreds), "other_5xx_list": other[:50],
+        "wrong_answers": anomalies[:50],
         "journeys_failed": [{k: j.get(k) for k in ("id", "kind", "accounts", "result", "steps")}
                             for j in journeys if j["result"] != "done"][:50],
         "end_state": {"checked": check.get("checked", 0), "violations": check.get("violations", []),
                       "settled": check.get("settled"), "notes": check.get("notes", [])},
         "audit": audit_verdict,
         "load": load_avg,
-        "phases": [{k: p[k] for k in ("phase", "grace_seconds", "seconds", "users", "accounts", "journeys_not_started",
-                                      "cleanup", "mailbox")} for p in phases],
+        "phases": [{k: p[k] for k in ("phase", "grace_seconds", "seconds", "users", "journeys_at_once", "accounts",
+                                      "journeys_not_started", "cleanup", "mailbox")} for p in phases],
     }
     with open(os.path.join(args.out, "report.json"), "w") as f:
         json.dump(figures, f, indent=1)
     print(markdown(figures, phases))
     print("\n```json")
-    print(json.dumps({k: v for k, v in figures.items() if k not in ("other_5xx_list", "journeys_failed")}, indent=1))
+    print(json.dumps({k: v for k, v in figures.items() if k not in ("other_5xx_list", "journeys_failed")},
+                     indent=1))
     print("```")
-    bad = (five_hundreds or other or check.get("violations") or (audit and audit.get("violations"))
+    bad = (five_hundreds or other or anomalies or check.get("violations") or (audit and audit.get("violations"))
            or (audit is not None and "violations" not in audit) or len(done) < len(journeys) or not phases)
     return 1 if bad else 0
 
@@ -837,8 +866,9 @@ def markdown(f, phases):
     if load_avg:
         out += [f"Machine load (uptime): before `{load_avg.get('before', '?')}`; after `{load_avg.get('after', '?')}`.",
                 ""]
-    runs = ", ".join("%s: %s s, grace %s s, %s users" % (p["phase"], p["seconds"], p["grace_seconds"], p["users"])
-                     for p in phases)
+    runs = ", ".join("%s: %s s, grace %s s, %s Locust users, journeys at once: peak %s, mean %s"
+                     % (p["phase"], p["seconds"], p["grace_seconds"], p["users"], p["journeys_at_once"]["peak"],
+                        p["journeys_at_once"]["mean"]) for p in phases)
     busy = f["busy"]
     ended = ", ".join("%s ×%d" % kv for kv in sorted(busy["ended"].items())) or "-"
     kinds = ", ".join("%s %s ×%d" % (s, k, v) for s in ("dynamodb", "moto")
@@ -853,6 +883,7 @@ def markdown(f, phases):
         f"- faults injected: DynamoDB {f['faults_injected']['dynamodb']}, moto {f['faults_injected']['moto']} "
         f"(rate {f['faults'].get('rate', 0)}; {kinds or 'none'})",
         f"- 5xx other than busy: **{f['other_5xx']}** (of which 500: **{f['status_500']}**)",
+        f"- wrong answers to a journey's sequence (not errors of the API): **{len(f['wrong_answers'])}**",
         f"- end states of the journeys: {f['end_state']['checked']} checks, "
         f"**{len(f['end_state']['violations'])} broken**",
         f"- audit (`scripts/dev audit`): {f['audit']}",
@@ -868,6 +899,10 @@ def markdown(f, phases):
         out += ["", "5xx other than busy:"]
         out += [f"- {x['at']} `{x['route']}` {x['status']} {x['code']} (journey {x['journey']} {x['kind']}, "
                 f"step {x['step']}, as {x['who']})" for x in f["other_5xx_list"]]
+    if f["wrong_answers"]:
+        out += ["", "Wrong answers:"]
+        out += [f"- {x['at']} `{x['route']}` as {x['who']} (journey {x['journey']} {x['kind']}, step {x['step']}): "
+                f"{x['what']}" for x in f["wrong_answers"]]
     if f["journeys_failed"]:
         out += ["", "Journeys that did not finish:"]
         out += [f"- {j['id']} {j['kind']} {j['accounts']}: {j['result']}" for j in f["journeys_failed"]]
