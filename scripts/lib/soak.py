@@ -349,12 +349,15 @@ def j_member_stays(w, a):
     w.call(a["id"], "POST", VERIFY, {"purpose": "delete_account", "code": "000000"}, ok={422})
 
 
-def wait_dismissed(w, admin, seconds=90):
+def wait_dismissed(w, admin, seconds=150):
+    """Until the administrator is no longer blocked by the enterprise: a dismissal answered 202
+    is carried on by cleanup at once when its budget ran out, after its 120 s lease when a
+    fault cut it off."""
     deadline = now() + seconds
     while now() < deadline:
         if "enterprise_not_dismissed" not in (w.blockers(admin["id"]) or []):
             return True
-        time.sleep(2)
+        time.sleep(5)
     return False
 
 
@@ -369,7 +372,7 @@ def j_dismiss_and_delete(w, admin, eid):
     status, body = w.call(admin["id"], "POST", DISMISS, {"verification_token": token}, ok={200, 202})
     w.notes.append(f"dismissal {status} {body.get('status')}, {body.get('members_released')} released inline")
     if status == 202 and not wait_dismissed(w, admin):
-        raise Failed("the dismissal did not finish within 90 s")
+        raise Failed("the dismissal did not finish within 150 s")
     token = w.token(admin["id"], admin["email"], "delete_account")
     status, body = w.call(admin["id"], "POST", DELETE, {"verification_token": token}, ok={200, 202})
     w.deleted(admin, body, status)
@@ -404,7 +407,7 @@ def j_team(w, eid, ta, tb, tc, td, te, ids):
     token = w.token(ta["id"], ta["email"], "dismiss_enterprise")
     status, body = w.call(ta["id"], "POST", DISMISS, {"verification_token": token}, ok={200, 202})
     if status == 202 and not wait_dismissed(w, ta):
-        raise Failed("the dismissal did not finish within 90 s")
+        raise Failed("the dismissal did not finish within 150 s")
     for x in (tb, tc, td, te):
         w.expect_state(x, "active", role="individual", enterprise=None, email=x["email"], phone=x.get("phone"))
     token = w.token(ta["id"], ta["email"], "delete_account")
@@ -921,7 +924,7 @@ def main(argv):
     r.add_argument("--accounts", type=int, required=True)
     r.add_argument("--seconds", type=int, required=True)
     r.add_argument("--users", type=int, default=40)
-    r.add_argument("--drain", type=int, default=90, help="how long journeys still running may finish")
+    r.add_argument("--drain", type=int, default=180, help="how long journeys still running may finish")
     r.add_argument("--run-id", default=f"{random.randrange(16 ** 4):04x}")
     r.add_argument("--seed", type=int, default=None)
     rep = sub.add_parser("report")

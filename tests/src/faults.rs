@@ -63,13 +63,20 @@ impl Fault {
 
 /// Faults each request with probability `rate`, with one of `kinds` that fits
 /// its operation, drawn from a generator seeded with `seed` (the same seed, the
-/// same draws in the same order of requests).
+/// same draws in the same order of requests). A share `persist` of those faults
+/// lasts through every retry the SDK makes of that operation (the requests with
+/// the same `amz-sdk-invocation-id`), as an outage longer than the retries would:
+/// those are the ones a function answers `busy`.
 #[derive(Debug, Clone)]
 pub struct RandomFaults {
     pub rate: f64,
     pub kinds: Vec<Fault>,
     pub seed: u64,
+    pub persist: f64,
 }
+
+/// How many operations whose faults persist are remembered (the latest).
+const PERSISTING: usize = 512;
 
 /// splitmix64: small, seedable, and good enough to pick faults.
 #[derive(Debug, Clone)]
@@ -112,6 +119,8 @@ struct State {
     rule: Option<Rule>,
     /// The soak's mode: no log of operations, only counts.
     random: Option<(RandomFaults, Draws)>,
+    /// Operations (SDK invocation ids) faulted on every attempt, the latest last.
+    persisting: std::collections::VecDeque<(String, Fault)>,
     seen: Vec<String>,
     accesses: Vec<Access>,
     matched: usize,
@@ -123,8 +132,13 @@ struct State {
 }
 
 impl State {
-    fn pick(&mut self, operation: &str) -> Option<Fault> {
+    fn pick(&mut self, operation: &str, invocation: Option<&str>) -> Option<Fault> {
         if let Some((faults, draws)) = self.random.as_mut() {
+            if let Some(id) = invocation {
+                if let Some((_, fault)) = self.persisting.iter().find(|(known, _)| known == id) {
+                    return Some(*fault);
+                }
+            }
             if draws.unit() >= faults.rate {
                 return None;
             }
@@ -132,7 +146,14 @@ impl State {
             if fitting.is_empty() {
                 return None;
             }
-            return Some(fitting[(draws.next() % fitting.len() as u64) as usize]);
+            let fault = fitting[(draws.next() % fitting.len() as u64) as usize];
+            if let Some(id) = invocation.filter(|_| draws.unit() < faults.persist) {
+                if self.persisting.len() == PERSISTING {
+                    self.persisting.pop_front();
+                }
+                self.persisting.push_back((id.to_string(), fault));
+            }
+            return Some(fault);
         }
         let rule = self.rule.clone().filter(|r| operation.contains(&r.operation))?;
         self.matched += 1;
@@ -162,8 +183,12 @@ impl FaultProxy {
     /// Listens on a free loopback port, forwards to `upstream` and faults what
     /// `faults` draws; keeps no log of operations (see [`FaultProxy::summary`]).
     pub async fn start_random(upstream: &str, faults: RandomFaults) -> Result<Self, Error> {
-        if !(0.0..=1.0).contains(&faults.rate) {
-            return Err(format!("a fault rate is between 0 and 1, not {}", faults.rate).into());
+        if !(0.0..=1.0).contains(&faults.rate) || !(0.0..=1.0).contains(&faults.persist) {
+            return Err(format!(
+                "a fault rate and its share that persists are between 0 and 1, not {} and {}",
+                faults.rate, faults.persist
+            )
+            .into());
         }
         let draws = Draws(faults.seed);
         Self::listen(upstream, State { random: Some((faults, draws)), ..State::default() }).await
@@ -320,7 +345,7 @@ async fn serve(mut client: TcpStream, upstream: String, state: Arc<Mutex<State>>
                     s.accesses.extend(crate::iam::accesses(&operation, &request.body));
                 }
             }
-            let picked = s.pick(&operation);
+            let picked = s.pick(&operation, request.header("amz-sdk-invocation-id"));
             if let Some(fault) = picked {
                 s.injected += 1;
                 *s.by_fault.entry(fault.name()).or_default() += 1;
@@ -418,33 +443,48 @@ mod tests {
     use super::*;
 
     fn random(rate: f64, kinds: &[Fault]) -> State {
-        let faults = RandomFaults { rate, kinds: kinds.to_vec(), seed: 7 };
+        let faults = RandomFaults { rate, kinds: kinds.to_vec(), seed: 7, persist: 0.0 };
         State { random: Some((faults, Draws(7))), ..State::default() }
     }
 
     #[test]
     fn a_rate_faults_about_that_share_of_requests() {
         let mut state = random(0.02, &Fault::ALL);
-        let faulted = (0..100_000).filter(|_| state.pick("GetItem").is_some()).count();
+        let faulted = (0..100_000).filter(|_| state.pick("GetItem", None).is_some()).count();
         assert!((1_700..=2_300).contains(&faulted), "{faulted} of 100000 faulted at 2%");
         let mut none = random(0.0, &Fault::ALL);
-        assert!((0..10_000).all(|_| none.pick("GetItem").is_none()));
+        assert!((0..10_000).all(|_| none.pick("GetItem", None).is_none()));
         let mut all = random(1.0, &[Fault::Throttle]);
-        assert!((0..1_000).all(|_| all.pick("SendEmail") == Some(Fault::Throttle)));
+        assert!((0..1_000).all(|_| all.pick("SendEmail", None) == Some(Fault::Throttle)));
     }
 
     #[test]
     fn only_a_transaction_is_cancelled_for_a_conflict() {
         let mut state = random(1.0, &Fault::ALL);
-        let picked: Vec<Fault> = (0..5_000).filter_map(|_| state.pick("UpdateItem")).collect();
+        let picked: Vec<Fault> = (0..5_000).filter_map(|_| state.pick("UpdateItem", None)).collect();
         assert_eq!(picked.len(), 5_000);
         assert!(!picked.contains(&Fault::Conflict));
         for fault in Fault::ALL.into_iter().filter(|f| *f != Fault::Conflict) {
             assert!(picked.contains(&fault), "{fault:?} never drawn");
         }
         let mut conflicts_only = random(1.0, &[Fault::Conflict]);
-        assert_eq!(conflicts_only.pick("PutItem"), None);
-        assert_eq!(conflicts_only.pick("TransactWriteItems"), Some(Fault::Conflict));
+        assert_eq!(conflicts_only.pick("PutItem", None), None);
+        assert_eq!(conflicts_only.pick("TransactWriteItems", None), Some(Fault::Conflict));
+    }
+
+    #[test]
+    fn a_persisting_fault_hits_every_retry_of_its_operation_and_no_other() {
+        let mut state = random(0.5, &[Fault::Throttle, Fault::ServerError]);
+        state.random.as_mut().unwrap().0.persist = 1.0;
+        let first = (0..100).find_map(|i| state.pick("GetItem", Some(&format!("op-{i}"))).map(|f| (i, f)));
+        let (i, fault) = first.expect("a fault in 100 draws at 50%");
+        for _ in 0..5 {
+            assert_eq!(state.pick("GetItem", Some(&format!("op-{i}"))), Some(fault), "every retry is faulted alike");
+        }
+        let mut once = random(1.0, &[Fault::Throttle]);
+        assert_eq!(once.pick("GetItem", Some("op-a")), Some(Fault::Throttle));
+        once.random.as_mut().unwrap().0.rate = 0.0;
+        assert_eq!(once.pick("GetItem", Some("op-a")), None, "without persist a retry is drawn again");
     }
 
     #[test]

@@ -50,7 +50,8 @@ const USAGE: &str =
     "usage: devtool provision | drop-table | seed FILE | mail | events | deliver-stream LAMBDA_PORT STATE_DIR
        | event schedule
        | hold register ACCOUNT KIND REFERENCE [DETAIL] | hold release ACCOUNT KIND REFERENCE
-       | fault-proxy RATE STATE_DIR   (FAULT_KINDS: comma-separated, default all; FAULT_SEED: a number)
+       | fault-proxy RATE STATE_DIR   (FAULT_KINDS: comma-separated, default all; FAULT_SEED: a number;
+                                     FAULT_PERSIST: the share of faults that last through the SDK's retries)
        | cleanup
        | event METHOD PATH [--sub ACCOUNT] [--client CLIENT_ID] [--iat SECONDS] [--body JSON]";
 
@@ -294,7 +295,8 @@ async fn hold_release(account: &str, kind: &str, reference: &str) -> ExitCode {
 }
 
 /// Two fault proxies, one in front of DynamoDB Local (`AWS_ENDPOINT_URL_DYNAMODB`) and one in front of moto
-/// (`AWS_ENDPOINT_URL`), each faulting a share RATE of the requests at random (journeys::faults::RandomFaults).
+/// (`AWS_ENDPOINT_URL`), each faulting a share RATE of the requests at random (journeys::faults::RandomFaults),
+/// a share FAULT_PERSIST (default 0) of them on every retry of the operation too.
 /// Until stopped, it rewrites STATE_DIR/faults.json every second: the proxies' URLs, which `scripts/dev up`
 /// hands to the functions, and what each proxy saw and injected.
 async fn fault_proxy(rate: &str, state: &str) -> Result<(), localstack::Error> {
@@ -311,9 +313,13 @@ async fn fault_proxy(rate: &str, state: &str) -> Result<(), localstack::Error> {
         Ok(seed) => seed.parse().map_err(|_| format!("FAULT_SEED must be a number, not {seed}"))?,
         Err(_) => std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_nanos() as u64,
     };
+    let persist = match std::env::var("FAULT_PERSIST") {
+        Ok(share) => share.parse().map_err(|_| format!("FAULT_PERSIST must be a number from 0 to 1, not {share}"))?,
+        Err(_) => 0.0,
+    };
     let dynamodb_upstream = required("AWS_ENDPOINT_URL_DYNAMODB")?;
     let moto_upstream = required("AWS_ENDPOINT_URL")?;
-    let faults = RandomFaults { rate, kinds: kinds.clone(), seed };
+    let faults = RandomFaults { rate, kinds: kinds.clone(), seed, persist };
     let dynamodb = FaultProxy::start_random(&dynamodb_upstream, faults.clone()).await?;
     // Another draw sequence for moto, still fixed by the seed.
     let moto = FaultProxy::start_random(&moto_upstream, RandomFaults { seed: seed ^ 0x5eed, ..faults }).await?;
@@ -327,7 +333,7 @@ async fn fault_proxy(rate: &str, state: &str) -> Result<(), localstack::Error> {
     );
     loop {
         let report = serde_json::json!({
-            "rate": rate, "kinds": names, "seed": seed,
+            "rate": rate, "kinds": names, "seed": seed, "persist": persist,
             "dynamodb": {"url": dynamodb.url(), "upstream": dynamodb_upstream, "counts": dynamodb.summary()},
             "moto": {"url": moto.url(), "upstream": moto_upstream, "counts": moto.summary()},
         });
