@@ -247,12 +247,13 @@ fn hold_outcome(outcome: &str, account: &str, kind: &str, reference: &str) -> Ex
 }
 
 async fn hold_register(account: &str, kind: &str, reference: &str, detail: &str) -> ExitCode {
-    use shared::holds::{Hold, HoldError};
+    use shared::holds::HoldError;
+    use shared::model::hold::Hold;
     let result = async {
         let app = shared::App::from_env().await?;
         let hold = Hold::new(kind, reference, detail)?;
         let id =
-            shared::accounts::AccountId::parse(account).ok_or_else(|| format!("{account:?} is not an account id"))?;
+            shared::model::ids::AccountId::parse(account).ok_or_else(|| format!("{account:?} is not an account id"))?;
         Ok::<_, localstack::Error>(app.register_hold(&id, &hold).await)
     }
     .await;
@@ -276,7 +277,7 @@ async fn hold_release(account: &str, kind: &str, reference: &str) -> ExitCode {
     let result = async {
         let app = shared::App::from_env().await?;
         let id =
-            shared::accounts::AccountId::parse(account).ok_or_else(|| format!("{account:?} is not an account id"))?;
+            shared::model::ids::AccountId::parse(account).ok_or_else(|| format!("{account:?} is not an account id"))?;
         Ok::<_, localstack::Error>(app.release_hold(&id, kind, reference).await)
     }
     .await;
