@@ -113,7 +113,7 @@ fn identifier_from_map(m: &Item) -> Option<Identifier> {
     }
 }
 
-fn hold_from_item(item: &Item) -> Hold {
+pub(super) fn hold_from_item(item: &Item) -> Hold {
     Hold {
         kind: item.str("kind").unwrap_or("unknown").to_string(),
         reference: item.str("reference").unwrap_or_default().to_string(),

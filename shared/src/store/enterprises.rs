@@ -49,7 +49,7 @@ pub enum FinishDismissalPart {
     Job,
 }
 
-fn enterprise_from_item(item: &Item) -> Result<Enterprise, StoreError> {
+pub(super) fn enterprise_from_item(item: &Item) -> Result<Enterprise, StoreError> {
     let status = item
         .str("status")
         .and_then(EnterpriseStatus::parse)

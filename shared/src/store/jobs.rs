@@ -58,7 +58,7 @@ pub struct Job {
 }
 
 impl Job {
-    fn from_item(item: &Item) -> Result<Self, StoreError> {
+    pub(super) fn from_item(item: &Item) -> Result<Self, StoreError> {
         let kind = item.str("kind").and_then(JobKind::parse).ok_or_else(|| StoreError::Malformed("job kind".into()))?;
         Ok(Self {
             kind,

@@ -8,15 +8,15 @@ use crate::ledger::{ErasureStatus, LedgerEntry};
 
 pub const LEDGER_BUCKET: &str = "ledger";
 
-fn ledger_pk(account: &str) -> String {
+pub(super) fn ledger_pk(account: &str) -> String {
     format!("LEDGER#{account}")
 }
 
-fn entry_key(account: &str, system: &str) -> Item {
+pub(super) fn entry_key(account: &str, system: &str) -> Item {
     key(ledger_pk(account), &format!("SYSTEM#{system}"))
 }
 
-fn entry_from_item(item: &Item) -> Result<LedgerEntry, StoreError> {
+pub(super) fn entry_from_item(item: &Item) -> Result<LedgerEntry, StoreError> {
     let malformed = || StoreError::Malformed("ledger entry".into());
     Ok(LedgerEntry {
         account_id: item.str("account_id").ok_or_else(malformed)?.to_string(),

@@ -11,6 +11,7 @@ pub mod handover;
 pub mod jobs;
 pub mod ledger;
 mod op;
+pub mod scan;
 pub mod sweep;
 
 pub use accounts::{AcceptDeletionPart, AccountItemsPage, FinalizeDeletionPart, HoldPart, RegistrationPart};

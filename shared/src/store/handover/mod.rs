@@ -27,7 +27,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use std::collections::HashMap;
 
 const PENDING: &str = "handover_pending";
-const IN_PROGRESS: &str = "handover_in_progress";
+pub(crate) const IN_PROGRESS: &str = "handover_in_progress";
 /// The profile's count of credentials linked and contacts set (`HandoverView::links_version`).
 const LINKS_VERSION: &str = "links_version";
 /// Beside `IN_PROGRESS` when an administrator carries the handover out: their role, which the holder may not overrule.
