@@ -101,6 +101,8 @@ pub struct CodeState {
     /// Wrong codes in a row for this purpose, across codes.
     pub failures: u32,
     pub last_failure_at: i64,
+    /// The hash of the purpose's live token the profile lists, if any.
+    pub token: Option<String>,
 }
 
 /// What must still hold for a new code to be placed.
@@ -282,7 +284,7 @@ impl App {
                         purpose,
                         expires_at: now + cfg.token_ttl_seconds,
                     };
-                    if !self.store.redeem_code(account, purpose, &hash, &record).await? {
+                    if !self.store.redeem_code(account, purpose, &hash, &record, after.token.as_deref()).await? {
                         return Err(CodeError::Expired);
                     }
                     tracing::info!(account = %account, %purpose, "verification code redeemed for a token");

@@ -48,6 +48,8 @@ pub enum FinalizeDeletionPart {
     Receipt,
     /// A ledger entry exists already.
     Ledger,
+    /// Never refused: the account's unspent tokens go with it.
+    Token,
     /// The job's lease went to another worker.
     Job,
 }
@@ -440,6 +442,8 @@ impl Store {
         ops.extend(
             receipt.ledger.iter().map(|e| (Part::Ledger, self.ledger_entry_creation(e, receipt.ledger_next_at))),
         );
+        // The profile lists every live token of the account (each redemption and handover deletes the ones it unlists).
+        ops.extend(account.live_tokens.iter().map(|h| (Part::Token, Op::delete(key(keys::token(h), keys::TOKEN)))));
         ops.push((Part::Job, self.job_deletion(job, owner)));
         self.transact(ops).await
     }

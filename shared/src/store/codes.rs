@@ -20,6 +20,8 @@ enum RedeemPart {
     /// The code was used or replaced.
     Code,
     Token,
+    /// Never refused: the token of the purpose the new one replaces.
+    Replaced,
 }
 
 /// Written by a handover: sessions signed in before it are refused.
@@ -91,6 +93,7 @@ fn state_from_item(item: &Item, purpose: Purpose) -> Result<CodeState, StoreErro
         slot,
         failures: item.num(&failures_attr(purpose)).unwrap_or(0).max(0) as u32,
         last_failure_at: item.num(&last_failure_attr(purpose)).unwrap_or(0),
+        token: item.str(&token_attr(purpose)).map(String::from),
     })
 }
 
@@ -193,7 +196,8 @@ impl Store {
     }
 
     /// Pattern "redeem a code": one transaction burns the code (if it is still
-    /// the one that matched), clears the failure streak and stores the token.
+    /// the one that matched), clears the failure streak, stores the token and
+    /// deletes the token of the purpose it `replaces` (no longer listed, never spendable).
     /// `false`: the code was used or replaced by a racing request.
     pub async fn redeem_code(
         &self,
@@ -201,6 +205,7 @@ impl Store {
         purpose: Purpose,
         code_hash: &str,
         token: &TokenRecord,
+        replaces: Option<&str>,
     ) -> Result<bool, StoreError> {
         let burn = Op::update(profile_key(account), "SET #fail = :zero, #ltok = :ltok REMOVE #slot.#hash")
             .when("#status = :active AND #slot.#hash = :h")
@@ -224,7 +229,10 @@ impl Store {
             ("due_at".to_string(), n(token.expires_at)),
         ]);
         let store_token = Op::put(item).when("attribute_not_exists(pk)");
-        let parts = vec![(RedeemPart::Code, burn), (RedeemPart::Token, store_token)];
+        let mut parts = vec![(RedeemPart::Code, burn), (RedeemPart::Token, store_token)];
+        if let Some(old) = replaces.filter(|old| *old != token.hash) {
+            parts.push((RedeemPart::Replaced, Op::delete(key(keys::token(old), keys::TOKEN))));
+        }
         Ok(matches!(self.transact(parts).await?, TxOutcome::Committed))
     }
 

@@ -157,9 +157,20 @@ impl Store {
             change.take.iter().map(|id| (Part::Take(id.clone()), self.claim_taking(id, change.target, change.now))),
         );
         parts.extend(self.revocation_parts(change.target, revocations, change.now));
+        // The confirmation token is spent above: one transaction may not touch an item twice.
+        parts.extend(self.ended_tokens(rebinding, Some(change.token_hash)));
         parts.push((Part::Record, self.record_op(change.target, record)));
         parts.push((Part::Job, self.job_creation(job)));
         self.run_parts(parts).await
+    }
+
+    /// Deletes of the tokens a rebinding unlists (a token deleted already is no failure).
+    fn ended_tokens(&self, r: &Rebinding, spent: Option<&str>) -> Vec<(Part, Op)> {
+        r.ended_tokens
+            .iter()
+            .filter(|h| Some(h.as_str()) != spent)
+            .map(|h| (Part::Token, Op::delete(key(keys::token(h), keys::TOKEN))))
+            .collect()
     }
 
     /// The profile must be active, still bind the email it was read with, and `extra`.
@@ -267,6 +278,7 @@ impl Store {
             .value(":active", s(AccountStatus::Active.as_str()));
         let mut parts = vec![(Part::Profile, profile)];
         parts.extend(release.iter().map(|id| (Part::Release, self.claim_release(id, target, None))));
+        parts.extend(self.ended_tokens(rebinding, None));
         parts.push((Part::Record, self.record_op(target, record)));
         parts.push((Part::Progress, progress));
         self.run_parts(parts).await
