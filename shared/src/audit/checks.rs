@@ -291,7 +291,7 @@ fn claims(t: &Table, out: &mut Vec<Found>) {
         match t.profiles.get(&profile_pk) {
             None => {
                 let detail = format!(
-                    "a {} claim of account {owner}, which has no profile: the identifier can never be taken again",
+                    "the {} claimed for account {owner}, which has no profile: it can never be taken again",
                     claim.kind
                 );
                 out.push(found(Invariant::ClaimOfMissingAccount, key, detail, &[pk, &profile_pk]));
@@ -302,7 +302,7 @@ fn claims(t: &Table, out: &mut Vec<Found>) {
                 let held = account.identifiers().iter().chain(&account.reserved).any(|i| same(i.kind(), i.value()));
                 if !held {
                     let detail =
-                        format!("a {} claim of account {owner}, which neither holds nor reserves it", claim.kind);
+                        format!("the {} claimed for account {owner}, which neither holds nor reserves it", claim.kind);
                     out.push(found(Invariant::ClaimNotHeldByOwner, key, detail, &[pk, &profile_pk]));
                 }
             }
