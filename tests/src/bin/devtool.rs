@@ -3,7 +3,11 @@
 //! `events` (what reached the local bus), `deliver-stream PORT` (the table's stream to publish-events, as
 //! Lambda's event source mapping would, and the erasure reports to erasure-ledger, until stopped),
 //! `ledger ACCOUNT` (a deletion's erasure ledger), `report ...` (an erasure report put on the bus as a
-//! downstream system would), and `event` (the events the scripts send the functions). Reads the same environment as the functions.
+//! downstream system would), `audit` (every invariant over the whole table, docs/audit.md), and `event` (the events the
+//! scripts send the functions). Reads the same environment as the functions.
+
+#[path = "devtool/audit.rs"]
+mod audit;
 
 use journeys::event;
 use journeys::fixtures::Fixtures;
@@ -24,6 +28,7 @@ async fn main() -> ExitCode {
             report(system, account, receipt, outcome, ground.first().copied()).await
         }
         ["deliver-stream", port, state] => deliver_stream(port, state).await,
+        ["audit", options @ ..] => return audit::run(options).await,
         ["event", "schedule"] => print_json(&event::scheduled()),
         ["event", method, path, options @ ..] => http_event(method, path, options),
         _ => Err(USAGE.into()),
@@ -39,6 +44,7 @@ async fn main() -> ExitCode {
 
 const USAGE: &str =
     "usage: devtool provision | drop-table | seed FILE | mail | events | deliver-stream LAMBDA_PORT STATE_DIR
+       | audit [--table NAME] [--segments N] [--max-rcu UNITS_PER_SECOND]
        | event schedule
        | event METHOD PATH [--sub ACCOUNT] [--client CLIENT_ID] [--iat SECONDS] [--body JSON]";
 
