@@ -277,4 +277,25 @@ mod tests {
         assert_eq!(due_entry(DueBucket::Claim, "CLAIM#EMAIL#Alice@Example.com", "CLAIM"), None, "not the key it names");
         assert_eq!(due_entry(DueBucket::Token, "TOKEN#ab12", "CLAIM"), None);
     }
+
+    #[test]
+    fn a_partition_is_read_back_from_the_key_it_formats() {
+        let email = Identifier::Email(EmailAddress::parse("zo\u{00EB}@example.com").unwrap());
+        let partitions = [
+            Partition::Account("alice#1".into()),
+            Partition::claim(&email),
+            Partition::Token("ab12".into()),
+            Partition::Enterprise("acme".into()),
+            Partition::Job(JobKind::Handover, "alice#1".into()),
+            Partition::Receipt("alice#1".into()),
+            Partition::Ledger("alice#1".into()),
+        ];
+        for p in partitions {
+            assert_eq!(Partition::parse(&p.pk()), p);
+        }
+        assert_eq!(Partition::claim(&email).pk(), claim_partition(&email));
+        assert_eq!(Partition::parse("JOB#sweep#x"), Partition::Other("JOB#sweep#x".into()));
+        assert_eq!(Partition::parse("CLAIM#FAX#1"), Partition::Other("CLAIM#FAX#1".into()));
+        assert_eq!(Partition::parse("STRAY#1"), Partition::Other("STRAY#1".into()));
+    }
 }
