@@ -1,8 +1,8 @@
 //! Reading the whole table, for the audit alone (docs/audit.md): a parallel Scan by
 //! segments, eventually consistent, paced to a read-capacity rate, each item decoded
 //! into its kind of `docs/key-design.md` with the ids and attributes the audit's
-//! checks need. No function scans (`cleanup` reads the due index); this is also the
-//! one place that parses the keys the other store modules write through `keys::…`.
+//! checks need. No function scans (`cleanup` reads the due index). Keys are read back
+//! with the prefixes the `keys` helpers write, and attributes with the store's own decoders.
 
 use super::{accounts, enterprises, keys, ledger, Item, ItemExt, Job, JobKind, Store, StoreError};
 use crate::accounts::Account;
