@@ -247,7 +247,7 @@ impl App {
                         purpose,
                         expires_at: now + cfg.token_ttl_seconds,
                     };
-                    if !self.store.redeem_code(account, purpose, &hash, &record).await? {
+                    if !self.store.redeem_code(account, purpose, &hash, &record, after.token.as_deref()).await? {
                         return Err(CodeError::Expired);
                     }
                     tracing::info!(account = %account, %purpose, "verification code redeemed for a token");

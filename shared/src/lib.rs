@@ -6,6 +6,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod accounts;
+pub mod audit;
 pub mod blockers;
 pub mod caller;
 pub mod cancellation;

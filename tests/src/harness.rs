@@ -52,6 +52,8 @@ pub struct TestStack {
     pub dynamo: aws_sdk_dynamodb::Client,
     pub table: String,
     suffix: String,
+    /// Fails the test if the journey ends without auditing the table (tests/src/audit.rs).
+    pub(crate) audited: crate::audit::AuditDue,
 }
 
 fn random_hex(bytes: usize) -> String {
@@ -102,7 +104,8 @@ impl TestStack {
         ]);
         let mut config = Config::from_lookup(|k| env.get(k).cloned()).expect("test config");
         adjust(&mut config);
-        Self { app: Arc::new(App::new(config, &sdk)), dynamo, table, suffix: random_hex(4) }
+        let audited = crate::audit::AuditDue::new(&table);
+        Self { app: Arc::new(App::new(config, &sdk)), dynamo, table, suffix: random_hex(4), audited }
     }
 
     /// A stack whose functions reach DynamoDB and SES through the given

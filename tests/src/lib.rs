@@ -1,6 +1,7 @@
 //! The test harness, the fixtures loader and the dev tool's pieces: they talk
 //! to the same local services the functions use, through the AWS SDK.
 
+pub mod audit;
 pub mod bus;
 pub mod esm;
 pub mod event;

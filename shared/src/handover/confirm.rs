@@ -122,8 +122,9 @@ impl App {
                 release: &release,
                 now,
             };
-            // Token, profile, caller, claims, record and job, around the revocations.
-            let fixed = 4 + usize::from(me.is_some()) + take.len() + release.len();
+            // Token, profile, caller, claims, ended tokens, record and job, around the revocations.
+            let ended = view.account.live_tokens.len();
+            let fixed = 4 + usize::from(me.is_some()) + take.len() + release.len() + ended;
             let one_transaction = view.complete && fixed + revocations.len() <= MAX_TRANSACTION_OPS;
             let mut job = Job {
                 kind: JobKind::Handover,

@@ -34,6 +34,8 @@ pub struct CodeState {
     /// Wrong codes in a row for this purpose, across codes.
     pub failures: u32,
     pub last_failure_at: i64,
+    /// The hash of the purpose's live token the profile lists, if any.
+    pub token: Option<String>,
 }
 
 /// A verification token as stored: only its keyed hash is ever written.

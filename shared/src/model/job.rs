@@ -7,7 +7,7 @@ use super::handover::credentials::CredentialKind;
 /// How long a worker owns a job before another may take it over.
 pub const LEASE_SECONDS: i64 = 120;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum JobKind {
     Deletion,
     Dismissal,

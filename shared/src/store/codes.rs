@@ -30,6 +30,8 @@ enum RedeemPart {
     /// The code was used or replaced.
     Code,
     Token,
+    /// Never refused: the token of the purpose the new one replaces.
+    Replaced,
 }
 
 fn code_write(written: Written, purpose: Purpose) -> Result<CodeWrite, StoreError> {
@@ -77,7 +79,8 @@ pub(crate) trait CodeStore {
     ) -> Result<CodeWrite, StoreError>;
 
     /// Pattern "redeem a code": one transaction burns the code (if it is still
-    /// the one that matched), clears the failure streak and stores the token.
+    /// the one that matched), clears the failure streak, stores the token and
+    /// deletes the token of the purpose it `replaces` (no longer listed, never spendable).
     /// `false`: the code was used or replaced by a racing request.
     async fn redeem_code(
         &self,
@@ -85,6 +88,7 @@ pub(crate) trait CodeStore {
         purpose: Purpose,
         code_hash: &str,
         token: &TokenRecord,
+        replaces: Option<&str>,
     ) -> Result<bool, StoreError>;
 
     /// Pattern "end a lock that has run out": zeroes the failure streak if it is still the one observed.
@@ -143,11 +147,15 @@ impl CodeStore for Store {
         purpose: Purpose,
         code_hash: &str,
         token: &TokenRecord,
+        replaces: Option<&str>,
     ) -> Result<bool, StoreError> {
-        let parts = vec![
+        let mut parts = vec![
             (RedeemPart::Code, profile::burning(account, purpose, code_hash, &token.hash)),
             (RedeemPart::Token, token::creation(token)),
         ];
+        if let Some(old) = replaces.filter(|old| *old != token.hash) {
+            parts.push((RedeemPart::Replaced, token::removal(old)));
+        }
         Ok(matches!(self.transact(parts).await?, TxOutcome::Committed))
     }
 

@@ -37,6 +37,8 @@ pub enum FinalizeDeletionPart {
     Receipt,
     /// A ledger entry exists already.
     Ledger,
+    /// Never refused: the account's unspent tokens go with it.
+    Token,
     /// The job's lease went to another worker.
     Job,
 }
@@ -186,6 +188,8 @@ impl DeletionStore for Store {
         }
         ops.push((Part::Receipt, receipt::creation(account, receipt)));
         ops.extend(receipt.ledger.iter().map(|e| (Part::Ledger, ledger::creation(e, receipt.ledger_next_at))));
+        // The profile lists every live token of the account (each redemption and handover deletes the ones it unlists).
+        ops.extend(account.live_tokens.iter().map(|h| (Part::Token, token::removal(h))));
         ops.push((Part::Job, job::deletion(job, owner)));
         self.transact(ops).await
     }

@@ -51,6 +51,8 @@ enum Part {
     Take(Identifier),
     Release,
     Credential,
+    /// Never refused: a token the rebinding unlists.
+    EndedToken,
     Record,
     Job,
     Progress,
@@ -66,7 +68,7 @@ impl Part {
             Part::Credential => 4,
             Part::Job => 5,
             Part::Progress => 6,
-            Part::Release | Part::Record => 7,
+            Part::Release | Part::EndedToken | Part::Record => 7,
         }
     }
 }
@@ -88,6 +90,11 @@ async fn run_parts(store: &Store, parts: Vec<(Part, Op)>) -> Result<Result<(), H
         Some(Part::Progress) => HandoverConflict::Lease,
         _ => HandoverConflict::Other(format!("{outcome:?}")),
     }))
+}
+
+/// Deletes of the tokens a rebinding unlists (a token deleted already is no failure), but the one `spent` elsewhere in the transaction.
+fn ended_tokens(r: &Rebinding, spent: Option<&str>) -> Vec<(Part, Op)> {
+    r.ended_tokens.iter().filter(|h| Some(h.as_str()) != spent).map(|h| (Part::EndedToken, token::removal(h))).collect()
 }
 
 /// A verification token as read before it is spent, so a start that cannot
@@ -313,6 +320,8 @@ impl HandoverStore for Store {
             change.take.iter().map(|id| (Part::Take(id.clone()), claim::taking(id, change.target, change.now))),
         );
         parts.extend(revocation_parts(change.target, revocations, change.now));
+        // The confirmation token is spent above: one transaction may not touch an item twice.
+        parts.extend(ended_tokens(rebinding, Some(change.token_hash)));
         parts.push((Part::Record, record::creation(change.target, handover)));
         parts.push((Part::Job, job::creation(job)));
         run_parts(self, parts).await
@@ -355,6 +364,7 @@ impl HandoverStore for Store {
     ) -> Result<Result<(), HandoverConflict>, StoreError> {
         let mut parts = vec![(Part::Profile, profile::finishing(target, handover_id, rebinding, progress.now))];
         parts.extend(release.iter().map(|id| (Part::Release, claim::release(id, target, None))));
+        parts.extend(ended_tokens(rebinding, None));
         parts.push((Part::Record, record::creation(target, handover)));
         parts.push((Part::Progress, job::advanced(progress)));
         run_parts(self, parts).await

@@ -18,6 +18,7 @@ mod jobs;
 mod keys;
 mod ledger;
 mod op;
+pub mod scan;
 mod sweep;
 mod table;
 
@@ -40,4 +41,5 @@ pub(crate) use enterprises::EnterpriseStore;
 pub(crate) use handover::HandoverStore;
 pub(crate) use jobs::JobStore;
 pub(crate) use ledger::LedgerStore;
+pub(crate) use scan::ScanStore;
 pub(crate) use sweep::SweepStore;

@@ -3,10 +3,14 @@
 //! `events` (what reached the local bus), `deliver-stream PORT` (the table's stream to publish-events, as
 //! Lambda's event source mapping would, and the erasure reports to erasure-ledger, until stopped),
 //! `ledger ACCOUNT` (a deletion's erasure ledger), `report ...` (an erasure report put on the bus as a
-//! downstream system would), `event` (the events the scripts send the functions), `hold register|release ...`
-//! (what another service does through `App::register_hold` / `App::release_hold`) and `fault-proxy RATE STATE_DIR`
-//! (the soak's fault proxies in front of DynamoDB Local and moto, docs/soak.md) and `cleanup` (one run of the
-//! cleanup function's handler with a real deadline). Reads the same environment as the functions.
+//! downstream system would), `audit` (every invariant over the whole table, docs/audit.md), `event` (the events
+//! the scripts send the functions), `hold register|release ...` (what another service does through
+//! `App::register_hold` / `App::release_hold`) and `fault-proxy RATE STATE_DIR` (the soak's fault proxies in
+//! front of DynamoDB Local and moto, docs/soak.md) and `cleanup` (one run of the cleanup function's handler with
+//! a real deadline). Reads the same environment as the functions.
+
+#[path = "devtool/audit.rs"]
+mod audit;
 
 use journeys::event;
 use journeys::fixtures::Fixtures;
@@ -33,6 +37,7 @@ async fn main() -> ExitCode {
         ["hold", "release", account, kind, reference] => return hold_release(account, kind, reference).await,
         ["fault-proxy", rate, state] => fault_proxy(rate, state).await,
         ["cleanup"] => cleanup_once().await,
+        ["audit", options @ ..] => return audit::run(options).await,
         ["event", "schedule"] => print_json(&event::scheduled()),
         ["event", method, path, options @ ..] => http_event(method, path, options),
         _ => Err(USAGE.into()),
@@ -48,6 +53,7 @@ async fn main() -> ExitCode {
 
 const USAGE: &str =
     "usage: devtool provision | drop-table | seed FILE | mail | events | deliver-stream LAMBDA_PORT STATE_DIR
+       | audit [--table NAME] [--segments N] [--max-rcu UNITS_PER_SECOND]
        | event schedule
        | hold register ACCOUNT KIND REFERENCE [DETAIL] | hold release ACCOUNT KIND REFERENCE
        | fault-proxy RATE STATE_DIR   (FAULT_KINDS: comma-separated, default all; FAULT_SEED: a number;

@@ -103,6 +103,7 @@ async fn an_employee_who_has_left_keeps_no_session_on_the_account() {
     frank_on_erin.check().await.expect(200, "");
     let token = franks_token(&stack, "delete_account").await;
     frank_on_erin.delete(&token).await.expect(200, "");
+    stack.finish().await;
 }
 
 #[tokio::test]
@@ -140,6 +141,7 @@ async fn tokens_codes_and_failures_from_before_a_handover_are_ended_by_it() {
     // Frank's own token works.
     let token = franks_token(&stack, "delete_account").await;
     erin.delete(&token).await.expect(200, "");
+    stack.finish().await;
 }
 
 #[tokio::test]
@@ -163,6 +165,7 @@ async fn a_holders_session_from_before_their_own_handover_is_out_too() {
     reply.expect(401, "session_revoked");
     assert_eq!(stack.snapshot().await, before);
     stack.user("erin").check().await.expect(200, "");
+    stack.finish().await;
 }
 
 #[tokio::test]
@@ -205,6 +208,7 @@ async fn while_the_default_administrator_hands_erin_over_only_someone_of_her_ran
     // The default administrator confirms with the code frank received: the account is frank's.
     gina.confirm_handover(Some(&erin.id), &code).await.expect(200, "");
     assert_franks(&stack).await;
+    stack.finish().await;
 }
 
 #[tokio::test]
@@ -227,4 +231,5 @@ async fn an_administrator_learns_nothing_of_accounts_outside_their_reach() {
     }
     assert!(answers.windows(2).all(|w| w[0] == w[1]), "the same answer whoever the account id names");
     assert_eq!(stack.snapshot().await, before, "the token is not spent, no code tried");
+    stack.finish().await;
 }

@@ -57,6 +57,7 @@ async fn malformed_requests_get_invalid_request_and_change_nothing() {
     }
     assert_eq!(stack.snapshot().await, before);
     assert!(stack.mails_to(&stack.email("alice")).await.is_empty());
+    stack.finish().await;
 }
 
 /// A small deterministic generator (xorshift), so a failure can be replayed from its seed.
@@ -153,4 +154,5 @@ async fn generated_bodies_never_break_a_function() {
     if sent == 0 {
         assert_eq!(stack.snapshot().await, before);
     }
+    stack.finish().await;
 }

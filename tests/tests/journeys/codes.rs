@@ -64,6 +64,7 @@ async fn a_code_is_mailed_and_traded_once_for_a_token() {
     assert!(stack.app.consume_token(&parsed, &account, Purpose::DeleteAccount).await.is_ok());
     assert!(stack.app.consume_token(&parsed, &account, Purpose::DeleteAccount).await.is_err());
     assert!(stack.keys_with_prefix("TOKEN#").await.is_empty());
+    stack.finish().await;
 }
 
 #[tokio::test]
@@ -86,6 +87,7 @@ async fn wrong_codes_spend_attempts_until_the_code_is_burned() {
     alice.verify("dismiss_enterprise", &code).await.expect(422, "code_expired");
     assert_eq!(stack.snapshot().await, before);
     assert!(stack.keys_with_prefix("TOKEN#").await.is_empty());
+    stack.finish().await;
 }
 
 #[tokio::test]
@@ -109,6 +111,7 @@ async fn an_expired_code_is_dead_and_a_new_code_replaces_the_old() {
         alice.verify("delete_account", &second).await.expect(422, "code_incorrect");
     }
     alice.verify("delete_account", &third).await.expect(200, "");
+    stack.finish().await;
 }
 
 #[tokio::test]
@@ -142,6 +145,7 @@ async fn resends_wait_for_the_cooldown_and_the_daily_limit() {
     // The window moves on after 24 h.
     stack.app.clock.advance(retry);
     alice.send_code("delete_account").await.expect(202, "");
+    stack.finish().await;
 }
 
 #[tokio::test]
@@ -170,6 +174,7 @@ async fn when_mail_fails_nothing_is_consumed() {
     assert_eq!(stack.snapshot().await, before, "no quota spent, no cooldown started, the old code kept");
     assert_eq!(alice.mails().await.len(), 1);
     alice.verify("delete_account", &code).await.expect(200, "");
+    stack.finish().await;
 }
 
 #[tokio::test]
@@ -207,6 +212,7 @@ async fn twenty_wrong_codes_in_a_row_lock_verification_for_a_day() {
     let fresh = alice.code_from_mail().await;
     alice.verify("delete_account", &fresh).await.expect(200, "");
     assert_eq!(number(&stack.profile(&alice.id).await.unwrap(), "failures_delete_account"), Some(0));
+    stack.finish().await;
 }
 
 #[tokio::test]
@@ -221,6 +227,7 @@ async fn who_cannot_get_a_code() {
     stack.user("nobody").verify("delete_account", "123456").await.expect(404, "account_not_found");
     assert_eq!(stack.snapshot().await, before);
     assert!(stack.mails_to(&stack.email("carol")).await.is_empty());
+    stack.finish().await;
 }
 
 #[tokio::test]
@@ -235,6 +242,7 @@ async fn a_deleted_account_gets_account_deleted() {
     alice.verify("delete_account", "123456").await.expect(410, "account_deleted");
     assert_eq!(stack.snapshot().await, before, "nothing is written for a deleted account");
     assert_eq!(alice.mails().await.len(), 2, "the code and the deletion notice, nothing more");
+    stack.finish().await;
 }
 
 #[tokio::test]
@@ -265,6 +273,7 @@ async fn fifty_concurrent_wrong_codes_get_at_most_five_evaluations() {
     assert_eq!(number(&profile, "code_delete_account.attempts_left"), Some(0));
     assert_eq!(number(&profile, "failures_delete_account"), Some(5));
     alice.verify("delete_account", &code).await.expect(422, "code_expired");
+    stack.finish().await;
 }
 
 #[tokio::test]
@@ -304,6 +313,7 @@ async fn twenty_concurrent_right_codes_yield_one_token_and_it_is_spent_once() {
     }
     assert_eq!(wins, 1);
     assert!(stack.app.consume_token(&token, &account, Purpose::DeleteAccount).await.is_err());
+    stack.finish().await;
 }
 
 #[tokio::test]
@@ -318,6 +328,7 @@ async fn an_expired_token_is_refused() {
     let summary = stack.app.run_cleanup(std::time::Instant::now() + std::time::Duration::from_secs(30)).await;
     assert_eq!(summary.tokens_removed, 1);
     assert!(stack.keys_with_prefix("TOKEN#").await.is_empty());
+    stack.finish().await;
 }
 
 #[test]

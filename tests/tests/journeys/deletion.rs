@@ -120,6 +120,7 @@ async fn a_default_admin_dismisses_the_enterprise_then_deletes_the_account() {
         stack.item(&format!("CLAIM#EMAIL#{}", alice.email), "CLAIM").await.unwrap()["owner"].as_s().unwrap(),
         &stack.id("alice2")
     );
+    stack.finish().await;
 }
 
 #[tokio::test]
@@ -151,6 +152,7 @@ async fn every_blocker_is_shown_with_what_clears_it() {
     // A hold for an account that is gone is refused.
     assert!(stack.app.register_hold(&dave_id, &Hold::new("arrears", "late", "x").unwrap()).await.is_err());
     assert!(stack.keys_with_prefix(&format!("ACCOUNT#{}", dave.id)).await.is_empty());
+    stack.finish().await;
 }
 
 #[tokio::test]
@@ -171,6 +173,7 @@ async fn a_default_admin_cannot_dismiss_or_delete_from_the_mobile_app() {
     // Bob, a member, may use the mobile app.
     let bob = stack.user("bob").on_client("ios-app");
     bob.delete(&bob.token_for("delete_account").await).await.expect(200, "");
+    stack.finish().await;
 }
 
 #[tokio::test]
@@ -189,6 +192,7 @@ async fn tokens_are_checked_and_spent_only_when_the_action_is_accepted() {
     stack.user("carol").dismiss(&bobs).await.expect(409, "enterprise_not_active");
     bob.delete(&bobs).await.expect(200, "");
     bob.delete(&bobs).await.expect(410, "account_deleted");
+    stack.finish().await;
 }
 
 #[tokio::test]
@@ -210,6 +214,7 @@ async fn with_a_grace_period_the_account_is_locked_at_once_and_purged_later() {
     let subjects: Vec<String> = bob.mails().await.into_iter().map(|m| m.subject).collect();
     assert_eq!(subjects.iter().filter(|s| *s == "Your account was deleted").count(), 1, "{subjects:?}");
     assert_eq!(subjects.iter().filter(|s| *s == "Your account will be deleted").count(), 1, "{subjects:?}");
+    stack.finish().await;
 }
 
 #[tokio::test]
@@ -236,6 +241,7 @@ async fn with_a_quarantine_identifiers_are_held_then_freed_by_cleanup() {
     assert!(cleanup(&stack).await.claims_freed >= 2);
     assert!(stack.keys_with_prefix(&format!("CLAIM#EMAIL#{}", bob.email)).await.is_empty());
     stack.app.register_account(&taken).await.unwrap();
+    stack.finish().await;
 }
 
 #[tokio::test]
@@ -262,6 +268,7 @@ async fn twenty_concurrent_deletes_make_one_deletion() {
     assert_eq!(stack.keys_with_prefix(&format!("RECEIPT#{}", bob.id)).await.len(), 1);
     assert_eq!(bob.mails().await.iter().filter(|m| m.subject.contains("deleted")).count(), 1);
     assert_gone(&stack, &bob).await;
+    stack.finish().await;
 }
 
 #[tokio::test]
@@ -290,6 +297,7 @@ async fn a_hold_racing_a_deletion_either_blocks_it_or_is_refused() {
             (409, true) => assert_eq!(blocker_kinds(&deleted.body), ["active_resources"]),
             (status, held) => panic!("round {round}: deletion {status} and hold registered {held}: {}", deleted.body),
         }
+        stack.finish().await;
     }
 }
 
@@ -315,6 +323,7 @@ async fn a_member_deleting_during_the_dismissal_leaves_a_consistent_state() {
             .all(|(_, sk)| sk == "META"));
         assert!(bob.mails().await.iter().filter(|m| m.subject.contains("dismissed")).count() <= 1);
         assert_eq!(stack.profile(&alice.id).await.unwrap()["role"].as_s().unwrap(), "individual");
+        stack.finish().await;
     }
 }
 
@@ -337,4 +346,5 @@ async fn refused_dismissals_and_checks_change_nothing() {
     assert_eq!(stack.snapshot().await, before, "no token spent, no enterprise touched");
     let meta = stack.item(&format!("ENTERPRISE#{}", stack.id("acme")), "META").await.unwrap();
     assert_eq!(meta["status"].as_s().unwrap(), "active");
+    stack.finish().await;
 }

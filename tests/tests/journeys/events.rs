@@ -66,6 +66,7 @@ async fn a_deletion_publishes_account_deleted_once_and_no_personal_data() {
     );
     // Delivered again (nothing new in the stream): nothing new on the bus.
     assert_eq!(tap.events().await.len(), 1);
+    stack.finish().await;
 }
 
 #[tokio::test]
@@ -76,6 +77,7 @@ async fn a_refused_deletion_publishes_nothing() {
     let dave = stack.user("dave");
     dave.delete(&dave.token_for("delete_account").await).await.expect(409, "prerequisites_unmet");
     assert_eq!(tap.events().await, Vec::<Value>::new(), "the cancelled transaction published nothing");
+    stack.finish().await;
 }
 
 #[tokio::test]
@@ -102,6 +104,7 @@ async fn a_scheduled_deletion_publishes_scheduled_then_deleted_with_one_receipt(
     assert_eq!(deleted[0]["detail"]["receipt_id"], scheduled["receipt_id"]);
     assert_eq!(deleted[0]["detail"]["requested_at"], scheduled["requested_at"]);
     assert_ne!(deleted[0]["detail"]["event_id"], scheduled["event_id"]);
+    stack.finish().await;
 }
 
 #[tokio::test]
@@ -128,6 +131,7 @@ async fn a_dismissal_and_a_handover_publish_their_facts_without_the_new_holders_
         personal_data_in(&events, &personal.iter().map(String::as_str).collect::<Vec<_>>()),
         Vec::<String>::new()
     );
+    stack.finish().await;
 }
 
 #[tokio::test]
@@ -168,4 +172,5 @@ async fn a_crash_of_publish_events_mid_batch_loses_nothing_and_repeats_the_same_
     let expected: BTreeSet<String> = people.iter().map(|p| stack.id(p)).collect();
     assert_eq!(ids.keys().cloned().collect::<BTreeSet<_>>(), expected, "every deletion reached the bus");
     assert!(ids.values().all(|set| set.len() == 1), "a duplicate carries its original's event_id: {ids:?}");
+    stack.finish().await;
 }

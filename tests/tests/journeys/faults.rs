@@ -115,6 +115,7 @@ async fn a_code_is_mailed_once_the_mail_service_recovers() {
         bob.send_code("delete_account").await.expect(202, "");
         let code = bob.code_from_mail().await;
         bob.verify("delete_account", &code).await.expect(200, "");
+        stack.finish().await;
         tally.recovered += 1;
     }
     tally.report("code mailed");
@@ -137,6 +138,7 @@ async fn a_code_is_placed_once_the_table_recovers() {
         assert!(bob.mails().await.is_empty());
         faulty.heal();
         bob.token_for("delete_account").await;
+        stack.finish().await;
         tally.recovered += 1;
     }
     tally.report("code placed");
@@ -159,6 +161,7 @@ async fn a_deletion_hit_at_any_step_is_finished_exactly_once() {
         let token = bob.token_for("delete_account").await;
         faulty.dynamodb.clear_log();
         bob.delete(&token).await.expect(200, "");
+        faulty.stack.finish().await;
         faulty.dynamodb.operations()
     };
     assert!(steps.iter().any(|s| s == "TransactWriteItems"), "{steps:?}");
@@ -198,6 +201,7 @@ async fn a_deletion_hit_at_any_step_is_finished_exactly_once() {
             let notices = bob.mails().await.iter().filter(|m| m.subject.contains("deleted")).count();
             let most = if reply.status == 202 { 2 } else { 1 };
             assert!((1..=most).contains(&notices), "{context}: {notices} notices");
+            stack.finish().await;
             tally.recovered += 1;
         }
     }
@@ -224,6 +228,7 @@ async fn a_dismissal_hit_at_any_step_is_finished_exactly_once() {
         let token = gina.token_for("dismiss_enterprise").await;
         faulty.dynamodb.clear_log();
         gina.dismiss(&token).await.expect(200, "");
+        faulty.stack.finish().await;
         faulty.dynamodb.operations()
     };
     for (step, operation) in steps.iter().enumerate() {
@@ -256,6 +261,7 @@ async fn a_dismissal_hit_at_any_step_is_finished_exactly_once() {
                 let profile = stack.profile(&member.id).await.expect("the member stays");
                 assert_eq!(profile["role"].as_s().ok().map(String::as_str), Some("individual"), "{context}");
             }
+            stack.finish().await;
             tally.recovered += 1;
         }
     }

@@ -105,6 +105,7 @@ async fn a_deletion_cancelled_in_its_grace_period_leaves_the_account_as_it_was()
     assert_eq!(kinds, ["Account Deletion Scheduled", "Account Deletion Cancelled"], "{events:?}");
     assert_eq!(events[0]["detail"]["receipt_id"], events[1]["detail"]["receipt_id"]);
     assert_eq!(events[1]["detail"]["cancelled_at"], json!(cancelled.str("cancelled_at")));
+    stack.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -158,4 +159,5 @@ async fn a_cancellation_racing_the_purge_has_one_winner_in_each_of_20_rounds() {
         }
     }
     assert!(cancelled >= 1 && purged >= 1, "the ordered rounds: {cancelled} cancellations, {purged} purges won");
+    stack.finish().await;
 }

@@ -234,6 +234,7 @@ async fn erin_hands_her_own_account_over_to_frank_before_she_leaves() {
     stack
         .seed(json!({"accounts": [{"id": "erin2-{id}", "email": "erin-{id}@example.com", "phone": ERIN_PHONE}]}))
         .await;
+    stack.finish().await;
 }
 
 #[tokio::test]
@@ -264,6 +265,7 @@ async fn gina_the_default_admin_hands_over_erin_who_has_already_left() {
         (Some(gina.id.as_str()), Some(gina.id.as_str()))
     );
     assert_eq!(frank.mails().await.len(), 2, "the code and the notice");
+    stack.finish().await;
 }
 
 #[tokio::test]
@@ -315,6 +317,7 @@ async fn only_the_holder_or_an_administrator_above_the_account_may_hand_it_over(
     assert_eq!(stack.snapshot().await, before);
     gina.confirm_handover(Some(&erin.id), &code).await.expect(200, "");
     assert_handed_over(&stack, None, "reset_password").await;
+    stack.finish().await;
 }
 
 #[tokio::test]
@@ -353,6 +356,7 @@ async fn an_email_or_phone_held_by_a_live_account_is_refused_and_nothing_changes
     );
     assert!(stack.keys_with_prefix("JOB#").await.is_empty());
     assert_eq!(mails_with(&erin, "handed over").await, 0);
+    stack.finish().await;
 }
 
 #[tokio::test]
@@ -416,6 +420,7 @@ async fn bad_input_is_refused_with_its_code_and_changes_nothing() {
         .await
         .expect(403, "not_authorized");
     assert_eq!(claim_owner(&stack, "EMAIL", f).await, None);
+    stack.finish().await;
 }
 
 #[tokio::test]
@@ -439,6 +444,7 @@ async fn an_event_whose_route_key_the_function_does_not_serve_is_refused_whateve
     }
     assert_eq!(stack.snapshot().await, before, "no token spent, nothing pending");
     assert!(frank.mails().await.is_empty());
+    stack.finish().await;
 }
 
 #[tokio::test]
@@ -499,6 +505,7 @@ async fn confirmation_codes_are_limited_and_checked_like_every_code() {
     stack.app.clock.advance(24 * 3600);
     erin.confirm_handover(None, &second).await.expect(422, "code_expired");
     assert_erins_as_before(&stack).await;
+    stack.finish().await;
 }
 
 #[tokio::test]
@@ -527,6 +534,7 @@ async fn a_handover_interrupted_after_any_step_is_finished_or_rolled_back() {
         let code = start(&stack, &erin, json!({"new_phone": FRANK_PHONE})).await;
         erin.confirm_handover(None, &code).await.expect(200, "");
         assert_handed_over(&stack, Some(FRANK_PHONE), "reset_password").await;
+        stack.finish().await;
     }
     // After it commits: done at once for every caller, the mail finished by cleanup.
     for point in ["handover.accepted", "handover.old_notified", "handover.new_notified"] {
@@ -542,6 +550,7 @@ async fn a_handover_interrupted_after_any_step_is_finished_or_rolled_back() {
         assert_eq!(cleanup(&stack).await.handovers_finished, 1, "{point}");
         assert_handed_over(&stack, Some(FRANK_PHONE), "reset_password").await;
         assert_eq!(cleanup(&stack).await.handovers_finished, 0, "{point}: nothing is done twice");
+        stack.finish().await;
     }
 }
 
@@ -563,6 +572,7 @@ async fn an_account_with_more_credentials_than_one_transaction_is_handed_over_in
     done.expect(200, "");
     assert_eq!(checklist_counts(&done.body)[7], (8, 202));
     assert_handed_over(&stack, Some(FRANK_PHONE), "delete").await;
+    stack.finish().await;
 
     // Larger than a request may work through: 202, finished in the background.
     let stack = TestStack::with(|c| c.inline_work_items = 50).await;
@@ -593,6 +603,7 @@ async fn an_account_with_more_credentials_than_one_transaction_is_handed_over_in
     let record = stack.item(&record.0, &record.1).await.unwrap();
     let step8 = &record["checklist"].as_l().unwrap()[7];
     assert_eq!(number(step8.as_m().unwrap(), "count"), Some(202));
+    stack.finish().await;
 }
 
 #[tokio::test]
@@ -622,6 +633,7 @@ async fn while_the_default_administrators_large_handover_of_erin_runs_erin_can_n
     assert_handed_over(&stack, Some(FRANK_PHONE), "reset_password").await;
     let profile = stack.profile(&erin.id).await.unwrap();
     assert!(!profile.contains_key("handover_in_progress_as"), "the account is frank's to act on now");
+    stack.finish().await;
 }
 
 #[tokio::test]
@@ -651,6 +663,7 @@ async fn a_large_handover_interrupted_after_any_step_is_finished_by_cleanup() {
         let counts: Vec<i64> =
             record["checklist"].as_l().unwrap().iter().map(|c| number(c.as_m().unwrap(), "count").unwrap()).collect();
         assert_eq!(counts, [2, 2, 4, 1, 1, 1, 2, 202, 0], "{point}: every credential counted once");
+        stack.finish().await;
     }
 }
 
@@ -741,6 +754,7 @@ async fn a_handover_racing_a_deletion_of_the_account_leaves_one_outcome() {
             }
             _ => panic!("{when:?}: confirmation answered {}", confirmed.body),
         }
+        stack.finish().await;
     }
 }
 
@@ -762,6 +776,7 @@ async fn a_deletion_overtaking_a_large_handover_rolls_it_back() {
     assert_deleted(&stack).await;
     assert_eq!(mails_with(&erin, "handed over").await, 0, "a handover that did not happen is not announced");
     assert_eq!(mails_with(&stack.user("frank"), "An account was handed over").await, 0);
+    stack.finish().await;
 }
 
 #[tokio::test]
@@ -807,6 +822,7 @@ async fn fixtures_hold_contacts_and_credentials_in_the_documented_format() {
         };
         assert!(error.contains(names), "{error}");
     }
+    stack.finish().await;
 }
 
 #[tokio::test]
@@ -838,6 +854,7 @@ async fn when_the_code_cannot_be_mailed_nothing_is_consumed() {
     // The earlier handover still completes with its code.
     erin.confirm_handover(None, &code).await.expect(200, "");
     assert_handed_over(&stack, Some(FRANK_PHONE), "reset_password").await;
+    stack.finish().await;
 }
 
 #[tokio::test]
@@ -856,6 +873,7 @@ async fn no_credential_linked_while_a_large_handover_runs_survives_it() {
     cleanup(&stack).await;
     assert_handed_over(&stack, Some(FRANK_PHONE), "reset_password").await;
     assert!(stack.item(&format!("ACCOUNT#{}", erin.id), "MFA#sneaky").await.is_none(), "nothing of theirs survives");
+    stack.finish().await;
 }
 
 #[tokio::test]
@@ -877,6 +895,7 @@ async fn a_code_confirms_only_the_pending_handover_it_was_sent_for() {
     assert_erins_as_before(&stack).await;
     assert_eq!(claim_owner(&stack, "EMAIL", &stack.email("zoe")).await, None);
     assert_eq!(claim_owner(&stack, "EMAIL", &stack.email("frank")).await, None);
+    stack.finish().await;
 }
 
 #[tokio::test]
@@ -902,6 +921,7 @@ async fn a_deletion_overtaking_a_large_handover_frees_what_it_claimed_in_its_fin
     let summary = cleanup(&stack).await;
     assert_eq!(summary.failures, 0, "{summary:?}");
     assert_deleted(&stack).await;
+    stack.finish().await;
 }
 
 #[tokio::test]
@@ -916,6 +936,7 @@ async fn a_handover_whose_table_fails_at_any_step_of_the_confirmation_is_finishe
         let code = start(&faulty.stack, &gina, json!({"account_id": erin.id, "iam_users": "delete"})).await;
         faulty.dynamodb.clear_log();
         gina.confirm_handover(Some(&erin.id), &code).await.expect(200, "");
+        faulty.stack.finish().await;
         faulty.dynamodb.operations()
     };
     // docs/handover.md's round trips: the first transaction redeems the code, the second hands over.
@@ -951,6 +972,7 @@ async fn a_handover_whose_table_fails_at_any_step_of_the_confirmation_is_finishe
             }
             let most = if reply.status == 202 { 2 } else { 1 };
             assert_handed_over_with(stack, None, "delete", 1..=most).await;
+            stack.finish().await;
             tally.recovered += 1;
         }
     }

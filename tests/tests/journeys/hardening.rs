@@ -61,6 +61,7 @@ async fn a_json_array_in_place_of_the_object_is_refused_on_every_route() {
     }
     assert_eq!(stack.snapshot().await, before, "no code, no attempt, nothing");
     assert!(dave.mails().await.is_empty(), "no code was mailed");
+    stack.finish().await;
 }
 
 /// Gap 6: `x<frank@example.com>` and `frank@example.com(c)` may reach frank's mailbox while the
@@ -87,6 +88,7 @@ async fn an_address_that_is_not_plain_is_refused_and_mails_nothing() {
     let fixtures = json!({"accounts": [{"id": stack.id("mallory"), "email": format!("x<{frank}>")}]}).to_string();
     let seeded = journeys::fixtures::Fixtures::parse(&fixtures).unwrap().load(&stack.app).await;
     assert!(seeded.is_err(), "a fixture with a display-name address is refused");
+    stack.finish().await;
 }
 
 /// Gap 2: an identity provider keeps `auth_time` when it refreshes a token and gives it a new
@@ -115,6 +117,7 @@ async fn a_token_refreshed_from_a_sign_in_before_the_handover_is_out() {
     // Frank, signed in after the handover, refreshes as often as he likes.
     let franks_sign_in = stack.app.clock.now() - 1;
     stack.user("erin").refreshed_from(franks_sign_in).check().await.expect(200, "");
+    stack.finish().await;
 }
 
 /// Gap 2, the authorizer's part: a time claim that is not a time, or lies in the future, is no sign-in.
@@ -139,6 +142,7 @@ async fn a_sign_in_time_that_is_malformed_or_in_the_future_is_refused() {
     // Within the documented skew (a minute), a clock a little ahead of ours is no attack.
     dave().signed_in_at(now + 30).check().await.expect(200, "");
     dave().refreshed_from(now + 30).check().await.expect(200, "");
+    stack.finish().await;
 }
 
 /// Gap 5: dismissal skipped a member in its grace period, who then cancelled and came back an
@@ -183,6 +187,7 @@ async fn an_admin_who_cancels_after_the_dismissal_comes_back_an_individual() {
         .await
         .expect(403, "not_authorized");
     assert_eq!(stack.snapshot().await, before);
+    stack.finish().await;
 }
 
 fn account(stack: &TestStack, base: &str) -> shared::model::ids::AccountId {
@@ -228,6 +233,7 @@ async fn nothing_linked_between_the_handovers_read_and_its_commit_survives_it() 
     assert_eq!(profile["email"].as_s().unwrap(), &frank.email);
     assert!(!profile.contains_key("security_email"));
     assert!(stack.mails_to(&stack.email("erin.recovery")).await.is_empty());
+    stack.finish().await;
 }
 
 /// Gap 1, as real parallel requests: erin links credentials as fast as she can while gina
@@ -271,6 +277,7 @@ async fn credentials_linked_in_parallel_with_the_confirmation_never_outlive_it()
         for sk in before_commit {
             assert!(stack.item(&format!("ACCOUNT#{}", erin.id), &sk).await.is_none(), "{sk} outlived the handover");
         }
+        stack.finish().await;
     }
     assert!(raced > 0, "the linker never got a credential in before a commit: nothing was raced");
 }

@@ -229,6 +229,7 @@ async fn every_item_each_function_touches_is_one_its_role_grants() {
 
     let functions = audit.assert_all_granted();
     assert_eq!(functions.len(), 8, "every function on the table but cancel-deletion ran: {functions:?}");
+    stack.finish().await;
 }
 
 #[tokio::test]
@@ -259,6 +260,7 @@ async fn a_deletion_cancelled_in_its_grace_period_and_one_purged_after_it_stay_w
     audit.run(&faulty, "check-prerequisites", Box::pin(hank.check())).await.expect(410, "account_deleted");
 
     assert!(audit.assert_all_granted().contains("cancel-deletion"));
+    stack.finish().await;
 }
 
 #[tokio::test]
@@ -329,6 +331,7 @@ async fn the_paths_of_a_failed_mail_a_reminder_and_an_overdue_report_stay_within
         let seen = &audit.seen[function];
         assert!(seen.iter().any(|s| s.starts_with(access)), "{function} never asked for {access}: {seen:?}");
     }
+    stack.finish().await;
 }
 
 #[test]

@@ -36,6 +36,7 @@ async fn zoe_in_nfc_in_nfd_or_in_capitals_is_one_mailbox() {
     assert!(refused.is_err_and(|e| e.contains("username")), "usernames follow the same rule");
     let profile = stack.profile(&format!("zoe-{suffix}")).await.unwrap();
     assert_eq!(profile["email"].as_s().unwrap(), &format!("zo\u{00EB}-{suffix}@example.com"));
+    stack.finish().await;
 }
 
 #[tokio::test]
@@ -64,6 +65,7 @@ async fn an_address_with_an_invisible_character_is_malformed() {
         .await;
     reply.expect(400, "invalid_request");
     assert_eq!(stack.snapshot().await, before, "the token is not spent");
+    stack.finish().await;
 }
 
 #[tokio::test]
@@ -73,4 +75,5 @@ async fn a_two_letter_mailbox_is_never_shown_whole() {
     let reply = stack.user("al").send_code("delete_account").await;
     reply.expect(202, "");
     assert_eq!(reply.str("destination"), format!("a***@{}.example.com", stack.id("").trim_start_matches('-')));
+    stack.finish().await;
 }

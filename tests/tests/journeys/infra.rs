@@ -174,6 +174,7 @@ async fn the_local_table_is_the_one_the_template_defines() {
         def["TimeToLiveSpecification"]["AttributeName"].as_str()
     );
     assert!(table.stream_specification().is_some_and(|s| s.stream_enabled()));
+    stack.finish().await;
 }
 
 /// The roles of every function of the template: (binary, ARN).

@@ -51,6 +51,7 @@ async fn a_chinese_account_reads_its_code_mail_problems_and_deletion_notice_in_c
     let notice = lin.mails().await.pop().expect("a deletion notice");
     assert_eq!(notice.subject, "您的账号已注销");
     assert!(notice.body.contains("永久注销"), "{}", notice.body);
+    stack.finish().await;
 }
 
 #[tokio::test]
@@ -71,6 +72,7 @@ async fn an_english_account_reads_them_in_english() {
     let token = emma.token_for("delete_account").await;
     emma.delete(&token).await.expect(200, "");
     assert_eq!(emma.mails().await.pop().expect("a deletion notice").subject, "Your account was deleted");
+    stack.finish().await;
 }
 
 #[tokio::test]
@@ -119,4 +121,5 @@ async fn accept_language_overrides_the_account_s_locale_and_changes_no_member_bu
     let fr = stack.user("ming").asking_in("fr-FR");
     fr.verify("delete_account", "000000").await.expect(422, "code_expired");
     assert!(has_chinese(fr.verify("delete_account", "000000").await.str("title")));
+    stack.finish().await;
 }

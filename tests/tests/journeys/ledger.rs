@@ -131,6 +131,7 @@ async fn three_systems_report_and_the_ledger_is_complete() {
     assert_eq!(body, done);
     let refused = erasure_ledger::handle(&stack.app, read(false)).await.unwrap();
     assert_eq!(refused["statusCode"], 401, "{refused}");
+    stack.finish().await;
 }
 
 #[tokio::test]
@@ -176,4 +177,5 @@ async fn a_silent_system_is_announced_again_then_overdue_with_the_metric() {
         personal_data_in(&events, &personal.iter().map(String::as_str).collect::<Vec<_>>()),
         Vec::<String>::new()
     );
+    stack.finish().await;
 }

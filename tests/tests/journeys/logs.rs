@@ -65,4 +65,5 @@ async fn logs_never_hold_codes_tokens_secrets_or_addresses() {
     ] {
         assert!(!logs.contains(secret), "a log line holds {secret}");
     }
+    stack.finish().await;
 }

@@ -2,6 +2,7 @@
 //! linked once instead of once per file. Each module is one journey.
 
 mod after_handover;
+mod audit;
 mod bad_input;
 mod codes;
 mod deletion;

@@ -48,6 +48,7 @@ async fn a_deletion_interrupted_after_any_step_is_finished_by_cleanup_exactly_on
             "{point}: one notice"
         );
         assert_eq!(cleanup(&stack).await.deletions_finished, 0, "nothing is done twice");
+        stack.finish().await;
     }
 }
 
@@ -98,6 +99,7 @@ async fn a_dismissal_interrupted_after_any_step_is_finished_by_cleanup_exactly_o
         stack.app.clock.advance(121);
         assert_eq!(cleanup(&stack).await.dismissals_finished, 1, "{point}");
         assert_dismissed(&stack, 90).await;
+        stack.finish().await;
     }
 }
 
@@ -119,6 +121,7 @@ async fn an_account_with_5000_items_is_deleted_in_the_background() {
     let receipt = stack.item(&format!("RECEIPT#{}", bob.id), "RECEIPT").await.unwrap();
     assert_eq!(number(&receipt, "items_removed"), Some(5000));
     assert_eq!(reply.str("receipt_id"), receipt["receipt_id"].as_s().unwrap());
+    stack.finish().await;
 }
 
 #[tokio::test]
@@ -134,6 +137,7 @@ async fn an_enterprise_with_2000_members_is_dismissed_completely() {
     assert_eq!(cleanup(&stack).await.dismissals_finished, 1);
     eprintln!("2000-member dismissal: {:?} (request + cleanup)", started.elapsed());
     assert_dismissed(&stack, 2000).await;
+    stack.finish().await;
 }
 
 #[tokio::test]
@@ -162,6 +166,7 @@ async fn cleanup_reads_what_is_due_not_the_table() {
         summary.due_entries_read
     );
     assert_eq!(cleanup(&stack).await.due_entries_read, 0);
+    stack.finish().await;
 }
 
 #[tokio::test]
@@ -178,4 +183,5 @@ async fn a_cleanup_run_cut_short_by_its_deadline_is_carried_on_by_the_next() {
     assert_eq!(next.deletions_finished, 1);
     let receipt = stack.item(&format!("RECEIPT#{}", bob.id), "RECEIPT").await.unwrap();
     assert_eq!(number(&receipt, "items_removed"), Some(5000));
+    stack.finish().await;
 }

@@ -15,7 +15,9 @@ const SETTINGS: [(&str, &str); 2] = [("CODE_TTL_SECONDS", "3600"), ("TOKEN_TTL_S
 async fn a_rotation_keeps_every_live_code_and_token_good() {
     let sdk = localstack::sdk_config().await;
     let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
-    let secret_id = format!("code-secret-{}", TestStack::start().await.id("rotation"));
+    let namer = TestStack::start().await;
+    let secret_id = format!("code-secret-{}", namer.id("rotation"));
+    namer.finish().await;
     localstack::put_code_secret(&secrets, &secret_id, K1).await.unwrap();
 
     // Carol, on an instance started before the rotation: a verified token and a code in her mailbox.
@@ -48,6 +50,7 @@ async fn a_rotation_keeps_every_live_code_and_token_good() {
         stack.invoke_on(&fresh, Function::DeleteAccount, &carol.id, json!({"verification_token": delete_token})).await;
     deleted.expect(200, "");
     assert!(stack.profile(&carol.id).await.is_none(), "deleted with a token issued under the previous key");
+    stack.finish().await;
 }
 
 #[test]
@@ -90,4 +93,5 @@ async fn a_function_that_hashes_nothing_reads_no_secret_and_one_that_mails_nothi
     let failed = start(send_code::USES).await.err().expect("send-code hashes codes: it must read the secret");
     assert!(failed.to_string().starts_with("CODE_SECRET_ID is malformed: the secret could not be read"), "{failed}");
     assert!(stack.mails_to(&stack.email("dave")).await.is_empty());
+    stack.finish().await;
 }

@@ -53,6 +53,7 @@ async fn the_stream_carries_the_receipt_of_a_deletion_and_no_personal_data() {
     assert_eq!(receipt[0].new_image.get("receipt_id").map(String::as_str), Some(reply.str("receipt_id")));
     let text = format!("{:?}", receipt[0].new_image);
     assert!(!text.contains(&bob.email) && !text.contains("username"), "{text}");
+    stack.finish().await;
 }
 
 #[tokio::test]
@@ -64,6 +65,7 @@ async fn a_refused_deletion_puts_nothing_in_the_stream() {
     let before = stream_records(&stack.table).await.unwrap().len();
     dave.delete(&token).await.expect(409, "prerequisites_unmet");
     assert_eq!(stream_records(&stack.table).await.unwrap().len(), before, "the cancelled transaction left no record");
+    stack.finish().await;
 }
 
 #[tokio::test]
@@ -76,6 +78,7 @@ async fn twenty_racing_deletions_leave_the_stream_of_one() {
     let from = stream_records(&alone.table).await.unwrap().len();
     bob.delete(&token).await.expect(200, "");
     let expected = shape(&stream_records(&alone.table).await.unwrap()[from..]);
+    alone.finish().await;
 
     let stack = Arc::new(TestStack::with_stream().await);
     with_bob_and_dave(&stack).await;
@@ -95,4 +98,5 @@ async fn twenty_racing_deletions_leave_the_stream_of_one() {
     let records = stream_records(&stack.table).await.unwrap();
     assert_eq!(receipts(&records, &bob.id).len(), 1);
     assert_eq!(shape(&records[from..]), expected, "the 19 cancelled transactions left nothing in the stream");
+    stack.finish().await;
 }

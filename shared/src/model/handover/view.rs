@@ -56,6 +56,8 @@ pub struct Rebinding {
     pub name: Option<String>,
     /// Each separately kept contact with its new value (`None`: removed, no new phone).
     pub contacts: Vec<(ContactSlot, Option<String>)>,
+    /// The previous holder's live tokens the profile lists: the rebinding unlists them, and deletes them with it.
+    pub ended_tokens: Vec<String>,
 }
 
 /// The profile's contacts given to `owner`, and how many of name and contacts changed. Every
@@ -77,5 +79,15 @@ pub fn rebinding(view: &HandoverView, owner: &NewOwner) -> (Rebinding, u64) {
             (slot, new)
         })
         .collect();
-    (Rebinding { email: owner.email.clone(), phone: owner.phone.clone(), name: owner.name.clone(), contacts }, changed)
+    let ended_tokens = view.account.live_tokens.clone();
+    (
+        Rebinding {
+            email: owner.email.clone(),
+            phone: owner.phone.clone(),
+            name: owner.name.clone(),
+            contacts,
+            ended_tokens,
+        },
+        changed,
+    )
 }

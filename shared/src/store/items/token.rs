@@ -33,6 +33,11 @@ pub fn consumption(token_hash: &str, account: &AccountId, purpose: Purpose, now:
         .value(":now", n(now))
 }
 
+/// Removes a token whatever its state: one the profile no longer lists, or the account's as it is deleted (a token deleted already is no failure).
+pub fn removal(token_hash: &str) -> Op {
+    Op::delete(keys::token(token_hash))
+}
+
 /// Removes a token only if it really has expired.
 pub fn removal_if_expired(token_hash: &str, now: i64) -> Op {
     Op::delete(keys::token(token_hash)).when("expires_at <= :now").value(":now", n(now))

@@ -124,6 +124,7 @@ pub fn code_state_from_item(item: &Item, purpose: Purpose) -> Result<CodeState, 
         slot,
         failures: item.num(&failures_attr(purpose)).unwrap_or(0).max(0) as u32,
         last_failure_at: item.num(&last_failure_attr(purpose)).unwrap_or(0),
+        token: item.str(&token_attr(purpose)).map(String::from),
     })
 }
 
