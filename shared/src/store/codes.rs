@@ -55,7 +55,7 @@ pub(crate) fn spending_token(op: Op, purpose: Purpose, token_hash: &str) -> Op {
     op.and_when("#ltok = :ltok").name("#ltok", token_attr(purpose)).value(":ltok", s(token_hash))
 }
 
-fn slot_attr(purpose: Purpose) -> String {
+pub(super) fn slot_attr(purpose: Purpose) -> String {
     format!("code_{purpose}")
 }
 fn failures_attr(purpose: Purpose) -> String {

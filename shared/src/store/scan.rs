@@ -4,10 +4,11 @@
 //! checks need. No function scans (`cleanup` reads the due index). Keys are read back
 //! with the prefixes the `keys` helpers write, and attributes with the store's own decoders.
 
-use super::{accounts, enterprises, keys, ledger, Item, ItemExt, Job, JobKind, Store, StoreError};
+use super::{accounts, codes, enterprises, keys, ledger, Item, ItemExt, Job, JobKind, Store, StoreError};
 use crate::accounts::Account;
 use crate::enterprises::Enterprise;
 use crate::ledger::LedgerEntry;
+use crate::purpose::Purpose;
 use aws_sdk_dynamodb::types::AttributeValue;
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, Instant};
@@ -90,6 +91,9 @@ pub struct ProfileItem {
     pub hold_count: i64,
     /// The id of a handover too large for one transaction that is under way.
     pub handover_in_progress: Option<String>,
+    /// What the profile stores of its codes and tokens (each code's `hash`, each `token_<purpose>`),
+    /// by attribute, for the audit to see they are keyed hashes; never shown.
+    pub stored_secrets: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone)]
@@ -105,6 +109,8 @@ pub struct ClaimItem {
 
 #[derive(Debug, Clone)]
 pub struct TokenItem {
+    /// The key's part after `TOKEN#`: the keyed hash of the token.
+    pub hash: String,
     pub account: String,
     pub expires_at: i64,
     pub due: DueMark,
@@ -211,11 +217,12 @@ fn kind_of(key: &ItemKey, item: &Item) -> Decoded {
             due: DueMark::of(item),
         }));
     }
-    if pk.starts_with(p.token.as_str()) && sk == keys::TOKEN {
+    if let Some(hash) = pk.strip_prefix(p.token.as_str()).filter(|_| sk == keys::TOKEN) {
         let (Some(account), Some(expires_at)) = (item.str("account_id"), item.num("expires_at")) else {
             return Err(("token", "no account_id or expires_at".into()));
         };
-        return Ok(ItemKind::Token(TokenItem { account: account.to_string(), expires_at, due: DueMark::of(item) }));
+        let (hash, account, due) = (hash.to_string(), account.to_string(), DueMark::of(item));
+        return Ok(ItemKind::Token(TokenItem { hash, account, expires_at, due }));
     }
     if let Some(enterprise) = pk.strip_prefix(p.enterprise.as_str()) {
         if sk == keys::META {
@@ -283,10 +290,22 @@ fn account_item(account: &str, sk: &str, item: &Item) -> Decoded {
             None => 0,
             Some(_) => item.num("hold_count").ok_or(("profile", "hold_count is not a number".to_string()))?,
         };
+        let mut stored_secrets = Vec::new();
+        for purpose in Purpose::ALL {
+            let slot = codes::slot_attr(purpose);
+            if let Some(hash) = item.map(&slot).and_then(|m| m.str("hash")) {
+                stored_secrets.push((format!("{slot}.hash"), hash.to_string()));
+            }
+            let token = codes::token_attr(purpose);
+            if let Some(hash) = item.str(&token) {
+                stored_secrets.push((token, hash.to_string()));
+            }
+        }
         return Ok(ItemKind::Profile(Box::new(ProfileItem {
             account: decoded,
             hold_count,
             handover_in_progress: item.str(super::handover::IN_PROGRESS).map(String::from),
+            stored_secrets,
         })));
     }
     // Every other key starting with PROFILE is a hold: `account_with_holds` reads them so.
