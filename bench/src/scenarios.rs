@@ -6,8 +6,9 @@
 use crate::probe::{self, Recorder};
 use journeys::event::{self, Function};
 use serde_json::{json, Value};
-use shared::accounts::{AccountId, EmailAddress, NewAccount, PhoneNumber, Role, Username};
-use shared::purpose::Purpose;
+use shared::model::account::{NewAccount, Role};
+use shared::model::ids::{AccountId, EmailAddress, PhoneNumber, Username};
+use shared::model::purpose::Purpose;
 use shared::App;
 use std::sync::atomic::{AtomicU64, Ordering};
 

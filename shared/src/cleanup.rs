@@ -5,9 +5,9 @@
 //! follows the work due, not the size of the table.
 
 use crate::ledger::LedgerTended;
-use crate::store::ledger::LEDGER_BUCKET;
-use crate::store::sweep::{CLAIM_BUCKET, JOB_BUCKET, TOKEN_BUCKET};
-use crate::store::{DueEntry, JobKind, StoreError};
+use crate::model::due::{DueBucket, DueEntry};
+use crate::model::job::JobKind;
+use crate::store::{JobStore, StoreError, SweepStore};
 use crate::work::{random_id, Budget, Progress};
 use crate::App;
 use serde::Serialize;
@@ -43,10 +43,10 @@ impl App {
     pub async fn run_cleanup(&self, deadline: Instant) -> CleanupSummary {
         let started = Instant::now();
         let mut summary = CleanupSummary::default();
-        for bucket in [JOB_BUCKET, CLAIM_BUCKET, TOKEN_BUCKET, LEDGER_BUCKET] {
+        for bucket in DueBucket::ALL {
             if let Err(error) = self.sweep(bucket, deadline, &mut summary).await {
                 summary.failures += 1;
-                tracing::error!(bucket, %error, "cleanup could not read the due index");
+                tracing::error!(bucket = bucket.as_str(), %error, "cleanup could not read the due index");
             }
             if summary.stopped_early {
                 break;
@@ -72,7 +72,12 @@ impl App {
         summary
     }
 
-    async fn sweep(&self, bucket: &str, deadline: Instant, summary: &mut CleanupSummary) -> Result<(), StoreError> {
+    async fn sweep(
+        &self,
+        bucket: DueBucket,
+        deadline: Instant,
+        summary: &mut CleanupSummary,
+    ) -> Result<(), StoreError> {
         let mut start = None;
         loop {
             if Instant::now() >= deadline {
@@ -81,14 +86,18 @@ impl App {
             }
             let (entries, next) = self.store.due_entries(bucket, self.clock.now(), PAGE, start).await?;
             summary.due_entries_read += entries.len();
-            for entry in &entries {
+            for entry in entries {
                 if Instant::now() >= deadline {
                     summary.stopped_early = true;
                     return Ok(());
                 }
-                if let Err(error) = self.handle_due(bucket, entry, deadline, summary).await {
+                let handled = match entry {
+                    Ok(entry) => self.handle_due(entry, deadline, summary).await,
+                    Err(malformed) => Err(malformed.to_string()),
+                };
+                if let Err(error) = handled {
                     summary.failures += 1;
-                    tracing::error!(bucket, key = %entry.pk.split('#').next().unwrap_or(""), %error, "cleanup item failed");
+                    tracing::error!(bucket = bucket.as_str(), %error, "cleanup item failed");
                 }
             }
             match next {
@@ -98,34 +107,26 @@ impl App {
         }
     }
 
-    async fn handle_due(
-        &self,
-        bucket: &str,
-        entry: &DueEntry,
-        deadline: Instant,
-        summary: &mut CleanupSummary,
-    ) -> Result<(), String> {
+    async fn handle_due(&self, entry: DueEntry, deadline: Instant, summary: &mut CleanupSummary) -> Result<(), String> {
         let now = self.clock.now();
-        match bucket {
-            CLAIM_BUCKET => {
-                summary.claims_freed += self.store.free_claim(entry, now).await.map_err(|e| e.to_string())? as usize;
+        match entry {
+            DueEntry::Claim(id) => {
+                summary.claims_freed += self.store.free_claim(&id, now).await.map_err(|e| e.to_string())? as usize;
             }
-            LEDGER_BUCKET => match self.tend_ledger_entry(entry).await.map_err(|e| e.to_string())? {
-                LedgerTended::Reannounced => summary.erasures_reannounced += 1,
-                LedgerTended::Overdue => summary.erasures_overdue += 1,
-                LedgerTended::Nothing => {}
-            },
-            TOKEN_BUCKET => {
+            DueEntry::Ledger { account, system } => {
+                match self.tend_ledger_entry(&account, &system).await.map_err(|e| e.to_string())? {
+                    LedgerTended::Reannounced => summary.erasures_reannounced += 1,
+                    LedgerTended::Overdue => summary.erasures_overdue += 1,
+                    LedgerTended::Nothing => {}
+                }
+            }
+            DueEntry::Token { hash } => {
                 summary.tokens_removed +=
-                    self.store.remove_expired_token(entry, now).await.map_err(|e| e.to_string())? as usize;
+                    self.store.remove_expired_token(&hash, now).await.map_err(|e| e.to_string())? as usize;
             }
-            _ => {
-                let mut parts = entry.pk.splitn(3, '#').skip(1);
-                let (Some(kind), Some(subject)) = (parts.next().and_then(JobKind::parse), parts.next()) else {
-                    return Err(format!("unknown job key {}", entry.pk));
-                };
+            DueEntry::Job { kind, subject } => {
                 let owner = random_id("cleanup").map_err(|e| e.to_string())?;
-                let Some(job) = self.store.take_job(kind, subject, &owner, now).await.map_err(|e| e.to_string())?
+                let Some(job) = self.store.take_job(kind, &subject, &owner, now).await.map_err(|e| e.to_string())?
                 else {
                     return Ok(()); // another worker has it
                 };

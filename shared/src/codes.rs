@@ -1,14 +1,19 @@
 //! Verification codes: six digits mailed to the bound address, traded once for
 //! a verification token (docs/seeds.md#verification-codes: "Send Code, enter the verification code").
 
-use crate::accounts::{Account, AccountError, AccountId, EmailAddress};
-use crate::caller::{Caller, Session};
+use crate::accounts::{admit, refusal_for, AccountError};
+use crate::caller::Caller;
 use crate::crypto::{self, RandomError};
 use crate::internal::{internal_from, Internal};
-use crate::locale::Locale;
-use crate::purpose::Purpose;
+use crate::model::code::TokenRecord;
+use crate::model::code::{CodeSlot, PlaceGuard};
+use crate::model::ids::{AccountId, EmailAddress};
+use crate::model::locale::Locale;
+use crate::model::purpose::Purpose;
+use crate::model::session::Session;
 use crate::secrets::KeysNotRead;
-use crate::tokens::{TokenRecord, VerificationToken};
+use crate::store::{CodeStore, CodeWrite};
+use crate::tokens::VerificationToken;
 use crate::App;
 use serde::Serialize;
 
@@ -81,48 +86,6 @@ impl std::fmt::Debug for VerificationCode {
 }
 
 /// The answer to send-code (docs/api.md#send-code).
-/// One purpose's code and its send history, as stored on the profile.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CodeSlot {
-    /// Keyed hash of the live code; gone once the code is used.
-    pub hash: Option<String>,
-    pub expires_at: i64,
-    pub attempts_left: u32,
-    pub sent_at: i64,
-    pub window_start: i64,
-    pub window_sends: u32,
-}
-
-/// The profile as the code rules need it.
-#[derive(Debug, Clone)]
-pub struct CodeState {
-    pub account: Account,
-    pub slot: Option<CodeSlot>,
-    /// Wrong codes in a row for this purpose, across codes.
-    pub failures: u32,
-    pub last_failure_at: i64,
-    /// The hash of the purpose's live token the profile lists, if any.
-    pub token: Option<String>,
-}
-
-/// What must still hold for a new code to be placed.
-#[derive(Debug, Clone)]
-pub enum PlaceGuard {
-    /// The first code of a daily window: no window yet, or it began at or before `window_edge`.
-    FreshWindow { window_edge: i64 },
-    /// A code inside the current window: the send history is still the one observed.
-    Observed(CodeSlot),
-}
-
-/// The answer of a conditional write on the profile.
-#[derive(Debug)]
-pub enum Profile {
-    /// Written; the profile before (placing) or after (spending) the write.
-    Written(CodeState),
-    /// Not written; the profile as it was, if there is one.
-    Refused(Option<CodeState>),
-}
-
 #[derive(Debug, Serialize)]
 pub struct SentCode {
     pub destination: String,
@@ -189,18 +152,18 @@ impl App {
         let mut before = None;
         for _ in 0..MAX_RACES {
             let state = match self.store.place_code(account, purpose, &placing.0, &placing.1, session).await? {
-                Profile::Written(state) => {
+                CodeWrite::Written(state) => {
                     before = Some(state);
                     break;
                 }
-                Profile::Refused(None) => return Err(self.missing_account(account).await.into()),
-                Profile::Refused(Some(state)) => state,
+                CodeWrite::Refused(None) => return Err(self.missing_account(account).await.into()),
+                CodeWrite::Refused(Some(state)) => state,
             };
             if let Some(session) = session {
-                state.account.admit(session)?;
+                admit(&state.account, session)?;
             }
             if state.account.status != purpose.account_status() {
-                return Err(state.account.refusal_for(purpose).into());
+                return Err(refusal_for(&state.account, purpose).into());
             }
             if state.account.email.is_none() {
                 return Err(AccountError::EmailNotBound.into());
@@ -228,7 +191,7 @@ impl App {
             return Err(AccountError::EmailNotBound.into());
         };
         let locale = language.unwrap_or(before.account.locale);
-        if let Err(error) = self.mailer.send_code(&email, locale, purpose, &code, cfg.code_ttl_seconds).await {
+        if let Err(error) = self.mailer.send_code(&email, locale, purpose, code.digits(), cfg.code_ttl_seconds).await {
             tracing::warn!(account = %account, %purpose, %error, "code mail failed; restoring the previous code");
             self.store.restore_code(account, purpose, &hash, before.slot.as_ref()).await?;
             return Err(CodeError::MailUnavailable);
@@ -270,7 +233,7 @@ impl App {
                 .spend_attempt(account, purpose, now, cfg.max_consecutive_failures, session)
                 .await?
             {
-                Profile::Written(after) => {
+                CodeWrite::Written(after) => {
                     let Some(slot) = after.slot else { return Err(CodeError::Expired) };
                     let Some(hash) = slot.hash else { return Err(CodeError::Expired) };
                     if !code.matches(self, account, purpose, bound_to, &hash)? {
@@ -290,14 +253,14 @@ impl App {
                     tracing::info!(account = %account, %purpose, "verification code redeemed for a token");
                     return Ok(token.with_lifetime(purpose, cfg.token_ttl_seconds));
                 }
-                Profile::Refused(None) => return Err(self.missing_account(account).await.into()),
-                Profile::Refused(Some(state)) => state,
+                CodeWrite::Refused(None) => return Err(self.missing_account(account).await.into()),
+                CodeWrite::Refused(Some(state)) => state,
             };
             if let Some(session) = session {
-                state.account.admit(session)?;
+                admit(&state.account, session)?;
             }
             if state.account.status != purpose.account_status() {
-                return Err(state.account.refusal_for(purpose).into());
+                return Err(refusal_for(&state.account, purpose).into());
             }
             if state.failures < cfg.max_consecutive_failures {
                 return Err(CodeError::Expired);

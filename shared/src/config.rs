@@ -118,7 +118,7 @@ impl Config {
             }
         };
         let sender_email = required("SENDER_EMAIL")?;
-        if crate::accounts::EmailAddress::parse(&sender_email).is_err() {
+        if crate::model::ids::EmailAddress::parse(&sender_email).is_err() {
             return Err(ConfigError::Malformed { name: "SENDER_EMAIL", reason: "not an email address".into() });
         }
         let secret_id = lookup("CODE_SECRET_ID").filter(|v| !v.trim().is_empty());

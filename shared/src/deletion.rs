@@ -8,14 +8,17 @@
 //! deletion, so it goes at least once: twice only if the process dies
 //! between the send and that commit.
 
-use crate::accounts::{AccountError, AccountId, AccountStatus};
+use crate::accounts::AccountError;
 use crate::caller::Caller;
 use crate::clock::rfc3339;
 use crate::internal::{internal_from, Internal};
 use crate::mail::GraceNotice;
+use crate::model::account::AccountStatus;
+use crate::model::deletion::DeletionFinal;
+use crate::model::ids::AccountId;
+use crate::model::job::{Job, JobKind, JobStep, LEASE_SECONDS};
 use crate::prerequisites::Blocker;
-use crate::store::jobs::LEASE_SECONDS;
-use crate::store::{AcceptDeletionPart, Job, JobKind, StoreError, TxOutcome};
+use crate::store::{AcceptDeletionPart, AccountStore, DeletionStore, JobStore, StoreError, TxOutcome};
 use crate::tokens::TokenString;
 use crate::work::{random_id, Budget, Progress};
 use crate::App;
@@ -23,36 +26,6 @@ use serde::Serialize;
 
 /// Items deleted per page: four BatchWriteItem requests.
 const ITEMS_PER_PAGE: usize = 100;
-
-/// The deletion receipt as stored: no personal data, only what downstream services need.
-#[derive(Debug, Clone)]
-pub struct DeletionFinal {
-    pub receipt_id: String,
-    pub requested_at: i64,
-    pub deleted_at: i64,
-    pub items_removed: u64,
-    /// When the released identifiers become free again (`None`: at once).
-    pub identifiers_free_at: Option<i64>,
-    /// The erasure ledger's entries, one per downstream system, opened `pending` with the receipt.
-    pub ledger: Vec<crate::ledger::LedgerEntry>,
-    /// When `cleanup` first looks at them again (a re-announcement, or the deadline).
-    pub ledger_next_at: i64,
-}
-
-/// The steps of the deletion job, stored in the job's `step`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum DeletionStep {
-    /// Removes the account's items page by page, then the profile and claims in one transaction.
-    Purge,
-}
-
-impl DeletionStep {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Purge => "purge",
-        }
-    }
-}
 
 /// Where a deletion stands, as delete-account answers it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -107,7 +80,7 @@ impl App {
         let job = Job {
             kind: JobKind::Deletion,
             subject: caller.account.to_string(),
-            step: DeletionStep::Purge.as_str().into(),
+            step: JobStep::Purge,
             done: 0,
             cursor: None,
             requested_by: caller.account.to_string(),
@@ -204,7 +177,7 @@ impl App {
         owner: &str,
         mut budget: Budget,
         deleted_at: &mut Option<i64>,
-        language: Option<crate::locale::Locale>,
+        language: Option<crate::model::locale::Locale>,
     ) -> Result<Progress, DeletionError> {
         let account_id =
             AccountId::parse(&job.subject).ok_or_else(|| StoreError::Malformed("deletion job subject".into()))?;
@@ -261,12 +234,17 @@ impl App {
             }
             let now = self.clock.now();
             let quarantine = self.config.identifier_quarantine_seconds;
+            let identifiers = account.identifiers();
+            // What an overtaken handover had claimed goes now too, not when its job next runs (never the account's own).
+            let handover_claims = account.reserved.iter().filter(|id| !identifiers.contains(id)).cloned().collect();
             let receipt = DeletionFinal {
                 receipt_id: job.reference.clone(),
                 requested_at: job.requested_at,
                 deleted_at: now,
                 items_removed: job.done,
+                identifiers,
                 identifiers_free_at: (quarantine > 0).then_some(now + quarantine),
+                handover_claims,
                 ledger: self.ledger_entries(&account_id, &job.reference, now),
                 ledger_next_at: now + self.config.erasure_reannounce_seconds.min(self.config.erasure_deadline_seconds),
             };

@@ -4,13 +4,18 @@
 //! works page by page with recorded progress, so any size finishes, and a
 //! run cut off is finished by `cleanup` through `resume_dismissal`.
 
-use crate::accounts::{AccountError, AccountId, Role};
+use crate::accounts::AccountError;
 use crate::blockers::{desktop_client_required, Blocker};
 use crate::caller::Caller;
 use crate::clock::rfc3339;
 use crate::internal::{internal_from, Internal};
-use crate::store::jobs::LEASE_SECONDS;
-use crate::store::{AcceptDismissalPart, Job, JobKind, ReleaseMembersPart, StoreError, TxOutcome};
+use crate::model::account::Role;
+use crate::model::enterprise::{Enterprise, EnterpriseStatus, ReleasePlan};
+use crate::model::ids::AccountId;
+use crate::model::job::{Job, JobKind, JobStep, LEASE_SECONDS};
+use crate::store::{
+    AcceptDismissalPart, AccountStore, EnterpriseStore, JobStore, ReleaseMembersPart, StoreError, TxOutcome,
+};
 use crate::tokens::TokenString;
 use crate::work::{random_id, Budget, Progress};
 use crate::App;
@@ -19,66 +24,6 @@ use std::collections::HashMap;
 
 /// Members handled per transaction: two writes each plus the job stays under DynamoDB's 100.
 const MEMBERS_PER_PAGE: usize = 40;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EnterpriseStatus {
-    Active,
-    Dismissing,
-    Dismissed,
-}
-
-impl EnterpriseStatus {
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "active" => Self::Active,
-            "dismissing" => Self::Dismissing,
-            "dismissed" => Self::Dismissed,
-            _ => return None,
-        })
-    }
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Active => "active",
-            Self::Dismissing => "dismissing",
-            Self::Dismissed => "dismissed",
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct Enterprise {
-    pub id: String,
-    pub name: String,
-    pub default_admin: Option<AccountId>,
-    pub status: EnterpriseStatus,
-    pub dismissed_at: Option<i64>,
-    pub members_released: u64,
-}
-
-/// What one page of a dismissal changes, all in one transaction.
-#[derive(Debug, Default)]
-pub struct ReleasePlan {
-    /// Members still in the enterprise, active or in a deletion's grace period: become
-    /// individuals, notice pending.
-    pub release: Vec<AccountId>,
-    /// Memberships whose account is gone or being purged: just removed.
-    pub drop: Vec<AccountId>,
-}
-
-/// The steps of the dismissal job, stored in the job's `step`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum DismissalStep {
-    /// Releases the members page by page, then dismisses the enterprise in one transaction.
-    Release,
-}
-
-impl DismissalStep {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Release => "release",
-        }
-    }
-}
 
 /// Where a dismissal stands, as dismiss-enterprise answers it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -149,7 +94,7 @@ impl App {
         let job = Job {
             kind: JobKind::Dismissal,
             subject: enterprise_id.clone(),
-            step: DismissalStep::Release.as_str().into(),
+            step: JobStep::Release,
             done: 0,
             cursor: None,
             requested_by: caller.account.to_string(),

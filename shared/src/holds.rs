@@ -1,38 +1,15 @@
-//! Holds: what another service registered on an account that blocks its
-//! deletion (docs/seeds.md#prerequisites: cloud products, balance funds, account groups,
-//! agencies, partnerships, unfulfilled contracts or arrears).
-//!
-//! Other services register and release holds through `App::register_hold`
-//! and `App::release_hold`; the item format is in `docs/key-design.md`.
+//! Registering and releasing holds ([`Hold`]): other services call
+//! `App::register_hold` and `App::release_hold`; the item format is in `docs/key-design.md`.
 
-use crate::accounts::{AccountError, AccountId};
+use crate::accounts::AccountError;
 use crate::internal::{internal_from, Internal};
-use crate::store::{HoldPart, TxOutcome};
+use crate::model::hold::Hold;
+use crate::model::ids::AccountId;
+use crate::store::{AccountStore, HoldPart, TxOutcome};
 use crate::App;
-
-/// The kinds docs/api.md#check-prerequisites names; any other well-formed kind is reported as itself.
-pub const KNOWN_KINDS: [&str; 7] = [
-    "active_resources",
-    "account_balance",
-    "arrears",
-    "unfulfilled_contract",
-    "account_group",
-    "agency",
-    "partnership",
-];
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Hold {
-    pub kind: String,
-    /// The registering service's own id for the thing held, so one account can carry several of a kind.
-    pub reference: String,
-    pub detail: String,
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum HoldError {
-    #[error("hold kind must be 1 to 64 lower-case letters, digits or underscores")]
-    InvalidKind,
     #[error("the account is not active (unknown, deleted or being deleted): the hold is refused")]
     AccountNotActive,
     #[error("this hold is already registered")]
@@ -44,34 +21,6 @@ pub enum HoldError {
 }
 
 internal_from!(HoldError);
-
-impl Hold {
-    pub fn new(kind: &str, reference: &str, detail: &str) -> Result<Self, HoldError> {
-        let valid = |s: &str| {
-            !s.is_empty()
-                && s.len() <= 64
-                && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-        };
-        if !valid(kind) || reference.is_empty() || reference.len() > 256 || reference.contains('#') {
-            return Err(HoldError::InvalidKind);
-        }
-        Ok(Self { kind: kind.to_string(), reference: reference.to_string(), detail: detail.to_string() })
-    }
-
-    /// What the user must do to clear it.
-    pub fn action(&self) -> String {
-        match self.kind.as_str() {
-            "active_resources" => "Release or delete every cloud product and resource on the account.".into(),
-            "account_balance" => "Withdraw or use up the balance left on the account.".into(),
-            "arrears" => "Pay the outstanding arrears.".into(),
-            "unfulfilled_contract" => "Fulfil or terminate the open contract.".into(),
-            "account_group" => "Leave or dissolve the account group.".into(),
-            "agency" => "Remove the agency relationships of the account.".into(),
-            "partnership" => "End the partnership attached to the account.".into(),
-            other => format!("Resolve the {other} registered on the account with the service that registered it."),
-        }
-    }
-}
 
 impl App {
     /// Registers a hold, only while the account is active: a hold registered

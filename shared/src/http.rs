@@ -1,17 +1,19 @@
 //! The HTTP edge: the caller from the authorizer's claims, the body parsed
 //! strictly, and the one place where every error becomes problem+json (RFC 9457).
 
-use crate::accounts::{AccountError, AccountId};
-use crate::caller::{Caller, Session};
+use crate::accounts::AccountError;
+use crate::caller::Caller;
 use crate::cancellation::CancellationError;
 use crate::codes::{CodeError, MalformedCode};
 use crate::deletion::DeletionError;
 use crate::enterprises::DismissalError;
 use crate::internal::Internal;
 use crate::locale::problems::Message;
-use crate::locale::Locale;
+use crate::model::ids::AccountId;
+use crate::model::locale::Locale;
+use crate::model::purpose::UnsupportedPurpose;
+use crate::model::session::Session;
 use crate::prerequisites::Blocker;
-use crate::purpose::UnsupportedPurpose;
 use crate::store::StoreError;
 use crate::tokens::{MalformedToken, TokenError};
 use crate::App;
@@ -368,9 +370,10 @@ impl From<crate::handover::HandoverError> for Problem {
             }
             HandoverError::InProgress => {
                 Problem::new(StatusCode::TOO_MANY_REQUESTS, "resend_too_soon", Message::HandoverInProgress)
-                    .retry_after(crate::store::jobs::LEASE_SECONDS)
+                    .retry_after(crate::model::job::LEASE_SECONDS)
             }
             HandoverError::Contended => busy(),
+            HandoverError::Job(e) => internal(&e),
             HandoverError::Internal(e) => e.into(),
         }
     }

@@ -6,60 +6,10 @@
 //! past the deadline, with a metric. Ids, times and grounds only: no personal data.
 
 use crate::clock::rfc3339;
-use crate::store::{DueEntry, StoreError};
+use crate::model::ledger::{ErasureStatus, LedgerEntry};
+use crate::store::{LedgerStore, StoreError};
 use crate::App;
 use serde::{Deserialize, Serialize};
-
-/// Where a system stands on one deletion.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ErasureStatus {
-    /// Announced; no report yet.
-    Pending,
-    /// The system erased what it held.
-    Erased,
-    /// The system keeps some data on a legal ground it gave.
-    Retained,
-    /// No report by the deadline; a late report still counts.
-    Overdue,
-}
-
-impl ErasureStatus {
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "pending" => Self::Pending,
-            "erased" => Self::Erased,
-            "retained" => Self::Retained,
-            "overdue" => Self::Overdue,
-            _ => return None,
-        })
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Erased => "erased",
-            Self::Retained => "retained",
-            Self::Overdue => "overdue",
-        }
-    }
-}
-
-/// One system's line of a deletion's ledger.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LedgerEntry {
-    pub account_id: String,
-    pub receipt_id: String,
-    pub system: String,
-    pub status: ErasureStatus,
-    pub ground: Option<String>,
-    pub deleted_at: i64,
-    pub deadline_at: i64,
-    pub announced_at: i64,
-    pub announcements: u32,
-    pub reported_at: Option<i64>,
-    pub overdue_at: Option<i64>,
-}
 
 /// The ledger as an operator reads it.
 #[derive(Debug, Serialize)]
@@ -185,7 +135,7 @@ impl App {
     /// The entries a deletion finalised at `now` opens: one per configured system, pending.
     pub(crate) fn ledger_entries(
         &self,
-        account: &crate::accounts::AccountId,
+        account: &crate::model::ids::AccountId,
         receipt: &str,
         now: i64,
     ) -> Vec<LedgerEntry> {
@@ -235,10 +185,10 @@ impl App {
         })
     }
 
-    /// cleanup, for a due ledger entry: announce again, or past the deadline
-    /// mark it overdue and emit the metric. `true`: it became overdue.
-    pub(crate) async fn tend_ledger_entry(&self, due: &DueEntry) -> Result<LedgerTended, StoreError> {
-        let Some(entry) = self.store.ledger_entry(&due.pk, &due.sk).await? else { return Ok(LedgerTended::Nothing) };
+    /// cleanup, for the due ledger entry of `account`'s deletion and `system`: announce
+    /// again, or past the deadline mark it overdue and emit the metric.
+    pub(crate) async fn tend_ledger_entry(&self, account: &str, system: &str) -> Result<LedgerTended, StoreError> {
+        let Some(entry) = self.store.ledger_entry(account, system).await? else { return Ok(LedgerTended::Nothing) };
         if entry.status != ErasureStatus::Pending {
             return Ok(LedgerTended::Nothing);
         }

@@ -1,12 +1,11 @@
 //! Mail through SES v2: every message has a plain-text and an HTML part; the
 //! texts, in each language, are in `locale::mails`.
 
-use crate::accounts::EmailAddress;
-use crate::codes::VerificationCode;
 pub use crate::locale::mails::GraceNotice;
 use crate::locale::mails::{self, Letter};
-use crate::locale::Locale;
-use crate::purpose::Purpose;
+use crate::model::ids::EmailAddress;
+use crate::model::locale::Locale;
+use crate::model::purpose::Purpose;
 use aws_sdk_sesv2::error::ProvideErrorMetadata;
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
 
@@ -66,16 +65,17 @@ impl Mailer {
         Ok(())
     }
 
+    /// `digits` goes into the mail only, never a log.
     pub async fn send_code(
         &self,
         to: &EmailAddress,
         locale: Locale,
         purpose: Purpose,
-        code: &VerificationCode,
+        digits: &str,
         ttl_seconds: i64,
     ) -> Result<(), MailError> {
         let minutes = (ttl_seconds + 59) / 60;
-        self.send(to, locale, mails::code(locale, purpose, code.digits(), minutes)).await
+        self.send(to, locale, mails::code(locale, purpose, digits, minutes)).await
     }
 
     pub async fn send_dismissal_notice(

@@ -1,12 +1,13 @@
 //! What still blocks an account's deletion: all of it at once, each with the
 //! action that clears it (docs/seeds.md#prerequisites: "display tasks for you to complete").
 
+use crate::accounts::{admit, AccountError};
 pub use crate::blockers::{desktop_client_required, handover_pending, Blocker, HANDOVER_PENDING};
-
-use crate::accounts::{Account, AccountError, AccountStatus};
 use crate::caller::Caller;
-use crate::enterprises::Enterprise;
-use crate::holds::Hold;
+use crate::model::account::{Account, AccountStatus};
+use crate::model::enterprise::Enterprise;
+use crate::model::hold::Hold;
+use crate::store::{AccountStore, EnterpriseStore};
 use crate::App;
 use serde::Serialize;
 
@@ -61,7 +62,7 @@ impl App {
         let Some((account, holds)) = self.store.account_with_holds(&caller.account).await? else {
             return Err(self.missing_account(&caller.account).await);
         };
-        account.admit(caller.session)?;
+        admit(&account, caller.session)?;
         if account.status != AccountStatus::Active {
             return Err(AccountError::Deleted);
         }
@@ -80,7 +81,8 @@ impl App {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::accounts::{AccountId, EmailAddress, Role};
+    use crate::model::account::Role;
+    use crate::model::ids::{AccountId, EmailAddress};
 
     fn account(role: Role, enterprise: Option<&str>, email: Option<&str>) -> Account {
         Account {

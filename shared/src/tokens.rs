@@ -1,10 +1,12 @@
 //! Verification tokens: what a verified code buys, spent by exactly one action.
 
-use crate::accounts::AccountId;
+use crate::config::CodeSecret;
 use crate::crypto;
 use crate::internal::{internal_from, Internal};
-use crate::purpose::Purpose;
+use crate::model::ids::AccountId;
+use crate::model::purpose::Purpose;
 use crate::secrets::KeysNotRead;
+use crate::store::CodeStore;
 use crate::App;
 use serde::Serialize;
 
@@ -25,28 +27,24 @@ impl TokenString {
     }
 
     pub(crate) fn hash(&self, app: &App) -> Result<String, KeysNotRead> {
-        Ok(crypto::keyed_hash(&app.secrets.current()?.signing, &["token", &self.0]))
+        Ok(stored_hash(&app.secrets.current()?.signing, &self.0))
     }
 
     /// The hash under every key still checking, the signing key's first: a token issued before a rotation stays good.
     pub(crate) fn hashes(&self, app: &App) -> Result<Vec<String>, KeysNotRead> {
-        Ok(app.secrets.current()?.checking.iter().map(|key| crypto::keyed_hash(key, &["token", &self.0])).collect())
+        Ok(app.secrets.current()?.checking.iter().map(|key| stored_hash(key, &self.0)).collect())
     }
+}
+
+/// The keyed hash a token is stored under.
+fn stored_hash(key: &CodeSecret, token: &str) -> String {
+    crypto::keyed_hash(key, &["token", token])
 }
 
 impl std::fmt::Debug for TokenString {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("TokenString(..)")
     }
-}
-
-/// A verification token as stored: only its keyed hash is ever written.
-#[derive(Debug, Clone)]
-pub struct TokenRecord {
-    pub hash: String,
-    pub account: AccountId,
-    pub purpose: Purpose,
-    pub expires_at: i64,
 }
 
 /// The answer to verify-code (docs/api.md#verify-code).
@@ -69,6 +67,11 @@ impl VerificationToken {
         let token = TokenString(crypto::hex(&crypto::random_bytes::<32>()?));
         let hash = token.hash(app)?;
         Ok((Self { verification_token: token.0, purpose: "", expires_in_seconds: 0 }, hash))
+    }
+
+    /// The hash it is stored under, under the signing key.
+    pub(crate) fn hash(&self, app: &App) -> Result<String, KeysNotRead> {
+        Ok(stored_hash(&app.secrets.current()?.signing, &self.verification_token))
     }
 
     pub(crate) fn with_lifetime(mut self, purpose: Purpose, seconds: i64) -> Self {

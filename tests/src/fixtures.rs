@@ -6,10 +6,12 @@
 //! the services that own them use.
 
 use serde::Deserialize;
-use shared::accounts::{AccountId, EmailAddress, NewAccount, PhoneNumber, Role, Username};
-use shared::handover::{ContactSlot, Credential};
-use shared::holds::Hold;
-use shared::locale::Locale;
+use shared::model::account::{NewAccount, Role};
+use shared::model::handover::contacts::ContactSlot;
+use shared::model::handover::credentials::Credential;
+use shared::model::hold::Hold;
+use shared::model::ids::{AccountId, EmailAddress, PhoneNumber, Username};
+use shared::model::locale::Locale;
 use shared::App;
 use std::collections::BTreeMap;
 

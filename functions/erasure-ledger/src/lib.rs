@@ -7,12 +7,12 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 use serde_json::{json, Value};
-use shared::accounts::AccountId;
 use shared::http::{self, Problem};
 use shared::lambda_http::http::StatusCode;
 use shared::lambda_http::{Body, Request, RequestExt, Response};
 use shared::ledger::ReportError;
 use shared::locale::problems::Message;
+use shared::model::ids::AccountId;
 use shared::App;
 
 /// What this function builds at start: it records reports and answers operators from the table only.

@@ -7,12 +7,13 @@
 
 use serde::Deserialize;
 use shared::codes::VerificationCode;
-use shared::handover::{parse_account_id, HandoverRequest, IamUsers};
+use shared::handover::{parse_account_id, HandoverRequest};
 use shared::http::{self, Problem};
 use shared::lambda_http::http::StatusCode;
 use shared::lambda_http::request::RequestContext;
 use shared::lambda_http::{Body, Request, RequestExt, Response};
 use shared::locale::problems::Message;
+use shared::model::handover::pending::IamUsers;
 use shared::App;
 
 /// What this function builds at start: it spends tokens and codes; mails both parties.

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use shared::http::{self, Problem};
 use shared::lambda_http::http::StatusCode;
 use shared::lambda_http::{Body, Request, Response};
-use shared::purpose::Purpose;
+use shared::model::purpose::Purpose;
 use shared::App;
 
 /// What this function builds at start: it hashes its codes and mails them.

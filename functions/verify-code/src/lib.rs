@@ -8,7 +8,7 @@ use shared::codes::VerificationCode;
 use shared::http::{self, Problem};
 use shared::lambda_http::http::StatusCode;
 use shared::lambda_http::{Body, Request, Response};
-use shared::purpose::Purpose;
+use shared::model::purpose::Purpose;
 use shared::App;
 
 /// What this function builds at start: it hashes codes and tokens; mails nothing.

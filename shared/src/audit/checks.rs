@@ -6,14 +6,13 @@
 
 use super::table::Table;
 use super::Invariant;
-use crate::accounts::{AccountStatus, EmailAddress, Role};
-use crate::enterprises::EnterpriseStatus;
-use crate::ledger::ErasureStatus;
-use crate::store::jobs::LEASE_SECONDS;
-use crate::store::ledger::LEDGER_BUCKET;
-use crate::store::scan::{claim_of, ItemKey, ItemKind, ScannedItem};
-use crate::store::sweep::{CLAIM_BUCKET, JOB_BUCKET, TOKEN_BUCKET};
-use crate::store::{keys, JobKind};
+use crate::model::account::{AccountStatus, Role};
+use crate::model::due::DueBucket;
+use crate::model::enterprise::EnterpriseStatus;
+use crate::model::ids::EmailAddress;
+use crate::model::job::{JobKind, LEASE_SECONDS};
+use crate::model::ledger::ErasureStatus;
+use crate::store::scan::{ItemKey, ItemKind, Partition, ProfileItem, ScannedItem};
 use std::collections::HashMap;
 
 /// A lease is written as the writer's now plus [`LEASE_SECONDS`]; this much clock skew between writers is not a fault.
@@ -60,19 +59,16 @@ pub(super) struct Found {
     pub invariant: Invariant,
     pub key: String,
     pub detail: String,
-    pub involves: Vec<String>,
+    pub involves: Vec<Partition>,
 }
 
-fn found(invariant: Invariant, key: String, detail: String, involves: &[&str]) -> Found {
-    Found { invariant, key, detail, involves: involves.iter().map(|pk| pk.to_string()).collect() }
+fn found(invariant: Invariant, key: String, detail: String, involves: &[&Partition]) -> Found {
+    Found { invariant, key, detail, involves: involves.iter().map(|p| (*p).clone()).collect() }
 }
 
 /// `pk/sk`, with a claim's value masked: the key of a claim is an email, phone or username.
-pub(super) fn shown(pk: &str, sk: &str) -> String {
-    match claim_of(pk) {
-        Some((kind, value)) => format!("{}/{sk}", keys::claim(kind, &masked(kind, value))),
-        None => format!("{pk}/{sk}"),
-    }
+pub(super) fn shown(key: &ItemKey) -> String {
+    key.shown(masked)
 }
 
 /// Enough of an identifier for its holder to recognise, not enough to harvest.
@@ -93,19 +89,20 @@ fn masked(kind: &str, value: &str) -> String {
 
 /// What one item breaks on its own.
 pub(super) fn item_findings(item: &ScannedItem, now: i64) -> Vec<Found> {
-    let ItemKey { pk, sk } = &item.key;
-    let key = || shown(pk, sk);
+    let pk = &item.key.partition;
+    let key = || shown(&item.key);
     let one = |invariant, detail: String| vec![found(invariant, key(), detail, &[pk])];
     match &item.kind {
         ItemKind::Unknown => one(Invariant::KnownItemKind, "no kind of item in docs/key-design.md has this key".into()),
         ItemKind::Malformed { kind, reason } => {
             one(Invariant::ItemWellFormed, format!("a {kind} whose attributes do not decode: {reason}"))
         }
-        ItemKind::Claim(claim) if claim.owner.is_none() && !claim.due.is_in(CLAIM_BUCKET) => one(
+        ItemKind::Claim(claim) if claim.owner.is_none() && !claim.due.is_in(DueBucket::Claim) => one(
             Invariant::InDueIndex,
             format!(
-                "a {} claim in quarantine outside the due index ({CLAIM_BUCKET}): cleanup never frees it",
-                claim.kind
+                "a {} claim in quarantine outside the due index ({}): cleanup never frees it",
+                claim.kind,
+                DueBucket::Claim.as_str()
             ),
         ),
         ItemKind::Token(token) => {
@@ -115,10 +112,11 @@ pub(super) fn item_findings(item: &ScannedItem, now: i64) -> Vec<Found> {
                     format!("a token of account {} kept under something that is not a keyed hash", token.account);
                 out.push(found(Invariant::StoredOnlyHashed, key(), detail, &[pk]));
             }
-            if !token.due.is_in(TOKEN_BUCKET) {
+            if !token.due.is_in(DueBucket::Token) {
                 let detail = format!(
-                    "a token of account {} outside the due index ({TOKEN_BUCKET}): cleanup never removes it",
-                    token.account
+                    "a token of account {} outside the due index ({}): cleanup never removes it",
+                    token.account,
+                    DueBucket::Token.as_str()
                 );
                 out.push(found(Invariant::InDueIndex, key(), detail, &[pk]));
             }
@@ -135,10 +133,14 @@ pub(super) fn item_findings(item: &ScannedItem, now: i64) -> Vec<Found> {
             .collect(),
         ItemKind::Job(job) => {
             let lease_end = now + LEASE_SECONDS + CLOCK_SKEW_SECONDS;
-            if !job.due.is_in(JOB_BUCKET) {
+            if !job.due.is_in(DueBucket::Job) {
                 one(
                     Invariant::JobLeasedOrDue,
-                    format!("a {} job outside the due index ({JOB_BUCKET}): if its worker dies, no cleanup run takes it over", job.job.kind.as_str()),
+                    format!(
+                        "a {} job outside the due index ({}): if its worker dies, no cleanup run takes it over",
+                        job.job.kind.as_str(),
+                        DueBucket::Job.as_str()
+                    ),
                 )
             } else if job.job.lease_owner.is_some() && job.due.at.is_some_and(|at| at > lease_end) {
                 one(
@@ -168,11 +170,11 @@ pub(super) fn item_findings(item: &ScannedItem, now: i64) -> Vec<Found> {
         ItemKind::Ledger(entry) => {
             let mut out = extra_attributes("ledger entry", &entry.attributes, &LEDGER_ATTRIBUTES, key(), pk);
             let pending = entry.entry.status == ErasureStatus::Pending;
-            if pending && !entry.due.is_in(LEDGER_BUCKET) {
+            if pending && !entry.due.is_in(DueBucket::Ledger) {
                 out.push(found(
                     Invariant::InDueIndex,
                     key(),
-                    format!("a pending ledger entry outside the due index ({LEDGER_BUCKET}): it is never announced again nor marked overdue"),
+                    format!("a pending ledger entry outside the due index ({}): it is never announced again nor marked overdue", DueBucket::Ledger.as_str()),
                     &[pk],
                 ));
             }
@@ -199,7 +201,7 @@ fn is_keyed_hash(value: &str) -> bool {
 }
 
 /// An item kept on purpose carries only the attributes the key design lists for it: names are reported, never values.
-fn extra_attributes(kind: &str, attributes: &[String], allowed: &[&str], key: String, pk: &str) -> Vec<Found> {
+fn extra_attributes(kind: &str, attributes: &[String], allowed: &[&str], key: String, pk: &Partition) -> Vec<Found> {
     let extra: Vec<&str> = attributes.iter().map(String::as_str).filter(|a| !allowed.contains(a)).collect();
     if extra.is_empty() {
         return Vec::new();
@@ -226,10 +228,10 @@ fn profiles(t: &Table, out: &mut Vec<Found>) {
     for (pk, profile) in &t.profiles {
         let account = &profile.account;
         let (id, status) = (account.id.as_str(), account.status);
-        let key = shown(pk, keys::PROFILE);
+        let key = shown(&profile.key);
         // Every status keeps its claims: they go only with the profile, in the deletion's final transaction.
         for identifier in account.identifiers() {
-            let (kind, claim_pk) = (identifier.kind(), keys::claim(identifier.kind(), identifier.value()));
+            let (kind, claim_pk) = (identifier.kind(), Partition::claim(&identifier));
             let wrong = match t.claims.get(&claim_pk).map(|c| c.owner.as_deref()) {
                 None => format!("its {kind} has no claim: another account can take it"),
                 Some(None) => format!("its {kind}'s claim is in quarantine: another account can take it"),
@@ -243,14 +245,14 @@ fn profiles(t: &Table, out: &mut Vec<Found>) {
             let detail = format!("hold_count is {} but the account has {holds} hold items", profile.hold_count);
             out.push(found(Invariant::HoldCountMatches, key.clone(), detail, &[pk]));
         }
-        let deletion_job = keys::job(JobKind::Deletion.as_str(), id);
+        let deletion_job = Partition::Job(JobKind::Deletion, id.to_string());
         let locked = matches!(status, AccountStatus::Deleting | AccountStatus::DeletionScheduled);
         if locked && !t.jobs.contains_key(&deletion_job) {
             let detail = format!("status {} but no deletion job: nothing finishes the deletion", status.as_str());
             out.push(found(Invariant::DeletionJobMatchesAccount, key.clone(), detail, &[pk, &deletion_job]));
         }
         // A deletion overtaking the holder's own handover leaves the marker; the purge ends both.
-        let handover_job = keys::job(JobKind::Handover.as_str(), id);
+        let handover_job = Partition::Job(JobKind::Handover, id.to_string());
         if status == AccountStatus::Active
             && profile.handover_in_progress.is_some()
             && !t.jobs.contains_key(&handover_job)
@@ -266,7 +268,7 @@ fn profiles(t: &Table, out: &mut Vec<Found>) {
     }
 }
 
-fn profile_enterprise(t: &Table, pk: &str, profile: &crate::store::scan::ProfileItem, key: &str, out: &mut Vec<Found>) {
+fn profile_enterprise(t: &Table, pk: &Partition, profile: &ProfileItem, key: &str, out: &mut Vec<Found>) {
     let account = &profile.account;
     let Some(enterprise) = &account.enterprise_id else {
         if account.role != Role::Individual {
@@ -275,8 +277,8 @@ fn profile_enterprise(t: &Table, pk: &str, profile: &crate::store::scan::Profile
         }
         return;
     };
-    let enterprise_pk = keys::enterprise(enterprise);
-    let involves = [pk, enterprise_pk.as_str()];
+    let enterprise_pk = Partition::Enterprise(enterprise.clone());
+    let involves = [pk, &enterprise_pk];
     let wrong = match t.enterprises.get(&enterprise_pk).map(|e| e.status) {
         None => Some((
             Invariant::ProfileEnterpriseConsistent,
@@ -309,8 +311,8 @@ fn profile_enterprise(t: &Table, pk: &str, profile: &crate::store::scan::Profile
 fn claims(t: &Table, out: &mut Vec<Found>) {
     for (pk, claim) in &t.claims {
         let Some(owner) = &claim.owner else { continue };
-        let profile_pk = keys::account(owner);
-        let key = shown(pk, keys::CLAIM);
+        let profile_pk = Partition::Account(owner.clone());
+        let key = shown(&claim.key);
         match t.profiles.get(&profile_pk) {
             None => {
                 let detail = format!(
@@ -338,26 +340,27 @@ fn account_items(t: &Table, out: &mut Vec<Found>) {
         if t.profiles.contains_key(pk) {
             continue;
         }
-        let account = pk.strip_prefix(keys::account("").as_str()).unwrap_or(pk);
-        let first = items.first.as_deref().unwrap_or_default();
+        let Partition::Account(account) = pk else { continue };
         let detail = format!(
             "account {account} has no profile, yet {} items ({} holds) under it: a deletion left them",
             items.items, items.holds
         );
-        out.push(found(Invariant::AccountItemWithoutProfile, shown(pk, first), detail, &[pk]));
+        // Counted only with an item read, so there is a first one.
+        let Some(first) = &items.first else { continue };
+        out.push(found(Invariant::AccountItemWithoutProfile, shown(first), detail, &[pk]));
     }
 }
 
 fn tokens(t: &Table, now: i64, out: &mut Vec<Found>) {
     for (pk, token) in &t.tokens {
-        let profile_pk = keys::account(&token.account);
+        let profile_pk = Partition::Account(token.account.clone());
         if token.expires_at > now && !t.profiles.contains_key(&profile_pk) {
             let detail = format!(
                 "a token of account {}, which has no profile, live for {} more seconds",
                 token.account,
                 token.expires_at - now
             );
-            out.push(found(Invariant::TokenOfDeletedAccount, shown(pk, keys::TOKEN), detail, &[pk, &profile_pk]));
+            out.push(found(Invariant::TokenOfDeletedAccount, shown(&token.key), detail, &[pk, &profile_pk]));
         }
     }
 }
@@ -365,10 +368,10 @@ fn tokens(t: &Table, now: i64, out: &mut Vec<Found>) {
 fn jobs(t: &Table, out: &mut Vec<Found>) {
     for (pk, job) in &t.jobs {
         let subject = job.job.subject.as_str();
-        let key = shown(pk, keys::JOB);
+        let key = shown(&job.key);
         match job.job.kind {
             JobKind::Deletion => {
-                let profile_pk = keys::account(subject);
+                let profile_pk = Partition::Account(subject.to_string());
                 let wrong = match t.profiles.get(&profile_pk).map(|p| p.account.status) {
                     None => "the account has no profile: the final transaction ends the job with it".to_string(),
                     Some(AccountStatus::Active) => {
@@ -379,7 +382,7 @@ fn jobs(t: &Table, out: &mut Vec<Found>) {
                 out.push(found(Invariant::DeletionJobMatchesAccount, key, wrong, &[pk, &profile_pk]));
             }
             JobKind::Dismissal => {
-                let enterprise_pk = keys::enterprise(subject);
+                let enterprise_pk = Partition::Enterprise(subject.to_string());
                 let wrong = match t.enterprises.get(&enterprise_pk).map(|e| e.status) {
                     None => "the enterprise does not exist".to_string(),
                     Some(EnterpriseStatus::Dismissing) => continue,
@@ -395,18 +398,18 @@ fn jobs(t: &Table, out: &mut Vec<Found>) {
 
 fn receipts_and_ledgers(t: &Table, out: &mut Vec<Found>) {
     for (pk, receipt) in &t.receipts {
-        let profile_pk = keys::account(&receipt.account);
+        let profile_pk = Partition::Account(receipt.account.clone());
         if t.profiles.contains_key(&profile_pk) {
             let detail = format!(
                 "account {} has a receipt and a profile: the deletion's final transaction writes one and deletes the other",
                 receipt.account
             );
-            out.push(found(Invariant::ReceiptOfLiveAccount, shown(pk, keys::RECEIPT), detail, &[pk, &profile_pk]));
+            out.push(found(Invariant::ReceiptOfLiveAccount, shown(&receipt.key), detail, &[pk, &profile_pk]));
         }
     }
     for (pk, entries) in &t.ledgers {
-        for (key, entry) in entries {
-            let receipt_pk = keys::receipt(&entry.entry.account_id);
+        for entry in entries {
+            let receipt_pk = Partition::Receipt(entry.entry.account_id.clone());
             let wrong = match t.receipts.get(&receipt_pk).map(|r| r.receipt_id.as_deref()) {
                 None => {
                     format!("no receipt for account {}: the receipt is written with the ledger", entry.entry.account_id)
@@ -416,7 +419,7 @@ fn receipts_and_ledgers(t: &Table, out: &mut Vec<Found>) {
                 }
                 Some(_) => continue,
             };
-            out.push(found(Invariant::LedgerEntryHasReceipt, shown(&key.pk, &key.sk), wrong, &[pk, &receipt_pk]));
+            out.push(found(Invariant::LedgerEntryHasReceipt, shown(&entry.key), wrong, &[pk, &receipt_pk]));
         }
     }
 }
@@ -433,12 +436,12 @@ fn enterprises(t: &Table, out: &mut Vec<Found>) {
         }
     }
     for (pk, enterprise) in &t.enterprises {
-        let key = shown(pk, keys::META);
+        let key = shown(&enterprise.key);
         let id = enterprise.id.as_str();
         match enterprise.status {
             EnterpriseStatus::Active => {
                 let named = enterprise.default_admin.as_ref().map(|a| a.as_str());
-                let admin_pk = named.map(keys::account);
+                let admin_pk = named.map(|a| Partition::Account(a.to_string()));
                 let wrong = match (named, admin_pk.as_ref().and_then(|p| t.profiles.get(p))) {
                     (None, _) => Some("names no default administrator".to_string()),
                     (Some(admin), None) => Some(format!("its default administrator {admin} has no profile")),
@@ -452,19 +455,19 @@ fn enterprises(t: &Table, out: &mut Vec<Found>) {
                     }
                     _ => None,
                 };
-                let mut involves = vec![pk.as_str()];
-                involves.extend(admin_pk.as_deref());
+                let mut involves = vec![pk];
+                involves.extend(admin_pk.as_ref());
                 if let Some(detail) = wrong {
                     out.push(found(Invariant::EnterpriseHasDefaultAdmin, key.clone(), detail, &involves));
                 }
                 for other in claimed.get(id).into_iter().flatten().filter(|a| Some(**a) != named) {
-                    let other_pk = keys::account(other);
+                    let other_pk = Partition::Account(other.to_string());
                     let detail = format!("account {other} is a default_admin of it too: one per enterprise");
                     out.push(found(Invariant::EnterpriseHasDefaultAdmin, key.clone(), detail, &[pk, &other_pk]));
                 }
             }
             EnterpriseStatus::Dismissing => {
-                let job_pk = keys::job(JobKind::Dismissal.as_str(), id);
+                let job_pk = Partition::Job(JobKind::Dismissal, id.to_string());
                 if !t.jobs.contains_key(&job_pk) {
                     let detail = "dismissing, but no dismissal job: its members are never released".into();
                     out.push(found(Invariant::DismissalJobMatchesEnterprise, key, detail, &[pk, &job_pk]));
@@ -473,7 +476,7 @@ fn enterprises(t: &Table, out: &mut Vec<Found>) {
             EnterpriseStatus::Dismissed => {
                 for member in t.memberships.get(pk).into_iter().flatten() {
                     let detail = format!("enterprise {id} is dismissed, yet lists account {}", member.account);
-                    let key = shown(pk, &keys::member(&member.account));
+                    let key = shown(&member.key);
                     out.push(found(Invariant::NoMemberOfDismissedEnterprise, key, detail, &[pk]));
                 }
             }
@@ -485,8 +488,8 @@ fn memberships(t: &Table, out: &mut Vec<Found>) {
     for (pk, members) in &t.memberships {
         let status = t.enterprises.get(pk).map(|e| e.status);
         for member in members {
-            let key = shown(pk, &keys::member(&member.account));
-            let profile_pk = keys::account(&member.account);
+            let key = shown(&member.key);
+            let profile_pk = Partition::Account(member.account.clone());
             let wrong = match status {
                 None => "its enterprise does not exist".to_string(),
                 // Reported as no_member_of_dismissed_enterprise; a dismissal releases, notifies or drops every member.

@@ -1,7 +1,7 @@
 //! The audit (docs/audit.md): reads the whole table, read-only, and reports every
 //! item that breaks an invariant of the contract or of `docs/key-design.md`.
 //!
-//! The store scans and decodes (`store::scan`); [`checks`] decides. A Scan is no
+//! The store scans and decodes (`store::scan`, behind `ScanStore`); [`checks`] decides. A Scan is no
 //! snapshot: running operations write while it reads. So the checks accept every
 //! state an operation legitimately leaves between two of its transactions, and a
 //! violation is reported only if a consistent re-read of the partitions it
@@ -10,8 +10,8 @@
 mod checks;
 mod table;
 
-use crate::store::scan::{Pacer, ScanPace, ScanTotals};
-use crate::store::{Store, StoreError};
+use crate::store::scan::{Pacer, Partition, ScanPace, ScanTotals};
+use crate::store::{ScanStore, Store, StoreError};
 use serde::Serialize;
 use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
@@ -149,6 +149,10 @@ pub enum AuditError {
 
 /// Audits the whole table behind `store` at time `now` (unix seconds), reading at `pace`.
 pub async fn audit_table(store: &Store, pace: &ScanPace, now: i64) -> Result<AuditReport, AuditError> {
+    audit(store, pace, now).await
+}
+
+async fn audit(store: &impl ScanStore, pace: &ScanPace, now: i64) -> Result<AuditReport, AuditError> {
     let started = Instant::now();
     let pacer = Arc::new(Pacer::new(pace.max_read_units_per_second));
     let mut table = Table::default();
@@ -160,7 +164,7 @@ pub async fn audit_table(store: &Store, pace: &ScanPace, now: i64) -> Result<Aud
         })
         .await?;
     let first = checks::findings(&table, now);
-    let involved: BTreeSet<String> = first.iter().flat_map(|f| f.involves.iter().cloned()).collect();
+    let involved: BTreeSet<Partition> = first.iter().flat_map(|f| f.involves.iter().cloned()).collect();
     for pk in &involved {
         let items = store.partition_items(pk, &pacer).await?;
         table.forget(pk);

@@ -1,23 +1,31 @@
 //! Confirming a handover: the code, then one transaction or the start of the job.
 
-use super::credentials::revocations;
-use super::job::{JobState, Step};
-use super::model::{
-    authority_over, rebinding, Authority, ChecklistItem, HandoverChange, HandoverConflict, HandoverStatus,
-};
-use super::HandoverError;
-use super::{taken, MAX_RACES, MAX_TRANSACTION_OPS, VIEW_LIMIT};
-use crate::accounts::{AccountError, AccountId, AccountStatus};
+use super::error::{taken, HandoverError, MAX_RACES};
+use super::job::JobState;
+use super::start::{may_act_on, HandoverStatus};
+use crate::accounts::AccountError;
 use crate::caller::Caller;
 use crate::codes::{CodeError, VerificationCode};
 use crate::internal::Internal;
-use crate::purpose::Purpose;
-use crate::store::jobs::LEASE_SECONDS;
-use crate::store::{Job, JobKind, StoreError};
-use crate::tokens::TokenString;
+use crate::locale::checklist;
+use crate::model::account::AccountStatus;
+use crate::model::handover::authority::{authority_over, Authority};
+use crate::model::handover::credentials::revocations;
+use crate::model::handover::record::ChecklistItem;
+use crate::model::handover::view::{rebinding, HandoverChange};
+use crate::model::ids::AccountId;
+use crate::model::job::{HandoverStep, Job, JobKind, JobStep, LEASE_SECONDS};
+use crate::model::locale::Locale;
+use crate::model::purpose::Purpose;
+use crate::store::{AccountStore, CredentialStore, HandoverConflict, HandoverStore, JobStore, StoreError};
 use crate::work::{random_id, Budget, Progress};
 use crate::App;
 use serde::Serialize;
+
+/// DynamoDB's limit of operations in one TransactWriteItems.
+const MAX_TRANSACTION_OPS: usize = 100;
+/// Credentials read per kind when deciding whether one transaction is enough.
+const VIEW_LIMIT: usize = 100;
 
 /// The answer to a confirmation: 200 `handed_over` with the checklist, or 202
 /// `handing_over` when a large account is finished in the background.
@@ -54,7 +62,7 @@ impl App {
         let find = |id: &AccountId| accounts.iter().find(|a| &a.id == id);
         let authority = self.handover_authority(caller, find(&caller.account), &target, find(&target)).await?;
         let pending = find(&target).and_then(|t| t.pending_handover.as_ref());
-        authority.may_act_on(pending, self.clock.now())?;
+        may_act_on(&authority, pending, self.clock.now())?;
         // The code verifies only for the pending handover it was sent for; none pending: no live code.
         let Some(bound_to) = pending.map(|p| p.id.clone()) else { return Err(CodeError::Expired.into()) };
         if target != caller.account {
@@ -79,9 +87,7 @@ impl App {
             }
             Err(e) => return Err(e.into()),
         };
-        let token_hash = TokenString::parse(&token.verification_token)
-            .map_err(|e| StoreError::Malformed(e.to_string()))?
-            .hash(self)?;
+        let token_hash = token.hash(self)?;
         self.failpoints.check("handover.verified")?;
         let owner = random_id("worker")?;
         let mut accepted = None;
@@ -123,7 +129,7 @@ impl App {
             let mut job = Job {
                 kind: JobKind::Handover,
                 subject: target.to_string(),
-                step: Step::FIRST.as_str().into(),
+                step: JobStep::Handover(HandoverStep::FIRST),
                 done: 0,
                 cursor: None,
                 requested_by: caller.account.to_string(),
@@ -140,7 +146,7 @@ impl App {
                 state.counts.identifiers_taken = take.len() as u64;
                 state.counts.identifiers_released = release.len() as u64;
                 state.counts.contacts_changed = contacts_changed;
-                job.step = Step::NotifyOld.as_str().into();
+                job.step = JobStep::Handover(HandoverStep::NotifyOld);
                 job.payload = Some(state.payload()?);
                 let record = state.record(&pending.id, now)?;
                 self.failpoints.pause("handover.read").await;
@@ -157,9 +163,9 @@ impl App {
                     break;
                 }
                 Err(HandoverConflict::Caller) => return Err(HandoverError::NotAuthorized),
-                Err(HandoverConflict::IdentifierTaken(id)) => return Err(taken(id)),
+                Err(HandoverConflict::Claim(id)) => return Err(taken(id)),
                 Err(HandoverConflict::Token) => return Err(CodeError::Expired.into()),
-                Err(HandoverConflict::JobExists) => return Err(HandoverError::InProgress),
+                Err(HandoverConflict::Job) => return Err(HandoverError::InProgress),
                 // The account changed since the read (a credential linked, a contact set, a deletion): read again.
                 Err(_) => continue,
             }
@@ -194,7 +200,8 @@ impl App {
         Ok(HandoverOutcome {
             status: if run.handed_over { HandoverStatus::HandedOver } else { HandoverStatus::HandingOver },
             account_id: target.to_string(),
-            checklist: if run.handed_over { run.state.checklist() } else { Vec::new() },
+            // In English whatever the language asked for: clients read `item` as it is documented.
+            checklist: if run.handed_over { checklist::items(Locale::En, &run.state.checklist()) } else { Vec::new() },
         })
     }
 }

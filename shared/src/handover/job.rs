@@ -1,66 +1,23 @@
 //! The handover job: revokes credentials page by page, rebinds the contacts,
 //! mails both parties, and rolls back a handover a deletion overtook.
 
-use super::credentials::{revocations, Counts, CredentialKind};
-use super::model::{rebinding, ChecklistItem, HandoverConflict, HandoverRecord, IamUsers, NewOwner, PendingHandover};
-use super::HandoverError;
-use super::{MAX_RACES, PAGE};
-use crate::accounts::{Account, AccountId, AccountStatus, EmailAddress, Identifier, PhoneNumber};
-use crate::locale::{mails, Locale};
-use crate::store::{Job, StoreError};
+use super::error::{HandoverError, MalformedJob, MAX_RACES};
+use crate::locale::{checklist, mails};
+use crate::model::account::{Account, AccountStatus};
+use crate::model::handover::credentials::{revocations, Counts};
+use crate::model::handover::pending::{IamUsers, NewOwner, PendingHandover};
+use crate::model::handover::record::{ChecklistEntry, ChecklistLine, HandoverRecord};
+use crate::model::handover::view::rebinding;
+use crate::model::ids::{AccountId, EmailAddress, Identifier, PhoneNumber};
+use crate::model::job::{HandoverProgress, HandoverStep, Job, JobStep};
+use crate::model::locale::Locale;
+use crate::store::{CredentialStore, HandoverConflict, HandoverStore, JobStore};
 use crate::work::{Budget, Progress};
 use crate::App;
 use serde::{Deserialize, Serialize};
 
-/// The steps of the handover job, in order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Step {
-    Revoke(CredentialKind),
-    Rebind,
-    NotifyOld,
-    NotifyNew,
-}
-
-impl Step {
-    pub(super) const FIRST: Step = Step::Revoke(CredentialKind::Mfa);
-
-    pub(super) fn as_str(self) -> &'static str {
-        match self {
-            Self::Revoke(CredentialKind::Mfa) => "revoke_mfa",
-            Self::Revoke(CredentialKind::ThirdPartyLogin) => "revoke_logins",
-            Self::Revoke(CredentialKind::AccessKey) => "revoke_access_keys",
-            Self::Revoke(CredentialKind::IamUser) => "revoke_iam_users",
-            Self::Rebind => "rebind",
-            Self::NotifyOld => "notify_old",
-            Self::NotifyNew => "notify_new",
-        }
-    }
-
-    pub(super) fn parse(s: &str) -> Option<Self> {
-        [
-            Self::Revoke(CredentialKind::Mfa),
-            Self::Revoke(CredentialKind::ThirdPartyLogin),
-            Self::Revoke(CredentialKind::AccessKey),
-            Self::Revoke(CredentialKind::IamUser),
-            Self::Rebind,
-            Self::NotifyOld,
-            Self::NotifyNew,
-        ]
-        .into_iter()
-        .find(|step| step.as_str() == s)
-    }
-
-    pub(super) fn next(self) -> Self {
-        match self {
-            Self::Revoke(CredentialKind::Mfa) => Self::Revoke(CredentialKind::ThirdPartyLogin),
-            Self::Revoke(CredentialKind::ThirdPartyLogin) => Self::Revoke(CredentialKind::AccessKey),
-            Self::Revoke(CredentialKind::AccessKey) => Self::Revoke(CredentialKind::IamUser),
-            Self::Revoke(CredentialKind::IamUser) => Self::Rebind,
-            Self::Rebind => Self::NotifyOld,
-            Self::NotifyOld | Self::NotifyNew => Self::NotifyNew,
-        }
-    }
-}
+/// Credentials revoked per transaction in a large handover (plus the profile check and the progress).
+const PAGE: usize = 90;
 
 /// The handover as the job carries it between runs (its payload, JSON).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -97,8 +54,8 @@ impl JobState {
         }
     }
 
-    pub(super) fn owner(&self) -> Result<NewOwner, StoreError> {
-        let bad = |_| StoreError::Malformed("handover job payload".into());
+    pub(super) fn owner(&self) -> Result<NewOwner, MalformedJob> {
+        let bad = |_| MalformedJob("payload");
         Ok(NewOwner {
             email: EmailAddress::parse(&self.new_email).map_err(bad)?,
             phone: self.new_phone.as_deref().map(PhoneNumber::parse).transpose().map_err(bad)?,
@@ -115,7 +72,7 @@ impl JobState {
     }
 
     /// The identifiers the account takes (the new ones it does not hold yet) and releases (the old ones it gives up).
-    pub(super) fn identifier_changes(&self) -> Result<(Vec<Identifier>, Vec<Identifier>), StoreError> {
+    pub(super) fn identifier_changes(&self) -> Result<(Vec<Identifier>, Vec<Identifier>), MalformedJob> {
         let owner = self.owner()?;
         let old_email = self.old_email();
         let old_phone = self.old_phone.as_deref().and_then(|p| PhoneNumber::parse(p).ok());
@@ -132,70 +89,32 @@ impl JobState {
         Ok((take, release))
     }
 
-    pub(super) fn payload(&self) -> Result<String, StoreError> {
-        serde_json::to_string(self).map_err(|e| StoreError::Malformed(e.to_string()))
+    pub(super) fn payload(&self) -> Result<String, MalformedJob> {
+        serde_json::to_string(self).map_err(|_| MalformedJob("payload"))
     }
 
-    pub(super) fn from_job(job: &Job) -> Result<Self, StoreError> {
-        serde_json::from_str(job.payload.as_deref().unwrap_or_default())
-            .map_err(|_| StoreError::Malformed("handover job payload".into()))
+    pub(super) fn from_job(job: &Job) -> Result<Self, MalformedJob> {
+        serde_json::from_str(job.payload.as_deref().unwrap_or_default()).map_err(|_| MalformedJob("payload"))
     }
 
-    pub(super) fn checklist(&self) -> Vec<ChecklistItem> {
+    /// What the handover did, step by step.
+    pub(super) fn checklist(&self) -> Vec<ChecklistLine> {
         let c = &self.counts;
-        let item = |step, item, done: String, count| ChecklistItem { step, item, done, count };
-        let bound = match self.new_phone {
-            Some(_) => "email and phone bound to the designated person, the email proven by a code sent to it".to_string(),
-            None => "email bound to the designated person, proven by a code sent to it; no new phone was given, so the old one was removed".to_string(),
-        };
-        let iam = match self.iam_users {
-            IamUsers::Delete => "deleted",
-            IamUsers::ResetPassword => "marked to change the password at next sign-in",
-        };
+        let line = |entry, count| ChecklistLine { entry, count };
         vec![
-            item(1, "Change the email address and phone number to the designated person's", bound, c.identifiers_taken),
-            item(
-                2,
-                "Disassociate the account from the leaving employee",
-                "the leaving employee's email and phone released from the account; they can register them again".into(),
-                c.identifiers_released,
-            ),
-            item(
-                3,
-                "Change the account information and the login, security, service and admin contacts",
-                "name and separately kept contacts changed; the others follow the account's email and phone".into(),
-                c.contacts_changed,
-            ),
-            item(
-                4,
-                "Give the account to the designated person and have them change the password",
-                "password change required at next sign-in; every session revoked".into(),
-                1,
-            ),
-            item(
-                5,
-                "Unlink the leaving employee's authenticators (virtual MFA)",
-                "unlinked; the designated person links their own".into(),
-                c.mfa_unlinked,
-            ),
-            item(6, "Unlink the leaving employee's third-party accounts", "unlinked".into(), c.logins_unlinked),
-            item(7, "Delete the IAM users or change their passwords", iam.into(), c.iam_users),
-            item(
-                8,
-                "Change the access keys (AK/SK)",
-                format!("deactivated ({} already inactive)", c.keys_already_inactive),
-                c.keys_deactivated,
-            ),
-            item(
-                9,
-                "Change the credentials of other cloud services",
-                "not held by this service: change them in each service's own console".into(),
-                0,
-            ),
+            line(ChecklistEntry::Contacts { new_phone: self.new_phone.is_some() }, c.identifiers_taken),
+            line(ChecklistEntry::Disassociate, c.identifiers_released),
+            line(ChecklistEntry::AccountInformation, c.contacts_changed),
+            line(ChecklistEntry::Password, 1),
+            line(ChecklistEntry::Authenticators, c.mfa_unlinked),
+            line(ChecklistEntry::ThirdPartyAccounts, c.logins_unlinked),
+            line(ChecklistEntry::IamUsers(self.iam_users), c.iam_users),
+            line(ChecklistEntry::AccessKeys { already_inactive: c.keys_already_inactive }, c.keys_deactivated),
+            line(ChecklistEntry::OtherCredentials, 0),
         ]
     }
 
-    pub(super) fn record(&self, id: &str, now: i64) -> Result<HandoverRecord, StoreError> {
+    pub(super) fn record(&self, id: &str, now: i64) -> Result<HandoverRecord, MalformedJob> {
         Ok(HandoverRecord {
             id: id.to_string(),
             requested_by: self.requested_by.clone(),
@@ -204,7 +123,8 @@ impl JobState {
             handed_over_at: now,
             iam_users: self.iam_users,
             destination: self.owner()?.email.masked(),
-            checklist: self.checklist(),
+            // The record keeps the checklist in English whatever the account's language, as the API answers it.
+            checklist: checklist::items(Locale::En, &self.checklist()),
         })
     }
 }
@@ -228,18 +148,19 @@ impl App {
     }
 
     pub(super) async fn run_handover(&self, job: &Job, owner: &str, mut budget: Budget) -> Result<Run, HandoverError> {
-        let target =
-            AccountId::parse(&job.subject).ok_or_else(|| StoreError::Malformed("handover job subject".into()))?;
+        let target = AccountId::parse(&job.subject).ok_or(MalformedJob("subject"))?;
         let mut job = job.clone();
         let mut state = JobState::from_job(&job)?;
         let mut races = 0;
         loop {
-            let step = Step::parse(&job.step).ok_or_else(|| StoreError::Malformed("handover job step".into()))?;
-            let handed_over = matches!(step, Step::NotifyOld | Step::NotifyNew);
+            let JobStep::Handover(step) = job.step else {
+                return Err(MalformedJob("step").into());
+            };
+            let handed_over = matches!(step, HandoverStep::NotifyOld | HandoverStep::NotifyNew);
             let end = |progress, state: JobState| Ok(Run { progress, state, handed_over, abandoned: false });
             let now = self.clock.now();
             match step {
-                Step::Revoke(kind) => {
+                HandoverStep::Revoke(kind) => {
                     let cursor = job.cursor.clone().filter(|c| !c.is_empty());
                     let (page, more) = self.store.credentials_page(&target, kind, cursor.as_deref(), PAGE).await?;
                     let (next_step, next_cursor) = match page.last() {
@@ -249,27 +170,28 @@ impl App {
                     let (revocations, counts) = revocations(&page, state.iam_users);
                     let mut next = state.clone();
                     next.counts.add(&counts);
-                    let progress = self.store.handover_progress(
-                        &job,
+                    let payload = next.payload()?;
+                    let progress = HandoverProgress {
+                        job: &job,
                         owner,
                         now,
-                        next_step.as_str(),
-                        &next_cursor,
-                        &next.payload()?,
-                    );
+                        step: next_step,
+                        cursor: &next_cursor,
+                        payload: &payload,
+                    };
                     let outcome = if revocations.is_empty() {
-                        if self.store.save_progress(progress).await? {
+                        if self.store.advance_handover(&progress).await? {
                             Ok(())
                         } else {
                             Err(HandoverConflict::Lease)
                         }
                     } else {
-                        self.store.revoke_credentials_page(&target, &job.reference, &revocations, progress, now).await?
+                        self.store.revoke_credentials_page(&target, &job.reference, &revocations, &progress).await?
                     };
                     match outcome {
                         Ok(()) => {
                             state = next;
-                            job.step = next_step.as_str().into();
+                            job.step = JobStep::Handover(next_step);
                             job.cursor = Some(next_cursor);
                         }
                         Err(HandoverConflict::Lease) => return end(Progress::LeaseLost, state),
@@ -288,7 +210,7 @@ impl App {
                         return end(Progress::Paused, state);
                     }
                 }
-                Step::Rebind => {
+                HandoverStep::Rebind => {
                     let Some(view) = self.store.handover_view(&target, 0).await? else {
                         return self.abandon_if_overtaken(&target, &job, owner, state).await;
                     };
@@ -298,17 +220,24 @@ impl App {
                     next.counts.contacts_changed = contacts_changed;
                     next.counts.identifiers_released = release.len() as u64;
                     let record = next.record(&job.reference, now)?;
-                    let progress =
-                        self.store.handover_progress(&job, owner, now, Step::NotifyOld.as_str(), "", &next.payload()?);
+                    let payload = next.payload()?;
+                    let progress = HandoverProgress {
+                        job: &job,
+                        owner,
+                        now,
+                        step: HandoverStep::NotifyOld,
+                        cursor: "",
+                        payload: &payload,
+                    };
                     match self
                         .store
-                        .finish_handover(&target, &job.reference, &rebinding, &release, &record, progress, now)
+                        .finish_handover(&target, &job.reference, &rebinding, &release, &record, &progress)
                         .await?
                     {
                         Ok(()) => {
                             tracing::info!(account = %target, handover = %job.reference, "handover rebound");
                             state = next;
-                            job.step = Step::NotifyOld.as_str().into();
+                            job.step = JobStep::Handover(HandoverStep::NotifyOld);
                         }
                         Err(HandoverConflict::Lease) => return end(Progress::LeaseLost, state),
                         Err(HandoverConflict::Profile) => {
@@ -322,7 +251,7 @@ impl App {
                     }
                     self.failpoints.check("handover.rebound")?;
                 }
-                Step::NotifyOld => {
+                HandoverStep::NotifyOld => {
                     let new = state.owner()?.email;
                     if let Some(old) = state.old_email().filter(|old| *old != new) {
                         if let Err(error) = self.mail_old_holder(&old, state.locale(), &target, &new).await {
@@ -330,22 +259,29 @@ impl App {
                             return end(Progress::Paused, state);
                         }
                     }
-                    let progress =
-                        self.store.handover_progress(&job, owner, now, Step::NotifyNew.as_str(), "", &state.payload()?);
-                    if !self.store.save_progress(progress).await? {
+                    let payload = state.payload()?;
+                    let progress = HandoverProgress {
+                        job: &job,
+                        owner,
+                        now,
+                        step: HandoverStep::NotifyNew,
+                        cursor: "",
+                        payload: &payload,
+                    };
+                    if !self.store.advance_handover(&progress).await? {
                         return end(Progress::LeaseLost, state);
                     }
-                    job.step = Step::NotifyNew.as_str().into();
+                    job.step = JobStep::Handover(HandoverStep::NotifyNew);
                     self.failpoints.check("handover.old_notified")?;
                 }
-                Step::NotifyNew => {
+                HandoverStep::NotifyNew => {
                     let new = state.owner()?.email;
                     if let Err(error) = self.mail_new_holder(&new, state.locale(), &target, &state.checklist()).await {
                         tracing::warn!(account = %target, %error, "handover notice to the new address failed; a later run retries it");
                         return end(Progress::Paused, state);
                     }
                     self.failpoints.check("handover.new_notified")?;
-                    if !self.store.end_handover_job(&job, owner).await? {
+                    if !self.store.end_job(&job, owner).await? {
                         return end(Progress::LeaseLost, state);
                     }
                     tracing::info!(account = %target, handover = %job.reference, "handover finished");
@@ -397,10 +333,8 @@ impl App {
         to: &EmailAddress,
         locale: Locale,
         account: &AccountId,
-        checklist: &[ChecklistItem],
+        checklist: &[ChecklistLine],
     ) -> Result<(), crate::mail::MailError> {
-        let steps: Vec<String> =
-            checklist.iter().map(|c| format!("{}. {}: {} ({})", c.step, c.item, c.done, c.count)).collect();
-        self.mailer.send_letter(to, locale, mails::handed_over_new(locale, account.as_str(), &steps)).await
+        self.mailer.send_letter(to, locale, mails::handed_over_new(locale, account.as_str(), checklist)).await
     }
 }

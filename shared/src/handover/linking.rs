@@ -1,17 +1,17 @@
 //! Linking credentials and contacts (the services that own them, and the fixtures).
 
-use super::credentials::Credential;
-use super::model::Channel;
-use super::model::ContactSlot;
-use crate::accounts::{AccountId, EmailAddress, PhoneNumber};
 use crate::internal::{internal_from, Internal};
+use crate::model::handover::contacts::{Channel, ContactSlot};
+use crate::model::handover::credentials::{Credential, InvalidCredential};
+use crate::model::ids::{AccountId, EmailAddress, PhoneNumber};
+use crate::store::CredentialStore;
 use crate::App;
 
 /// Why a credential or a contact could not be linked.
 #[derive(Debug, thiserror::Error)]
 pub enum LinkError {
-    #[error("{0} must be 1 to 256 characters, without control characters or '#'")]
-    Invalid(&'static str),
+    #[error(transparent)]
+    Invalid(#[from] InvalidCredential),
     #[error("{0} is malformed")]
     InvalidContact(String),
     #[error(

@@ -24,61 +24,16 @@
 //! once: twice only if the process dies between a send and the progress write after it.
 
 mod confirm;
-mod credentials;
+mod error;
 mod job;
 mod linking;
-mod model;
 mod request;
 mod start;
 #[cfg(test)]
 mod tests;
 
 pub use confirm::HandoverOutcome;
-pub use credentials::{revocations, Counts, Credential, CredentialKind, CredentialRef, Revocations};
+pub use error::HandoverError;
 pub use linking::LinkError;
-pub use model::{
-    authority_over, rebinding, Authority, Channel, ChecklistItem, ClaimState, ContactRole, ContactSlot, HandoverChange,
-    HandoverConflict, HandoverRecord, HandoverStatus, HandoverView, IamUsers, NewOwner, PendingHandover, Rebinding,
-};
 pub use request::{parse_account_id, HandoverRequest};
-pub use start::HandoverStarted;
-
-use crate::accounts::{AccountError, Identifier};
-use crate::codes::CodeError;
-use crate::internal::{internal_from, Internal};
-
-/// DynamoDB's limit of operations in one TransactWriteItems.
-const MAX_TRANSACTION_OPS: usize = 100;
-/// Credentials read per kind when deciding whether one transaction is enough.
-const VIEW_LIMIT: usize = 100;
-/// Credentials revoked per transaction in a large handover (plus the profile check and the progress).
-const PAGE: usize = 90;
-/// Attempts at a transaction that raced another writer before the caller is told to come back.
-const MAX_RACES: usize = 4;
-
-/// Why a start or a confirmation failed; `http.rs` maps each to its problem.
-#[derive(Debug, thiserror::Error)]
-pub enum HandoverError {
-    #[error("{0}")]
-    Invalid(String),
-    #[error(transparent)]
-    Account(#[from] AccountError),
-    #[error(transparent)]
-    Code(#[from] CodeError),
-    #[error("the verification token is invalid")]
-    TokenInvalid,
-    #[error("the caller may not hand over this account")]
-    NotAuthorized,
-    #[error("a handover of this account is under way")]
-    InProgress,
-    #[error("racing requests kept changing the account")]
-    Contended,
-    #[error(transparent)]
-    Internal(#[from] Internal),
-}
-
-internal_from!(HandoverError);
-
-fn taken(id: Identifier) -> HandoverError {
-    AccountError::IdentifierTaken { kind: id.kind(), value: id.value().to_string() }.into()
-}
+pub use start::{HandoverStarted, HandoverStatus};

@@ -1,8 +1,8 @@
 //! A start request, parsed.
 
-use super::model::{IamUsers, NewOwner};
-use super::HandoverError;
-use crate::accounts::{AccountId, EmailAddress, PhoneNumber};
+use super::error::HandoverError;
+use crate::model::handover::pending::{IamUsers, NewOwner};
+use crate::model::ids::{AccountId, EmailAddress, PhoneNumber};
 use crate::tokens::TokenString;
 
 const NAME_MAX_CHARS: usize = 128;

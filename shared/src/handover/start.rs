@@ -1,15 +1,29 @@
 //! Starting a handover: the rights, the pending handover, the code to the new address.
 
-use super::model::{authority_over, Authority, HandoverConflict, HandoverStatus, PendingHandover};
+use super::error::{taken, HandoverError, MAX_RACES};
 use super::request::HandoverRequest;
-use super::HandoverError;
-use super::{taken, MAX_RACES};
-use crate::accounts::{Account, AccountError, AccountId, AccountStatus, Role};
+use crate::accounts::{admit, AccountError};
 use crate::caller::Caller;
-use crate::purpose::Purpose;
+use crate::model::account::{authority_rank, Account, AccountStatus, PendingBy, Role};
+use crate::model::handover::authority::{authority_over, Authority};
+use crate::model::handover::pending::PendingHandover;
+use crate::model::ids::AccountId;
+use crate::model::purpose::Purpose;
+use crate::store::{HandoverConflict, HandoverStore};
 use crate::work::random_id;
 use crate::App;
 use serde::Serialize;
+
+/// Where a handover stands, as handover-account answers it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HandoverStatus {
+    /// Started; the code went to the new address.
+    AwaitingConfirmation,
+    /// Confirmed; the job finishes a large account in the background.
+    HandingOver,
+    HandedOver,
+}
 
 /// The answer to a start (202).
 #[derive(Debug, Serialize)]
@@ -32,7 +46,7 @@ impl App {
         target: Option<&Account>,
     ) -> Result<Authority, HandoverError> {
         let Some(me) = me else { return Err(self.missing_account(&caller.account).await.into()) };
-        me.admit(caller.session)?;
+        admit(me, caller.session)?;
         if me.status != AccountStatus::Active {
             return Err(AccountError::Deleted.into());
         }
@@ -74,22 +88,24 @@ impl App {
             let Some(view) = read.target else { return Err(AccountError::NotFound.into()) };
             if view.in_progress.is_some() {
                 // An administrator's handover under way is not the holder's to overrule.
-                let running = crate::accounts::authority_rank(view.account.handover_running_as);
+                let running = authority_rank(view.account.handover_running_as);
                 return Err(if running > authority.rank() {
                     AccountError::HandoverPending.into()
                 } else {
                     HandoverError::InProgress
                 });
             }
-            authority.may_act_on(view.account.pending_handover.as_ref(), now)?;
+            may_act_on(&authority, view.account.pending_handover.as_ref(), now)?;
             if view.account.email.is_none() {
                 return Err(AccountError::EmailNotBound.into());
             }
             // A token the caller's profile no longer lists was ended by a handover of the caller's account.
             let listed = |hash: &String| read.caller.as_ref().is_some_and(|me| me.live_tokens.contains(hash));
-            let Some(token) = read
-                .token
-                .filter(|t| listed(&t.record.hash) && t.record.account == caller.account && t.record.expires_at > now)
+            // A token of another purpose is as good as none here.
+            let Some(token) =
+                read.tokens.into_iter().rfind(|t| t.record.purpose == Purpose::HandoverAccount).filter(|t| {
+                    listed(&t.record.hash) && t.record.account == caller.account && t.record.expires_at > now
+                })
             else {
                 return Err(HandoverError::TokenInvalid);
             };
@@ -114,7 +130,7 @@ impl App {
             let seen = view.pending.as_ref().map(|p| p.id.as_str());
             match self
                 .store
-                .store_pending_handover(caller, &target, &authority, &token_hash, &pending, seen, &wanted, now)
+                .store_pending_handover(&target, &authority, &token_hash, &pending, seen, &wanted, caller.session, now)
                 .await?
             {
                 Ok(()) => {
@@ -122,7 +138,7 @@ impl App {
                     break;
                 }
                 Err(HandoverConflict::Token) => return Err(HandoverError::TokenInvalid),
-                Err(HandoverConflict::IdentifierTaken(id)) => return Err(taken(id)),
+                Err(HandoverConflict::Claim(id)) => return Err(taken(id)),
                 // The account or the caller changed since the read: read again and decide again.
                 Err(_) => continue,
             }
@@ -157,5 +173,13 @@ impl App {
                 Err(error.into())
             }
         }
+    }
+}
+
+/// A pending handover may be confirmed or replaced only with at least its requester's authority.
+pub(super) fn may_act_on(authority: &Authority, pending: Option<&PendingBy>, now: i64) -> Result<(), HandoverError> {
+    match pending {
+        Some(p) if p.expires_at > now && p.rank() > authority.rank() => Err(AccountError::HandoverPending.into()),
+        _ => Ok(()),
     }
 }

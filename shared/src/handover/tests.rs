@@ -1,8 +1,15 @@
 //! The handover's rules, without the table.
 
-use super::job::Step;
+use super::job::JobState;
 use super::*;
-use crate::accounts::{Account, AccountId, AccountStatus, Role};
+use crate::locale::{checklist, mails};
+use crate::model::account::{Account, AccountStatus, Role};
+use crate::model::handover::authority::{authority_over, Authority};
+use crate::model::handover::contacts::{Channel, ContactRole, ContactSlot};
+use crate::model::handover::credentials::{revocations, CredentialKind, CredentialRef};
+use crate::model::handover::pending::{IamUsers, NewOwner, PendingHandover};
+use crate::model::ids::{AccountId, EmailAddress};
+use crate::model::locale::Locale;
 
 fn account(id: &str, role: Role, enterprise: Option<&str>) -> Account {
     Account {
@@ -101,21 +108,6 @@ fn revocations_count_what_they_touch() {
 }
 
 #[test]
-fn steps_run_in_order_and_round_trip() {
-    let mut step = Step::FIRST;
-    let mut seen = vec![step.as_str()];
-    while step != Step::NotifyNew {
-        step = step.next();
-        assert_eq!(Step::parse(step.as_str()), Some(step));
-        seen.push(step.as_str());
-    }
-    assert_eq!(
-        seen,
-        ["revoke_mfa", "revoke_logins", "revoke_access_keys", "revoke_iam_users", "rebind", "notify_old", "notify_new"]
-    );
-}
-
-#[test]
 fn contact_slots_are_named_as_stored() {
     assert_eq!(ContactSlot::ALL.map(|s| s.name()).len(), 8);
     assert_eq!(
@@ -124,4 +116,32 @@ fn contact_slots_are_named_as_stored() {
     );
     assert_eq!(ContactSlot::parse("admin_phone").map(|s| s.name()).as_deref(), Some("admin_phone"));
     assert!(ContactSlot::parse("email").is_none());
+}
+
+#[test]
+fn a_zh_cn_handover_mail_lists_the_checklist_in_chinese() {
+    let mut erin = account("erin", Role::Member, Some("globex"));
+    erin.locale = Locale::ZhCn;
+    erin.email = Some(EmailAddress::parse("erin@example.com").unwrap());
+    let owner = NewOwner { email: EmailAddress::parse("frank@example.com").unwrap(), phone: None, name: None };
+    let pending = PendingHandover {
+        id: "handover_1".into(),
+        owner,
+        iam_users: IamUsers::Delete,
+        requested_by: erin.id.clone(),
+        requested_as: None,
+        requested_at: 0,
+        expires_at: 600,
+    };
+    let state = JobState::new(&pending, &erin, &erin.id);
+    let letter = mails::handed_over_new(state.locale(), "erin", &state.checklist());
+    let steps: Vec<&str> = letter.text.lines().filter(|l| l.starts_with(|c: char| c.is_ascii_digit())).collect();
+    assert_eq!(steps.len(), 9, "{}", letter.text);
+    let chinese = |s: &str| s.chars().any(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c));
+    for step in &steps {
+        assert!(chinese(step), "{step}");
+    }
+    for english in checklist::items(Locale::En, &state.checklist()) {
+        assert!(!letter.text.contains(english.item) && !letter.text.contains(&english.done), "{english:?}");
+    }
 }

@@ -1,8 +1,10 @@
 //! The subject and text of every mail, per language (`mail.rs` adds the HTML
 //! part from the text and sends it).
 
-use super::Locale;
-use crate::purpose::Purpose;
+use super::checklist;
+use crate::model::handover::record::ChecklistLine;
+use crate::model::locale::Locale;
+use crate::model::purpose::Purpose;
 
 /// A message before it is addressed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -182,9 +184,9 @@ pub fn handed_over_old(locale: Locale, account: &str, new_masked: &str) -> Lette
     }
 }
 
-/// To the new holder's address; `steps` are the checklist's lines.
-pub fn handed_over_new(locale: Locale, account: &str, steps: &[String]) -> Letter {
-    let steps = steps.join("\n");
+/// To the new holder's address, with what the handover did.
+pub fn handed_over_new(locale: Locale, account: &str, checklist: &[ChecklistLine]) -> Letter {
+    let steps = checklist.iter().map(|line| checklist::mail_line(locale, line)).collect::<Vec<_>>().join("\n");
     match locale {
         Locale::En => Letter {
             subject: "An account was handed over to you".to_string(),

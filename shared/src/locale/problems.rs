@@ -1,7 +1,7 @@
 //! The `title` and `detail` of every problem answer, per language. The
 //! problem's `code`, `status` and other members are decided in `http.rs`.
 
-use super::Locale;
+use crate::model::locale::Locale;
 
 /// What went wrong, with what its texts quote.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,13 +1,14 @@
 //! One write, as the single-item calls and TransactWriteItems both take it.
 
-use super::{Item, StoreError};
+use super::error::StoreError;
+use super::items::Item;
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use std::collections::HashMap;
 
 /// One write, usable alone or inside a transaction. Placeholders follow the
 /// DynamoDB convention: `#name` for attribute names, `:value` for values.
 #[derive(Debug, Clone)]
-pub(crate) struct Op {
+pub struct Op {
     pub(super) kind: OpKind,
     pub(super) condition: Option<String>,
     names: HashMap<String, String>,

@@ -1,28 +1,61 @@
 //! Reading the whole table, for the audit alone (docs/audit.md): a parallel Scan by
 //! segments, eventually consistent, paced to a read-capacity rate, each item decoded
 //! into its kind of `docs/key-design.md` with the ids and attributes the audit's
-//! checks need. No function scans (`cleanup` reads the due index). Keys are read back
-//! with the prefixes the `keys` helpers write, and attributes with the store's own decoders.
+//! checks need. No function scans (`cleanup` reads the due index); the keys are read
+//! back by `keys::Partition` and the sort keys' constants of `keys.rs`, where they are written.
 
-use super::{accounts, codes, enterprises, keys, ledger, Item, ItemExt, Job, JobKind, Store, StoreError};
-use crate::accounts::Account;
-use crate::enterprises::Enterprise;
-use crate::ledger::LedgerEntry;
-use crate::purpose::Purpose;
+use super::error::StoreError;
+use super::items::profile::schema::{account_from_item, slot_attr, token_attr, IN_PROGRESS};
+use super::items::{enterprise, hold, job, ledger, s, Item, ItemExt};
+use super::keys::{self, MEMBER_PREFIX, PROFILE, SYSTEM_PREFIX};
+use super::table::Store;
+use crate::model::account::Account;
+use crate::model::due::DueBucket;
+use crate::model::enterprise::Enterprise;
+use crate::model::job::Job;
+use crate::model::ledger::LedgerEntry;
+use crate::model::purpose::Purpose;
 use aws_sdk_dynamodb::types::AttributeValue;
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// An item's key, as the table holds it.
+pub use super::keys::{Partition, IDENTIFIER_KINDS};
+
+/// An item's key: its partition, read into what it is of, and its sort key.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ItemKey {
-    pub pk: String,
-    pub sk: String,
+    pub partition: Partition,
+    sk: String,
 }
 
 impl std::fmt::Display for ItemKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}", self.pk, self.sk)
+        write!(f, "{}/{}", self.partition.pk(), self.sk)
+    }
+}
+
+impl ItemKey {
+    /// `pk/sk`, a claim's value replaced by `mask(kind, value)`: the key of a claim is an email, phone or username.
+    pub fn shown(&self, mask: impl Fn(&'static str, &str) -> String) -> String {
+        match &self.partition {
+            Partition::Claim { kind, value } => {
+                format!("{}/{}", Partition::Claim { kind, value: mask(kind, value) }.pk(), self.sk)
+            }
+            _ => self.to_string(),
+        }
+    }
+
+    /// The sort key, for ordering the items of one partition.
+    pub fn sort_key(&self) -> &str {
+        &self.sk
+    }
+
+    pub fn profile(account: &str) -> Self {
+        Self { partition: Partition::Account(account.to_string()), sk: PROFILE.to_string() }
+    }
+
+    pub fn member(enterprise: &str, account: &str) -> Self {
+        Self { partition: Partition::Enterprise(enterprise.to_string()), sk: format!("{MEMBER_PREFIX}{account}") }
     }
 }
 
@@ -39,13 +72,10 @@ impl DueMark {
     }
 
     /// In `bucket` of the due index, at some time.
-    pub fn is_in(&self, bucket: &str) -> bool {
-        self.bucket.as_deref() == Some(bucket) && self.at.is_some()
+    pub fn is_in(&self, bucket: DueBucket) -> bool {
+        self.bucket.as_deref() == Some(bucket.as_str()) && self.at.is_some()
     }
 }
-
-/// The kinds of identifier a claim is for, as `Identifier::kind` names them.
-pub const IDENTIFIER_KINDS: [&str; 3] = ["username", "email", "phone"];
 
 /// One scanned item, decoded into its kind of the key design.
 #[derive(Debug, Clone)]
@@ -145,37 +175,6 @@ pub struct LedgerItem {
     pub attributes: Vec<String>,
 }
 
-/// The prefixes of the key design, built once from the helpers that write the keys.
-struct Prefixes {
-    account: String,
-    claims: Vec<(&'static str, String)>,
-    token: String,
-    enterprise: String,
-    member: String,
-    jobs: Vec<(JobKind, String)>,
-    receipt: String,
-    ledger: String,
-}
-
-static PREFIXES: LazyLock<Prefixes> = LazyLock::new(|| Prefixes {
-    account: keys::account(""),
-    claims: IDENTIFIER_KINDS.iter().map(|kind| (*kind, keys::claim(kind, ""))).collect(),
-    token: keys::token(""),
-    enterprise: keys::enterprise(""),
-    member: keys::member(""),
-    jobs: [JobKind::Deletion, JobKind::Dismissal, JobKind::Handover]
-        .into_iter()
-        .map(|kind| (kind, keys::job(kind.as_str(), "")))
-        .collect(),
-    receipt: keys::receipt(""),
-    ledger: ledger::ledger_pk(""),
-});
-
-/// The kind of claim a partition key is for, and the claimed value (`None`: not a claim's key).
-pub fn claim_of(pk: &str) -> Option<(&'static str, &str)> {
-    PREFIXES.claims.iter().find_map(|(kind, prefix)| Some((*kind, pk.strip_prefix(prefix.as_str())?)))
-}
-
 fn names(item: &Item) -> Vec<String> {
     let mut names: Vec<String> = item.keys().cloned().collect();
     names.sort();
@@ -185,7 +184,7 @@ fn names(item: &Item) -> Vec<String> {
 /// Reads one item as its kind of the key design. Never fails: what does not decode is `Malformed` or `Unknown`.
 pub fn decode(item: &Item) -> ScannedItem {
     let key = ItemKey {
-        pk: item.str("pk").unwrap_or_default().to_string(),
+        partition: Partition::parse(item.str("pk").unwrap_or_default()),
         sk: item.str("sk").unwrap_or_default().to_string(),
     };
     let kind = match kind_of(&key, item) {
@@ -198,82 +197,69 @@ pub fn decode(item: &Item) -> ScannedItem {
 type Decoded = Result<ItemKind, (&'static str, String)>;
 
 fn kind_of(key: &ItemKey, item: &Item) -> Decoded {
-    let p = &*PREFIXES;
-    let (pk, sk) = (key.pk.as_str(), key.sk.as_str());
-    if let Some(account) = pk.strip_prefix(p.account.as_str()) {
-        return account_item(account, sk, item);
-    }
-    if let Some((kind, value)) = claim_of(pk).filter(|_| sk == keys::CLAIM) {
-        let owner = item.str("owner").map(String::from);
-        let free_at = item.num("free_at");
-        if owner.is_none() && free_at.is_none() {
-            return Err(("claim", "neither an owner nor a quarantine's free_at".into()));
+    let sk = key.sk.as_str();
+    match &key.partition {
+        Partition::Account(account) => account_item(account, sk, item),
+        Partition::Claim { kind, value } if sk == keys::CLAIM => {
+            let owner = item.str("owner").map(String::from);
+            let free_at = item.num("free_at");
+            if owner.is_none() && free_at.is_none() {
+                return Err(("claim", "neither an owner nor a quarantine's free_at".into()));
+            }
+            Ok(ItemKind::Claim(ClaimItem { kind, value: value.clone(), owner, free_at, due: DueMark::of(item) }))
         }
-        return Ok(ItemKind::Claim(ClaimItem {
-            kind,
-            value: value.to_string(),
-            owner,
-            free_at,
-            due: DueMark::of(item),
-        }));
-    }
-    if let Some(hash) = pk.strip_prefix(p.token.as_str()).filter(|_| sk == keys::TOKEN) {
-        let (Some(account), Some(expires_at)) = (item.str("account_id"), item.num("expires_at")) else {
-            return Err(("token", "no account_id or expires_at".into()));
-        };
-        let (hash, account, due) = (hash.to_string(), account.to_string(), DueMark::of(item));
-        return Ok(ItemKind::Token(TokenItem { hash, account, expires_at, due }));
-    }
-    if let Some(enterprise) = pk.strip_prefix(p.enterprise.as_str()) {
-        if sk == keys::META {
-            let decoded = enterprises::enterprise_from_item(item).map_err(|e| ("enterprise", e.to_string()))?;
-            if decoded.id != enterprise {
+        Partition::Token(hash) if sk == keys::TOKEN => {
+            let (Some(account), Some(expires_at)) = (item.str("account_id"), item.num("expires_at")) else {
+                return Err(("token", "no account_id or expires_at".into()));
+            };
+            let (hash, account, due) = (hash.clone(), account.to_string(), DueMark::of(item));
+            Ok(ItemKind::Token(TokenItem { hash, account, expires_at, due }))
+        }
+        Partition::Enterprise(id) if sk == keys::META => {
+            let decoded = enterprise::from_item(item).map_err(|e| ("enterprise", e.to_string()))?;
+            if decoded.id != *id {
                 return Err(("enterprise", "enterprise_id differs from its key".into()));
             }
-            return Ok(ItemKind::Enterprise(decoded));
+            Ok(ItemKind::Enterprise(decoded))
         }
-        if let Some(account) = sk.strip_prefix(p.member.as_str()) {
+        Partition::Enterprise(id) => {
+            let Some(account) = sk.strip_prefix(MEMBER_PREFIX) else { return Ok(ItemKind::Unknown) };
             if item.str("account_id") != Some(account) {
                 return Err(("membership", "account_id differs from its key".into()));
             }
-            return Ok(ItemKind::Membership(MembershipItem {
-                enterprise: enterprise.to_string(),
+            Ok(ItemKind::Membership(MembershipItem {
+                enterprise: id.clone(),
                 account: account.to_string(),
                 notice_pending: item.str("notice").is_some(),
-            }));
+            }))
         }
-        return Ok(ItemKind::Unknown);
+        Partition::Job(kind, subject) if sk == keys::JOB => {
+            let job = job::from_item(item).map_err(|e| ("job", e.to_string()))?;
+            if job.kind != *kind || job.subject != *subject {
+                return Err(("job", "kind or subject differs from its key".into()));
+            }
+            Ok(ItemKind::Job(Box::new(JobItem { job, due: DueMark::of(item) })))
+        }
+        Partition::Receipt(account) if sk == keys::RECEIPT => {
+            if item.str("account_id").is_some_and(|a| a != account) {
+                return Err(("receipt", "account_id differs from its key".into()));
+            }
+            Ok(ItemKind::Receipt(ReceiptItem {
+                account: account.clone(),
+                receipt_id: item.str("receipt_id").map(String::from),
+                kind: item.str("kind").map(String::from),
+                attributes: names(item),
+            }))
+        }
+        Partition::Ledger(account) => {
+            let entry = ledger::from_item(item).map_err(|e| ("ledger entry", e.to_string()))?;
+            if entry.account_id != *account || sk.strip_prefix(SYSTEM_PREFIX) != Some(entry.system.as_str()) {
+                return Err(("ledger entry", "account_id or system differs from its key".into()));
+            }
+            Ok(ItemKind::Ledger(Box::new(LedgerItem { entry, due: DueMark::of(item), attributes: names(item) })))
+        }
+        _ => Ok(ItemKind::Unknown),
     }
-    if let Some((kind, subject)) = p.jobs.iter().find_map(|(kind, prefix)| Some((*kind, pk.strip_prefix(prefix)?))) {
-        if sk != keys::JOB {
-            return Ok(ItemKind::Unknown);
-        }
-        let job = Job::from_item(item).map_err(|e| ("job", e.to_string()))?;
-        if job.kind != kind || job.subject != subject {
-            return Err(("job", "kind or subject differs from its key".into()));
-        }
-        return Ok(ItemKind::Job(Box::new(JobItem { job, due: DueMark::of(item) })));
-    }
-    if let Some(account) = pk.strip_prefix(p.receipt.as_str()).filter(|_| sk == keys::RECEIPT) {
-        if item.str("account_id").is_some_and(|a| a != account) {
-            return Err(("receipt", "account_id differs from its key".into()));
-        }
-        return Ok(ItemKind::Receipt(ReceiptItem {
-            account: account.to_string(),
-            receipt_id: item.str("receipt_id").map(String::from),
-            kind: item.str("kind").map(String::from),
-            attributes: names(item),
-        }));
-    }
-    if pk.starts_with(p.ledger.as_str()) {
-        let entry = ledger::entry_from_item(item).map_err(|e| ("ledger entry", e.to_string()))?;
-        let expected = ledger::entry_key(&entry.account_id, &entry.system);
-        if expected.get("pk") != item.get("pk") || expected.get("sk") != item.get("sk") {
-            return Err(("ledger entry", "account_id or system differs from its key".into()));
-        }
-        return Ok(ItemKind::Ledger(Box::new(LedgerItem { entry, due: DueMark::of(item), attributes: names(item) })));
-    }
-    Ok(ItemKind::Unknown)
 }
 
 /// What a cancellation record says it is (`kind`), so its key's prefix is spelled only where it is written.
@@ -281,8 +267,8 @@ const CANCELLATION_KIND: &str = "deletion_cancellation";
 
 fn account_item(account: &str, sk: &str, item: &Item) -> Decoded {
     let account = account.to_string();
-    if sk == keys::PROFILE {
-        let decoded = accounts::account_from_item(item).map_err(|e| ("profile", e.to_string()))?;
+    if sk == PROFILE {
+        let decoded = account_from_item(item).map_err(|e| ("profile", e.to_string()))?;
         if decoded.id.as_str() != account {
             return Err(("profile", "account_id differs from its key".into()));
         }
@@ -292,11 +278,11 @@ fn account_item(account: &str, sk: &str, item: &Item) -> Decoded {
         };
         let mut stored_secrets = Vec::new();
         for purpose in Purpose::ALL {
-            let slot = codes::slot_attr(purpose);
+            let slot = slot_attr(purpose);
             if let Some(hash) = item.map(&slot).and_then(|m| m.str("hash")) {
                 stored_secrets.push((format!("{slot}.hash"), hash.to_string()));
             }
-            let token = codes::token_attr(purpose);
+            let token = token_attr(purpose);
             if let Some(hash) = item.str(&token) {
                 stored_secrets.push((token, hash.to_string()));
             }
@@ -304,14 +290,14 @@ fn account_item(account: &str, sk: &str, item: &Item) -> Decoded {
         return Ok(ItemKind::Profile(Box::new(ProfileItem {
             account: decoded,
             hold_count,
-            handover_in_progress: item.str(super::handover::IN_PROGRESS).map(String::from),
+            handover_in_progress: item.str(IN_PROGRESS).map(String::from),
             stored_secrets,
         })));
     }
-    // Every other key starting with PROFILE is a hold: `account_with_holds` reads them so.
-    if sk.starts_with(keys::PROFILE) {
-        let hold = accounts::hold_from_item(item);
-        if keys::hold(&hold.kind, &hold.reference) != sk {
+    // Every other key starting with PROFILE is a hold: the profile's Query reads them so.
+    if sk.starts_with(PROFILE) {
+        let hold = hold::from_item(item);
+        if keys::hold_sort_key(&hold.kind, &hold.reference) != sk {
             return Err(("hold", "kind or reference differs from its key".into()));
         }
         return Ok(ItemKind::Hold { account });
@@ -428,11 +414,25 @@ struct Page {
     totals: ScanTotals,
 }
 
-impl Store {
+/// The audit's reads of the table (docs/audit.md): the whole of it, and one partition again.
+pub(crate) trait ScanStore {
     /// Pattern "read the whole table" (the audit alone): `pace.segments` parallel Scans,
     /// eventually consistent, each page paid for at `pace`'s rate before the next is asked.
     /// `visit` gets every page's items, decoded, on the caller's task.
-    pub async fn scan_table(
+    async fn scan_table(
+        &self,
+        pace: &ScanPace,
+        pacer: &Arc<Pacer>,
+        visit: impl FnMut(Vec<ScannedItem>),
+    ) -> Result<ScanTotals, StoreError>;
+
+    /// Pattern "read one partition again" (the audit's confirmation): a consistent Query
+    /// of every item under `partition`, paid for through `pacer`.
+    async fn partition_items(&self, partition: &Partition, pacer: &Pacer) -> Result<Vec<ScannedItem>, StoreError>;
+}
+
+impl ScanStore for Store {
+    async fn scan_table(
         &self,
         pace: &ScanPace,
         pacer: &Arc<Pacer>,
@@ -446,7 +446,7 @@ impl Store {
             tasks.spawn(async move {
                 let mut start = None;
                 loop {
-                    let page = patiently(|| store.scan_page(segment, segments, start.clone())).await;
+                    let page = patiently(|| scan_page(&store, segment, segments, start.clone())).await;
                     let (page, next) = match page {
                         Ok(read) => read,
                         Err(e) => {
@@ -479,34 +479,8 @@ impl Store {
         Ok(totals)
     }
 
-    async fn scan_page(
-        &self,
-        segment: u32,
-        segments: u32,
-        start: Option<Item>,
-    ) -> Result<(Page, Option<Item>), StoreError> {
-        let out = self
-            .client
-            .scan()
-            .table_name(&self.table)
-            .segment(segment as i32)
-            .total_segments(segments as i32)
-            .set_exclusive_start_key(start)
-            .return_consumed_capacity(aws_sdk_dynamodb::types::ReturnConsumedCapacity::Total)
-            .send()
-            .await
-            .map_err(StoreError::sdk)?;
-        let bytes: u64 = out.items().iter().map(item_size).sum();
-        let read_units =
-            out.consumed_capacity().and_then(|c| c.capacity_units()).unwrap_or_else(|| estimated_units(bytes, false));
-        let items: Vec<ScannedItem> = out.items().iter().map(decode).collect();
-        let totals = ScanTotals { items: items.len() as u64, read_units, bytes, pages: 1 };
-        Ok((Page { items, totals }, out.last_evaluated_key))
-    }
-
-    /// Pattern "read one partition again" (the audit's confirmation): a consistent Query
-    /// of every item under `pk`, paid for through `pacer`.
-    pub async fn partition_items(&self, pk: &str, pacer: &Pacer) -> Result<Vec<ScannedItem>, StoreError> {
+    async fn partition_items(&self, partition: &Partition, pacer: &Pacer) -> Result<Vec<ScannedItem>, StoreError> {
+        let pk = partition.pk();
         let mut items = Vec::new();
         let mut start: Option<Item> = None;
         loop {
@@ -515,7 +489,7 @@ impl Store {
                     .query()
                     .table_name(&self.table)
                     .key_condition_expression("pk = :pk")
-                    .expression_attribute_values(":pk", super::s(pk))
+                    .expression_attribute_values(":pk", s(pk.as_str()))
                     .consistent_read(true)
                     .set_exclusive_start_key(start.clone())
                     .send()
@@ -532,6 +506,32 @@ impl Store {
             }
         }
     }
+}
+
+/// One page of segment `segment` of `segments`, from `start`.
+async fn scan_page(
+    store: &Store,
+    segment: u32,
+    segments: u32,
+    start: Option<Item>,
+) -> Result<(Page, Option<Item>), StoreError> {
+    let out = store
+        .client
+        .scan()
+        .table_name(&store.table)
+        .segment(segment as i32)
+        .total_segments(segments as i32)
+        .set_exclusive_start_key(start)
+        .return_consumed_capacity(aws_sdk_dynamodb::types::ReturnConsumedCapacity::Total)
+        .send()
+        .await
+        .map_err(StoreError::sdk)?;
+    let bytes: u64 = out.items().iter().map(item_size).sum();
+    let read_units =
+        out.consumed_capacity().and_then(|c| c.capacity_units()).unwrap_or_else(|| estimated_units(bytes, false));
+    let items: Vec<ScannedItem> = out.items().iter().map(decode).collect();
+    let totals = ScanTotals { items: items.len() as u64, read_units, bytes, pages: 1 };
+    Ok((Page { items, totals }, out.last_evaluated_key))
 }
 
 #[cfg(test)]

@@ -3,65 +3,77 @@
 //! leaves it when it is deleted or its `due_bucket` is removed, so a run reads
 //! what is due and never the rest of the table.
 
-use super::{key, n, Item, ItemExt, Op, Store, StoreError, Written};
+use super::error::StoreError;
+use super::items::{claim, n, s, token, Item, ItemExt};
+use super::keys;
+use super::table::{Store, Written};
+use crate::model::due::{DueBucket, DueEntry};
+use crate::model::ids::Identifier;
 
+/// The index's name, as the table defines it.
 pub const DUE_INDEX: &str = "due";
-pub const TOKEN_BUCKET: &str = "token";
-pub const CLAIM_BUCKET: &str = "claim";
-pub use super::jobs::JOB_BUCKET;
 
+/// Where the next page of a bucket begins.
 #[derive(Debug, Clone)]
-pub struct DueEntry {
-    pub pk: String,
-    pub sk: String,
-    pub due_at: i64,
-}
+pub struct DueCursor(Item);
 
-impl Store {
+/// The due index, as cleanup asks the table for what is due and acts on claims and tokens.
+pub(crate) trait SweepStore {
     /// Pattern "what is due": a Query on the due index, oldest first, up to `now`.
-    /// Returns the entries, where to start the next page, and the items read.
-    pub async fn due_entries(
+    /// Returns the entries (a key no due item has is `Malformed`) and where the next page begins.
+    async fn due_entries(
         &self,
-        bucket: &str,
+        bucket: DueBucket,
         now: i64,
         limit: usize,
-        start: Option<Item>,
-    ) -> Result<(Vec<DueEntry>, Option<Item>), StoreError> {
+        after: Option<DueCursor>,
+    ) -> Result<(Vec<Result<DueEntry, StoreError>>, Option<DueCursor>), StoreError>;
+
+    /// Pattern "remove an expired token": only if it really has expired.
+    async fn remove_expired_token(&self, hash: &str, now: i64) -> Result<bool, StoreError>;
+
+    /// Pattern "free a quarantined claim": only if its quarantine has passed and nobody took it since.
+    async fn free_claim(&self, id: &Identifier, now: i64) -> Result<bool, StoreError>;
+}
+
+impl SweepStore for Store {
+    async fn due_entries(
+        &self,
+        bucket: DueBucket,
+        now: i64,
+        limit: usize,
+        after: Option<DueCursor>,
+    ) -> Result<(Vec<Result<DueEntry, StoreError>>, Option<DueCursor>), StoreError> {
         let out = self
             .client
             .query()
             .table_name(&self.table)
             .index_name(DUE_INDEX)
             .key_condition_expression("due_bucket = :b AND due_at <= :now")
-            .expression_attribute_values(":b", super::s(bucket))
+            .expression_attribute_values(":b", s(bucket.as_str()))
             .expression_attribute_values(":now", n(now))
             .limit(limit as i32)
-            .set_exclusive_start_key(start)
+            .set_exclusive_start_key(after.map(|c| c.0))
             .send()
             .await
             .map_err(StoreError::sdk)?;
         let entries = out
             .items()
             .iter()
-            .filter_map(|i| {
-                Some(DueEntry { pk: i.str("pk")?.to_string(), sk: i.str("sk")?.to_string(), due_at: i.num("due_at")? })
+            .filter_map(|i| Some((i.str("pk")?, i.str("sk")?)))
+            .map(|(pk, sk)| {
+                keys::due_entry(bucket, pk, sk)
+                    .ok_or_else(|| StoreError::Malformed(format!("due entry in bucket {}", bucket.as_str())))
             })
             .collect();
-        Ok((entries, out.last_evaluated_key))
+        Ok((entries, out.last_evaluated_key.map(DueCursor)))
     }
 
-    /// Pattern "remove an expired token": only if it really has expired.
-    pub async fn remove_expired_token(&self, entry: &DueEntry, now: i64) -> Result<bool, StoreError> {
-        let op = Op::delete(key(entry.pk.clone(), &entry.sk)).when("expires_at <= :now").value(":now", n(now));
-        Ok(matches!(self.write(op, false).await?, Written::Done(_)))
+    async fn remove_expired_token(&self, hash: &str, now: i64) -> Result<bool, StoreError> {
+        Ok(matches!(self.write(token::removal_if_expired(hash, now), false).await?, Written::Done(_)))
     }
 
-    /// Pattern "free a quarantined claim": only if its quarantine has passed and nobody took it since.
-    pub async fn free_claim(&self, entry: &DueEntry, now: i64) -> Result<bool, StoreError> {
-        let op = Op::delete(key(entry.pk.clone(), &entry.sk))
-            .when("free_at <= :now AND attribute_not_exists(#owner)")
-            .name("#owner", "owner")
-            .value(":now", n(now));
-        Ok(matches!(self.write(op, false).await?, Written::Done(_)))
+    async fn free_claim(&self, id: &Identifier, now: i64) -> Result<bool, StoreError> {
+        Ok(matches!(self.write(claim::freeing(id, now), false).await?, Written::Done(_)))
     }
 }

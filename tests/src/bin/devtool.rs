@@ -3,8 +3,11 @@
 //! `events` (what reached the local bus), `deliver-stream PORT` (the table's stream to publish-events, as
 //! Lambda's event source mapping would, and the erasure reports to erasure-ledger, until stopped),
 //! `ledger ACCOUNT` (a deletion's erasure ledger), `report ...` (an erasure report put on the bus as a
-//! downstream system would), `audit` (every invariant over the whole table, docs/audit.md), and `event` (the events the
-//! scripts send the functions). Reads the same environment as the functions.
+//! downstream system would), `audit` (every invariant over the whole table, docs/audit.md), `event` (the events
+//! the scripts send the functions), `hold register|release ...` (what another service does through
+//! `App::register_hold` / `App::release_hold`) and `fault-proxy RATE STATE_DIR` (the soak's fault proxies in
+//! front of DynamoDB Local and moto, docs/soak.md) and `cleanup` (one run of the cleanup function's handler with
+//! a real deadline). Reads the same environment as the functions.
 
 #[path = "devtool/audit.rs"]
 mod audit;
@@ -28,6 +31,12 @@ async fn main() -> ExitCode {
             report(system, account, receipt, outcome, ground.first().copied()).await
         }
         ["deliver-stream", port, state] => deliver_stream(port, state).await,
+        ["hold", "register", account, kind, reference, detail @ ..] if detail.len() <= 1 => {
+            return hold_register(account, kind, reference, detail.first().copied().unwrap_or("")).await;
+        }
+        ["hold", "release", account, kind, reference] => return hold_release(account, kind, reference).await,
+        ["fault-proxy", rate, state] => fault_proxy(rate, state).await,
+        ["cleanup"] => cleanup_once().await,
         ["audit", options @ ..] => return audit::run(options).await,
         ["event", "schedule"] => print_json(&event::scheduled()),
         ["event", method, path, options @ ..] => http_event(method, path, options),
@@ -46,6 +55,10 @@ const USAGE: &str =
     "usage: devtool provision | drop-table | seed FILE | mail | events | deliver-stream LAMBDA_PORT STATE_DIR
        | audit [--table NAME] [--segments N] [--max-rcu UNITS_PER_SECOND]
        | event schedule
+       | hold register ACCOUNT KIND REFERENCE [DETAIL] | hold release ACCOUNT KIND REFERENCE
+       | fault-proxy RATE STATE_DIR   (FAULT_KINDS: comma-separated, default all; FAULT_SEED: a number;
+                                     FAULT_PERSIST: the share of faults that last through the SDK's retries)
+       | cleanup
        | event METHOD PATH [--sub ACCOUNT] [--client CLIENT_ID] [--iat SECONDS] [--body JSON]";
 
 /// Prints an API Gateway HTTP API event; without `--sub` and `--client` it has no authorizer.
@@ -224,5 +237,131 @@ async fn report(
     }
     local_bus().put_report(system, &detail).await?;
     println!("{system} reported {outcome} for {receipt} on the bus");
+    Ok(())
+}
+
+/// What a hold command did, as one JSON line: `{"hold": "registered" | "released" | "refused" |
+/// "already_registered" | "not_found", ...}`. Exit 0 when it was done, 3 when the table refused it
+/// (the account is not active, the hold exists, no such hold), 1 on any other error.
+fn hold_outcome(outcome: &str, account: &str, kind: &str, reference: &str) -> ExitCode {
+    println!("{}", serde_json::json!({"hold": outcome, "account_id": account, "kind": kind, "reference": reference}));
+    if matches!(outcome, "registered" | "released") {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(3)
+    }
+}
+
+async fn hold_register(account: &str, kind: &str, reference: &str, detail: &str) -> ExitCode {
+    use shared::holds::HoldError;
+    use shared::model::hold::Hold;
+    let result = async {
+        let app = shared::App::from_env().await?;
+        let hold = Hold::new(kind, reference, detail)?;
+        let id =
+            shared::model::ids::AccountId::parse(account).ok_or_else(|| format!("{account:?} is not an account id"))?;
+        Ok::<_, localstack::Error>(app.register_hold(&id, &hold).await)
+    }
+    .await;
+    match result {
+        Ok(Ok(())) => hold_outcome("registered", account, kind, reference),
+        Ok(Err(HoldError::AccountNotActive)) => hold_outcome("refused", account, kind, reference),
+        Ok(Err(HoldError::AlreadyRegistered)) => hold_outcome("already_registered", account, kind, reference),
+        Ok(Err(e)) => {
+            eprintln!("devtool: hold register: {e}");
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("devtool: hold register: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn hold_release(account: &str, kind: &str, reference: &str) -> ExitCode {
+    use shared::holds::HoldError;
+    let result = async {
+        let app = shared::App::from_env().await?;
+        let id =
+            shared::model::ids::AccountId::parse(account).ok_or_else(|| format!("{account:?} is not an account id"))?;
+        Ok::<_, localstack::Error>(app.release_hold(&id, kind, reference).await)
+    }
+    .await;
+    match result {
+        Ok(Ok(())) => hold_outcome("released", account, kind, reference),
+        Ok(Err(HoldError::NotFound)) => hold_outcome("not_found", account, kind, reference),
+        Ok(Err(e)) => {
+            eprintln!("devtool: hold release: {e}");
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("devtool: hold release: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Two fault proxies, one in front of DynamoDB Local (`AWS_ENDPOINT_URL_DYNAMODB`) and one in front of moto
+/// (`AWS_ENDPOINT_URL`), each faulting a share RATE of the requests at random (journeys::faults::RandomFaults),
+/// a share FAULT_PERSIST (default 0) of them on every retry of the operation too.
+/// Until stopped, it rewrites STATE_DIR/faults.json every second: the proxies' URLs, which `scripts/dev up`
+/// hands to the functions, and what each proxy saw and injected.
+async fn fault_proxy(rate: &str, state: &str) -> Result<(), localstack::Error> {
+    use journeys::faults::{Fault, FaultProxy, RandomFaults};
+    let rate: f64 = rate.parse().map_err(|_| format!("RATE must be a number between 0 and 1, not {rate}"))?;
+    let kinds = match std::env::var("FAULT_KINDS") {
+        Ok(list) if !list.trim().is_empty() => list
+            .split(',')
+            .map(|name| Fault::named(name.trim()).ok_or_else(|| format!("FAULT_KINDS: no fault named {name}")))
+            .collect::<Result<Vec<_>, _>>()?,
+        _ => Fault::ALL.to_vec(),
+    };
+    let seed = match std::env::var("FAULT_SEED") {
+        Ok(seed) => seed.parse().map_err(|_| format!("FAULT_SEED must be a number, not {seed}"))?,
+        Err(_) => std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_nanos() as u64,
+    };
+    let persist = match std::env::var("FAULT_PERSIST") {
+        Ok(share) => share.parse().map_err(|_| format!("FAULT_PERSIST must be a number from 0 to 1, not {share}"))?,
+        Err(_) => 0.0,
+    };
+    let dynamodb_upstream = required("AWS_ENDPOINT_URL_DYNAMODB")?;
+    let moto_upstream = required("AWS_ENDPOINT_URL")?;
+    let faults = RandomFaults { rate, kinds: kinds.clone(), seed, persist };
+    let dynamodb = FaultProxy::start_random(&dynamodb_upstream, faults.clone()).await?;
+    // Another draw sequence for moto, still fixed by the seed.
+    let moto = FaultProxy::start_random(&moto_upstream, RandomFaults { seed: seed ^ 0x5eed, ..faults }).await?;
+    let file = std::path::Path::new(state).join("faults.json");
+    let names: Vec<&str> = kinds.iter().map(|k| k.name()).collect();
+    eprintln!(
+        "fault proxies: {} -> {dynamodb_upstream}, {} -> {moto_upstream}; rate {rate}, faults {}, seed {seed}",
+        dynamodb.url(),
+        moto.url(),
+        names.join(",")
+    );
+    loop {
+        let report = serde_json::json!({
+            "rate": rate, "kinds": names, "seed": seed, "persist": persist,
+            "dynamodb": {"url": dynamodb.url(), "upstream": dynamodb_upstream, "counts": dynamodb.summary()},
+            "moto": {"url": moto.url(), "upstream": moto_upstream, "counts": moto.summary()},
+        });
+        let partial = file.with_extension("json.tmp");
+        std::fs::write(&partial, serde_json::to_vec_pretty(&report)?)?;
+        std::fs::rename(&partial, &file)?;
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+}
+
+/// The cleanup function's timeout in infra/template.yaml (CleanupFunction: Timeout).
+const CLEANUP_TIMEOUT_MS: u64 = 120_000;
+
+/// One run of the cleanup function's handler, as the schedule invokes it on AWS, with the
+/// deadline its timeout gives; prints the summary. Through `cargo lambda watch` (1.9) an
+/// invocation's deadline is 600000 ms after the epoch (a duration sent where the runtime API
+/// wants a time), so cleanup invoked there stops before it starts (`stopped_early`, nothing done).
+async fn cleanup_once() -> Result<(), localstack::Error> {
+    let app = shared::App::from_env().await?;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?;
+    let summary = cleanup::handle(&app, now.as_millis() as u64 + CLEANUP_TIMEOUT_MS).await;
+    println!("{}", serde_json::to_string(&summary)?);
     Ok(())
 }

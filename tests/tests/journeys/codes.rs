@@ -3,8 +3,8 @@
 
 use journeys::harness::{code_in, number, Function, TestStack};
 use serde_json::json;
-use shared::accounts::AccountId;
-use shared::purpose::Purpose;
+use shared::model::ids::AccountId;
+use shared::model::purpose::Purpose;
 use shared::tokens::TokenString;
 use std::sync::Arc;
 

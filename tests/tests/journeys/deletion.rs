@@ -3,8 +3,8 @@
 
 use journeys::harness::{number, TestStack, User};
 use serde_json::{json, Value};
-use shared::accounts::AccountId;
-use shared::holds::Hold;
+use shared::model::hold::Hold;
+use shared::model::ids::AccountId;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -223,14 +223,14 @@ async fn with_a_quarantine_identifiers_are_held_then_freed_by_cleanup() {
     seeded(&stack).await;
     let bob = stack.user("bob");
     bob.delete(&bob.token_for("delete_account").await).await.expect(200, "");
-    let taken = shared::accounts::NewAccount {
+    let taken = shared::model::account::NewAccount {
         id: AccountId::parse(&stack.id("bob2")).unwrap(),
         username: None,
-        email: Some(shared::accounts::EmailAddress::parse(&bob.email).unwrap()),
+        email: Some(shared::model::ids::EmailAddress::parse(&bob.email).unwrap()),
         phone: None,
         name: None,
         enterprise_id: None,
-        role: shared::accounts::Role::Individual,
+        role: shared::model::account::Role::Individual,
         locale: Default::default(),
     };
     assert!(matches!(

@@ -866,8 +866,8 @@ async fn no_credential_linked_while_a_large_handover_runs_survives_it() {
     erin.confirm_handover(None, &code).await.expect(202, "");
 
     // The leaving employee links an authenticator of their own while the handover runs: refused.
-    let mfa = shared::handover::Credential::Mfa { id: "sneaky".into(), label: None };
-    let linked = stack.app.link_credential(&shared::accounts::AccountId::parse(&erin.id).unwrap(), &mfa).await;
+    let mfa = shared::model::handover::credentials::Credential::Mfa { id: "sneaky".into(), label: None };
+    let linked = stack.app.link_credential(&shared::model::ids::AccountId::parse(&erin.id).unwrap(), &mfa).await;
     assert!(matches!(linked, Err(shared::handover::LinkError::AccountNotActive)), "{linked:?}");
 
     cleanup(&stack).await;

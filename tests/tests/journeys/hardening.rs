@@ -23,6 +23,16 @@ async fn seeded() -> TestStack {
     stack
 }
 
+/// Gina, the default administrator, starts handing erin's account over to frank: the code frank received.
+async fn gina_starts_handing_erin_over_to_frank(stack: &TestStack) -> String {
+    let (gina, erin, frank) = (stack.user("gina"), stack.user("erin"), stack.user("frank"));
+    let token = gina.token_for("handover_account").await;
+    gina.hand_over(json!({"verification_token": token, "new_email": frank.email, "account_id": erin.id}))
+        .await
+        .expect(202, "");
+    frank.code_from_mail().await
+}
+
 /// Gap 7: serde's derived struct also takes a sequence, field by field, so `["delete_account"]` mailed a code.
 #[tokio::test]
 async fn a_json_array_in_place_of_the_object_is_refused_on_every_route() {
@@ -88,11 +98,7 @@ async fn a_token_refreshed_from_a_sign_in_before_the_handover_is_out() {
     let stack = seeded().await;
     let (gina, erin, frank) = (stack.user("gina"), stack.user("erin"), stack.user("frank"));
     let signed_in = stack.app.clock.now() - 30;
-    let token = gina.token_for("handover_account").await;
-    gina.hand_over(json!({"verification_token": token, "new_email": frank.email, "account_id": erin.id}))
-        .await
-        .expect(202, "");
-    let code = frank.code_from_mail().await;
+    let code = gina_starts_handing_erin_over_to_frank(&stack).await;
     gina.confirm_handover(Some(&erin.id), &code).await.expect(200, "");
     stack.app.clock.advance(5);
     let mails_before = stack.mails_to(&frank.email).await.len();
@@ -184,22 +190,20 @@ async fn an_admin_who_cancels_after_the_dismissal_comes_back_an_individual() {
     stack.finish().await;
 }
 
-fn account(stack: &TestStack, base: &str) -> shared::accounts::AccountId {
-    shared::accounts::AccountId::parse(&stack.id(base)).unwrap()
+fn account(stack: &TestStack, base: &str) -> shared::model::ids::AccountId {
+    shared::model::ids::AccountId::parse(&stack.id(base)).unwrap()
 }
 
 /// Gap 1, held open: the handover read erin's profile and credentials, then committed revoking
 /// only what it read; what she linked in between survived it, a security email among them.
 #[tokio::test]
 async fn nothing_linked_between_the_handovers_read_and_its_commit_survives_it() {
-    use shared::handover::{ContactSlot, Credential, LinkError};
+    use shared::handover::LinkError;
+    use shared::model::handover::contacts::ContactSlot;
+    use shared::model::handover::credentials::Credential;
     let stack = seeded().await;
     let (gina, erin, frank) = (stack.user("gina"), stack.user("erin"), stack.user("frank"));
-    let token = gina.token_for("handover_account").await;
-    gina.hand_over(json!({"verification_token": token, "new_email": frank.email, "account_id": erin.id}))
-        .await
-        .expect(202, "");
-    let code = frank.code_from_mail().await;
+    let code = gina_starts_handing_erin_over_to_frank(&stack).await;
 
     let mut window = stack.app.failpoints.hold("handover.read");
     let sneak_in = async {
@@ -237,17 +241,13 @@ async fn nothing_linked_between_the_handovers_read_and_its_commit_survives_it() 
 /// shows no handover yet) must not outlive it; one after it is the new holder's to keep.
 #[tokio::test]
 async fn credentials_linked_in_parallel_with_the_confirmation_never_outlive_it() {
-    use shared::handover::Credential;
+    use shared::model::handover::credentials::Credential;
     use std::sync::atomic::{AtomicBool, Ordering};
     let mut raced = 0;
     for round in 0..6 {
         let stack = seeded().await;
-        let (gina, erin, frank) = (stack.user("gina"), stack.user("erin"), stack.user("frank"));
-        let token = gina.token_for("handover_account").await;
-        gina.hand_over(json!({"verification_token": token, "new_email": frank.email, "account_id": erin.id}))
-            .await
-            .expect(202, "");
-        let code = frank.code_from_mail().await;
+        let (gina, erin) = (stack.user("gina"), stack.user("erin"));
+        let code = gina_starts_handing_erin_over_to_frank(&stack).await;
         let confirmed = AtomicBool::new(false);
         let handed_over =
             || async { stack.profile(&erin.id).await.is_some_and(|p| p.contains_key("last_handover_id")) };

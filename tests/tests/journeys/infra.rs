@@ -167,7 +167,7 @@ async fn the_local_table_is_the_one_the_template_defines() {
         .map(|g| format!("{} {:?}", g.index_name().unwrap(), g.projection().and_then(|p| p.projection_type())))
         .collect();
     assert_eq!(indexes, ["due Some(KeysOnly)"]);
-    assert_eq!(def["GlobalSecondaryIndexes"][0]["IndexName"].as_str(), Some(shared::store::sweep::DUE_INDEX));
+    assert_eq!(def["GlobalSecondaryIndexes"][0]["IndexName"].as_str(), Some(shared::store::DUE_INDEX));
     let ttl = stack.dynamo.describe_time_to_live().table_name(&stack.table).send().await.unwrap();
     assert_eq!(
         ttl.time_to_live_description().and_then(|t| t.attribute_name()),
@@ -293,4 +293,45 @@ fn every_statement_of_every_role_and_of_the_bus_says_what_it_allows() {
         }
     }
     assert!(statements > 50, "only {statements} statements found");
+}
+
+/// A role may read the code secret exactly when its function's `USES` say it hashes codes or
+/// tokens: the functions that never read it hold no grant to.
+#[test]
+fn only_the_functions_that_hash_may_read_the_code_secret() {
+    let template = yaml(&template_path());
+    let resources = template["Resources"].as_mapping().unwrap();
+    let tagged = |v: &Value| match v {
+        Value::Tagged(t) => t.value.as_str().unwrap().to_string(),
+        other => panic!("a !Ref or !GetAtt: {other:?}"),
+    };
+    let readers: BTreeSet<String> = template["Resources"]["CodeSecretReadPolicy"]["Properties"]["Roles"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(tagged)
+        .collect();
+    let uses = |binary: &str| match binary {
+        "send-code" => send_code::USES,
+        "verify-code" => verify_code::USES,
+        "check-prerequisites" => check_prerequisites::USES,
+        "dismiss-enterprise" => dismiss_enterprise::USES,
+        "delete-account" => delete_account::USES,
+        "cleanup" => cleanup::USES,
+        "handover-account" => handover_account::USES,
+        "cancel-deletion" => cancel_deletion::USES,
+        "erasure-ledger" => erasure_ledger::USES,
+        other => panic!("{other} has no USES"),
+    };
+    let mut checked = 0;
+    for function in resources.values().filter(|r| r["Type"].as_str() == Some("AWS::Serverless::Function")) {
+        let binary = function["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap();
+        if binary == "publish-events" {
+            continue; // its own start: the bus client alone, no App
+        }
+        let role = tagged(&function["Properties"]["Role"]).trim_end_matches(".Arn").to_string();
+        assert_eq!(readers.contains(&role), uses(binary).keys, "{binary}: role {role}");
+        checked += 1;
+    }
+    assert_eq!(checked, 9);
 }

@@ -82,7 +82,7 @@ async fn a_function_that_hashes_nothing_reads_no_secret_and_one_that_mails_nothi
 
     let checker = start(check_prerequisites::USES).await.expect("no secret read: nothing to fail");
     assert!(checker.secrets.current().is_err(), "no key held");
-    let to = shared::accounts::EmailAddress::parse("dave@example.com").unwrap();
+    let to = shared::model::ids::EmailAddress::parse("dave@example.com").unwrap();
     let mailed = checker
         .mailer
         .send_letter(&to, Default::default(), shared::locale::mails::deletion_notice(Default::default(), "r"))

@@ -1,6 +1,6 @@
 //! What a verification code and the token it buys are for.
 
-use crate::accounts::AccountStatus;
+use super::account::AccountStatus;
 use std::fmt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -36,6 +36,11 @@ impl Purpose {
             "cancel_deletion" => Ok(Self::CancelDeletion),
             _ => Err(UnsupportedPurpose),
         }
+    }
+
+    /// As stored: [`Purpose::as_str`] of any purpose.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str() == s)
     }
 
     pub fn as_str(self) -> &'static str {

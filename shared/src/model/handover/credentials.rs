@@ -1,8 +1,7 @@
 //! The credentials the leaving employee may have held under the account, and
 //! what a handover does to each.
 
-use super::model::IamUsers;
-use super::LinkError;
+use super::pending::IamUsers;
 use serde::{Deserialize, Serialize};
 
 /// The kinds of credential the leaving employee may have held under the account.
@@ -14,6 +13,11 @@ pub enum CredentialKind {
     IamUser,
 }
 
+/// Why a credential cannot be linked: the part named is malformed.
+#[derive(Debug, thiserror::Error)]
+#[error("{0} must be 1 to 256 characters, without control characters or '#'")]
+pub struct InvalidCredential(pub &'static str);
+
 /// A credential as linked by the service that owns it (or the fixtures).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Credential {
@@ -24,14 +28,14 @@ pub enum Credential {
 }
 
 impl Credential {
-    pub(super) fn validate(&self) -> Result<(), LinkError> {
+    pub fn validate(&self) -> Result<(), InvalidCredential> {
         // `#` separates the parts of a sort key; only a login's subject comes last and may hold one.
         let part = |what: &'static str, v: &str, tail: bool| {
             let ok = !v.is_empty() && v.len() <= 256 && !v.chars().any(char::is_control) && (tail || !v.contains('#'));
             if ok {
                 Ok(())
             } else {
-                Err(LinkError::Invalid(what))
+                Err(InvalidCredential(what))
             }
         };
         match self {
@@ -85,7 +89,7 @@ pub struct Counts {
 }
 
 impl Counts {
-    pub(super) fn add(&mut self, other: &Counts) {
+    pub fn add(&mut self, other: &Counts) {
         self.identifiers_taken += other.identifiers_taken;
         self.identifiers_released += other.identifiers_released;
         self.contacts_changed += other.contacts_changed;
