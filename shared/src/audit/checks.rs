@@ -105,14 +105,32 @@ pub(super) fn item_findings(item: &ScannedItem, now: i64) -> Vec<Found> {
                 DueBucket::Claim.as_str()
             ),
         ),
-        ItemKind::Token(token) if !token.due.is_in(DueBucket::Token) => one(
-            Invariant::InDueIndex,
-            format!(
-                "a token of account {} outside the due index ({}): cleanup never removes it",
-                token.account,
-                DueBucket::Token.as_str()
-            ),
-        ),
+        ItemKind::Token(token) => {
+            let mut out = Vec::new();
+            if !is_keyed_hash(&token.hash) {
+                let detail =
+                    format!("a token of account {} kept under something that is not a keyed hash", token.account);
+                out.push(found(Invariant::StoredOnlyHashed, key(), detail, &[pk]));
+            }
+            if !token.due.is_in(DueBucket::Token) {
+                let detail = format!(
+                    "a token of account {} outside the due index ({}): cleanup never removes it",
+                    token.account,
+                    DueBucket::Token.as_str()
+                );
+                out.push(found(Invariant::InDueIndex, key(), detail, &[pk]));
+            }
+            out
+        }
+        ItemKind::Profile(profile) => profile
+            .stored_secrets
+            .iter()
+            .filter(|(_, value)| !is_keyed_hash(value))
+            .map(|(name, _)| {
+                let detail = format!("the profile's {name} is not a keyed hash: a code or token stored as it was sent");
+                found(Invariant::StoredOnlyHashed, key(), detail, &[pk])
+            })
+            .collect(),
         ItemKind::Job(job) => {
             let lease_end = now + LEASE_SECONDS + CLOCK_SKEW_SECONDS;
             if !job.due.is_in(DueBucket::Job) {
@@ -175,6 +193,11 @@ pub(super) fn item_findings(item: &ScannedItem, now: i64) -> Vec<Found> {
         }
         _ => Vec::new(),
     }
+}
+
+/// What `crypto::keyed_hash` writes: an HMAC-SHA256 in 64 lowercase hex digits.
+fn is_keyed_hash(value: &str) -> bool {
+    value.len() == 64 && value.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// An item kept on purpose carries only the attributes the key design lists for it: names are reported, never values.

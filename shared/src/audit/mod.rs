@@ -34,6 +34,7 @@ pub enum Invariant {
     LedgerEntryHasReceipt,
     NoPersonalDataKept,
     TokenOfDeletedAccount,
+    StoredOnlyHashed,
     InDueIndex,
     JobLeasedOrDue,
     EnterpriseHasDefaultAdmin,
@@ -44,7 +45,7 @@ pub enum Invariant {
 }
 
 impl Invariant {
-    pub const ALL: [Invariant; 20] = [
+    pub const ALL: [Invariant; 21] = [
         Self::KnownItemKind,
         Self::ItemWellFormed,
         Self::IdentifierClaimed,
@@ -58,6 +59,7 @@ impl Invariant {
         Self::LedgerEntryHasReceipt,
         Self::NoPersonalDataKept,
         Self::TokenOfDeletedAccount,
+        Self::StoredOnlyHashed,
         Self::InDueIndex,
         Self::JobLeasedOrDue,
         Self::EnterpriseHasDefaultAdmin,
@@ -83,6 +85,7 @@ impl Invariant {
             Self::LedgerEntryHasReceipt => "ledger_entry_has_receipt",
             Self::NoPersonalDataKept => "no_personal_data_kept",
             Self::TokenOfDeletedAccount => "token_of_deleted_account",
+            Self::StoredOnlyHashed => "stored_only_hashed",
             Self::InDueIndex => "in_due_index",
             Self::JobLeasedOrDue => "job_leased_or_due",
             Self::EnterpriseHasDefaultAdmin => "enterprise_has_default_admin",

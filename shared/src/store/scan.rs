@@ -5,7 +5,7 @@
 //! back by `keys::Partition` and the sort keys' constants of `keys.rs`, where they are written.
 
 use super::error::StoreError;
-use super::items::profile::schema::{account_from_item, IN_PROGRESS};
+use super::items::profile::schema::{account_from_item, slot_attr, token_attr, IN_PROGRESS};
 use super::items::{enterprise, hold, job, ledger, s, Item, ItemExt};
 use super::keys::{self, MEMBER_PREFIX, PROFILE, SYSTEM_PREFIX};
 use super::table::Store;
@@ -14,6 +14,7 @@ use crate::model::due::DueBucket;
 use crate::model::enterprise::Enterprise;
 use crate::model::job::Job;
 use crate::model::ledger::LedgerEntry;
+use crate::model::purpose::Purpose;
 use aws_sdk_dynamodb::types::AttributeValue;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -120,6 +121,9 @@ pub struct ProfileItem {
     pub hold_count: i64,
     /// The id of a handover too large for one transaction that is under way.
     pub handover_in_progress: Option<String>,
+    /// What the profile stores of its codes and tokens (each code's `hash`, each `token_<purpose>`),
+    /// by attribute, for the audit to see they are keyed hashes; never shown.
+    pub stored_secrets: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone)]
@@ -135,6 +139,8 @@ pub struct ClaimItem {
 
 #[derive(Debug, Clone)]
 pub struct TokenItem {
+    /// The key's part after `TOKEN#`: the keyed hash of the token.
+    pub hash: String,
     pub account: String,
     pub expires_at: i64,
     pub due: DueMark,
@@ -202,11 +208,12 @@ fn kind_of(key: &ItemKey, item: &Item) -> Decoded {
             }
             Ok(ItemKind::Claim(ClaimItem { kind, value: value.clone(), owner, free_at, due: DueMark::of(item) }))
         }
-        Partition::Token(_) if sk == keys::TOKEN => {
+        Partition::Token(hash) if sk == keys::TOKEN => {
             let (Some(account), Some(expires_at)) = (item.str("account_id"), item.num("expires_at")) else {
                 return Err(("token", "no account_id or expires_at".into()));
             };
-            Ok(ItemKind::Token(TokenItem { account: account.to_string(), expires_at, due: DueMark::of(item) }))
+            let (hash, account, due) = (hash.clone(), account.to_string(), DueMark::of(item));
+            Ok(ItemKind::Token(TokenItem { hash, account, expires_at, due }))
         }
         Partition::Enterprise(id) if sk == keys::META => {
             let decoded = enterprise::from_item(item).map_err(|e| ("enterprise", e.to_string()))?;
@@ -269,10 +276,22 @@ fn account_item(account: &str, sk: &str, item: &Item) -> Decoded {
             None => 0,
             Some(_) => item.num("hold_count").ok_or(("profile", "hold_count is not a number".to_string()))?,
         };
+        let mut stored_secrets = Vec::new();
+        for purpose in Purpose::ALL {
+            let slot = slot_attr(purpose);
+            if let Some(hash) = item.map(&slot).and_then(|m| m.str("hash")) {
+                stored_secrets.push((format!("{slot}.hash"), hash.to_string()));
+            }
+            let token = token_attr(purpose);
+            if let Some(hash) = item.str(&token) {
+                stored_secrets.push((token, hash.to_string()));
+            }
+        }
         return Ok(ItemKind::Profile(Box::new(ProfileItem {
             account: decoded,
             hold_count,
             handover_in_progress: item.str(IN_PROGRESS).map(String::from),
+            stored_secrets,
         })));
     }
     // Every other key starting with PROFILE is a hold: the profile's Query reads them so.

@@ -230,23 +230,38 @@ fn token(hash: &str, account: &str, expires_at: i64) -> Vec<(&'static str, Attri
     ]
 }
 
+/// A token's key, as `crypto::keyed_hash` writes it: 64 hex digits.
+fn hashed(digit: char) -> String {
+    digit.to_string().repeat(64)
+}
+
 #[tokio::test]
 async fn an_unexpired_token_of_an_account_without_profile() {
     let stack = clean().await;
     let now = stack.app.clock.now();
-    put(&stack, &token("planted", &stack.id("ghost"), now + 600)).await;
+    put(&stack, &token(&hashed('a'), &stack.id("ghost"), now + 600)).await;
     // An expired one is TTL's and cleanup's to remove: no violation.
-    put(&stack, &token("expired", &stack.id("ghost"), now - 1)).await;
-    stack.finish_expecting(&[("token_of_deleted_account", "TOKEN#planted/TOKEN")]).await;
+    put(&stack, &token(&hashed('b'), &stack.id("ghost"), now - 1)).await;
+    stack.finish_expecting(&[("token_of_deleted_account", &format!("TOKEN#{}/TOKEN", hashed('a')))]).await;
 }
 
 #[tokio::test]
 async fn a_token_outside_the_due_index() {
     let stack = clean().await;
-    let mut item = token("planted", &stack.id("carol"), stack.app.clock.now() + 600);
+    let mut item = token(&hashed('c'), &stack.id("carol"), stack.app.clock.now() + 600);
     item.retain(|(name, _)| !name.starts_with("due_"));
     put(&stack, &item).await;
-    stack.finish_expecting(&[("in_due_index", "TOKEN#planted/TOKEN")]).await;
+    stack.finish_expecting(&[("in_due_index", &format!("TOKEN#{}/TOKEN", hashed('c')))]).await;
+}
+
+#[tokio::test]
+async fn a_token_stored_as_it_was_sent() {
+    let stack = clean().await;
+    let pk = account(&stack, "carol");
+    set(&stack, &pk, "PROFILE", "SET token_delete_account = :t", &[(":t", s("the-token-itself"))]).await;
+    let report = stack.audit().await;
+    assert!(!serde_json::to_string(&report).unwrap().contains("the-token-itself"), "the value is never reported");
+    stack.finish_expecting(&[("stored_only_hashed", &format!("{pk}/PROFILE"))]).await;
 }
 
 #[tokio::test]
