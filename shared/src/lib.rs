@@ -35,6 +35,7 @@ pub mod secrets;
 pub mod startup;
 pub mod store;
 pub mod tokens;
+pub mod trust;
 pub mod work;
 
 pub use lambda_http;

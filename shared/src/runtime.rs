@@ -26,6 +26,13 @@ where
         .try_init();
 }
 
+/// Every function's `main`: the process's trust chosen ([`crate::trust`]) while it has one
+/// thread, then the multi-thread runtime `#[tokio::main]` would build, running `serve`.
+pub fn main(serve: impl Future<Output = Result<(), lambda_http::Error>>) -> Result<(), lambda_http::Error> {
+    crate::trust::prefer_system_bundle();
+    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(serve)
+}
+
 /// Builds the app once per process; a missing or malformed setting stops here, named.
 /// Logs where init's time went (`startup`, see [`crate::startup`]) just before the first poll.
 async fn start(uses: Uses) -> Result<&'static App, lambda_http::Error> {

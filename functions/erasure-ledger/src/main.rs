@@ -1,4 +1,5 @@
-#[tokio::main]
-async fn main() -> Result<(), shared::lambda_http::Error> {
-    shared::runtime::serve_events(erasure_ledger::USES, |app, event| erasure_ledger::handle(app, event.payload)).await
+fn main() -> Result<(), shared::lambda_http::Error> {
+    shared::runtime::main(shared::runtime::serve_events(erasure_ledger::USES, |app, event| {
+        erasure_ledger::handle(app, event.payload)
+    }))
 }

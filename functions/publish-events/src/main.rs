@@ -1,4 +1,3 @@
-#[tokio::main]
-async fn main() -> Result<(), shared::lambda_http::Error> {
-    shared::runtime::serve_stream(publish_events::handle).await
+fn main() -> Result<(), shared::lambda_http::Error> {
+    shared::runtime::main(shared::runtime::serve_stream(publish_events::handle))
 }
