@@ -878,8 +878,7 @@ def report(args):
     print(json.dumps({k: v for k, v in figures.items() if k not in ("other_5xx_list", "journeys_failed")},
                      indent=1))
     print("```")
-    # The wrong answers found so far are the known defect of docs/soak.md#lost-answers: reported, and
-    # failing the run only with SOAK_STRICT=1 until it is fixed.
+    # A wrong answer (docs/soak.md#lost-answers) is reported, and fails the run with SOAK_STRICT=1.
     strict = os.environ.get("SOAK_STRICT") == "1"
     bad = (five_hundreds or other or (anomalies and strict) or check.get("violations") or (audit and audit.get("violations"))
            or (audit is not None and "violations" not in audit) or len(done) < len(journeys) or not phases)
@@ -909,7 +908,7 @@ def markdown(f, phases):
         f"- faults injected: DynamoDB {f['faults_injected']['dynamodb']}, moto {f['faults_injected']['moto']} "
         f"(rate {f['faults'].get('rate', 0)}; {kinds or 'none'})",
         f"- 5xx other than busy: **{f['other_5xx']}** (of which 500: **{f['status_500']}**)",
-        f"- wrong answers to a journey's sequence (not errors of the API; the known defect of "
+        f"- wrong answers to a journey's sequence (documented errors, wrong for the journey: "
         f"docs/soak.md#lost-answers): **{len(f['wrong_answers'])}**",
         f"- end states of the journeys: {f['end_state']['checked']} checks, "
         f"**{len(f['end_state']['violations'])} broken**",

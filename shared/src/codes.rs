@@ -228,9 +228,10 @@ impl App {
         let cfg = &self.config;
         let now = self.clock.now();
         for _ in 0..MAX_RACES {
+            let attempt = crate::work::random_id("attempt")?;
             let state = match self
                 .store
-                .spend_attempt(account, purpose, now, cfg.max_consecutive_failures, session)
+                .spend_attempt(account, purpose, now, cfg.max_consecutive_failures, session, &attempt)
                 .await?
             {
                 CodeWrite::Written(after) => {

@@ -7,7 +7,7 @@
 
 use super::error::StoreError;
 use super::items::profile::codes as profile;
-use super::items::profile::schema::code_state_from_item;
+use super::items::profile::schema::{code_state_from_item, slot_field, ATTEMPT};
 use super::items::token;
 use super::table::{Store, TxOutcome, Written};
 use crate::model::code::{CodeSlot, CodeState, PlaceGuard, TokenRecord};
@@ -18,7 +18,8 @@ use crate::model::session::Session;
 /// The answer of a conditional write on the profile.
 #[derive(Debug)]
 pub enum CodeWrite {
-    /// Written; the profile before (placing) or after (spending) the write.
+    /// Written; the profile before (placing) or after (spending) the write. A placing whose
+    /// answer was lost and whose retry found it done gives the profile after it: the one before is gone.
     Written(CodeState),
     /// Not written; the profile as it was, if there is one.
     Refused(Option<CodeState>),
@@ -34,7 +35,16 @@ enum RedeemPart {
     Replaced,
 }
 
-fn code_write(written: Written, purpose: Purpose) -> Result<CodeWrite, StoreError> {
+/// The write's answer as the operations take it. `ours` is a field of the slot and the value this write put there: a refusal
+/// that finds it is this very write sent again by the SDK after its answer was lost, so it is
+/// answered as written, with the profile as the first send left it.
+fn code_write(written: Written, purpose: Purpose, ours: Option<(&str, &str)>) -> Result<CodeWrite, StoreError> {
+    let written = match (written, ours) {
+        (Written::Refused(Some(item)), Some((field, value))) if slot_field(&item, purpose, field) == Some(value) => {
+            Written::Done(Some(item))
+        }
+        (written, _) => written,
+    };
     Ok(match written {
         Written::Done(Some(item)) => CodeWrite::Written(code_state_from_item(&item, purpose)?),
         Written::Done(None) => return Err(StoreError::Malformed("profile write returned no image".into())),
@@ -69,6 +79,7 @@ pub(crate) trait CodeStore {
     /// Pattern "spend an attempt": one UpdateItem that takes an attempt from a
     /// live code and counts a failure before the comparison, so racing requests
     /// cannot get more guesses than allowed. Returns the profile after the write.
+    /// `attempt` is the request's own id: the same write sent twice spends one attempt.
     async fn spend_attempt(
         &self,
         account: &AccountId,
@@ -76,6 +87,7 @@ pub(crate) trait CodeStore {
         now: i64,
         max_failures: u32,
         session: Option<Session>,
+        attempt: &str,
     ) -> Result<CodeWrite, StoreError>;
 
     /// Pattern "redeem a code": one transaction burns the code (if it is still
@@ -115,7 +127,8 @@ impl CodeStore for Store {
         session: Option<Session>,
     ) -> Result<CodeWrite, StoreError> {
         let op = profile::placing(account, purpose, code, guard, session);
-        code_write(self.write(op, false).await?, purpose)
+        let ours = code.hash.as_deref().map(|hash| ("hash", hash));
+        code_write(self.write(op, false).await?, purpose, ours)
     }
 
     async fn restore_code(
@@ -136,9 +149,10 @@ impl CodeStore for Store {
         now: i64,
         max_failures: u32,
         session: Option<Session>,
+        attempt: &str,
     ) -> Result<CodeWrite, StoreError> {
-        let op = profile::attempt_spending(account, purpose, now, max_failures, session);
-        code_write(self.write(op, true).await?, purpose)
+        let op = profile::attempt_spending(account, purpose, now, max_failures, session, attempt);
+        code_write(self.write(op, true).await?, purpose, Some((ATTEMPT, attempt)))
     }
 
     async fn redeem_code(

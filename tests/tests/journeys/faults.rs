@@ -268,13 +268,11 @@ async fn a_dismissal_hit_at_any_step_is_finished_exactly_once() {
     tally.report("dismissal");
 }
 
-/// Known defect found by the soak (docs/soak.md, "Lost answers"): DynamoDB applies a
-/// conditional UpdateItem, its answer is lost, the SDK sends it again and the retry is judged
-/// as a second request. send-code then answers 429 resend_too_soon with no mail sent (the
-/// person waits out the cooldown for a code that never came), and one wrong guess spends two
-/// attempts. The transactions carry a client request token and are not hit. Run with --ignored.
+/// Found by the soak (docs/soak.md, "Lost answers"): DynamoDB applies a conditional
+/// UpdateItem, its answer is lost and the SDK sends it again. The retry must be known as the
+/// same request: the code is mailed (no 429 `resend_too_soon` for a code that never came), and
+/// one wrong guess spends one attempt.
 #[tokio::test]
-#[ignore = "known defect: a lost answer's retry is judged as a second request (docs/soak.md)"]
 async fn a_lost_answer_is_not_taken_for_a_second_request() {
     let lost = || Rule { operation: "UpdateItem".into(), skip: 0, times: 1, fault: Fault::AnswerLost };
     let faulty = Faulty::start().await;
@@ -288,4 +286,5 @@ async fn a_lost_answer_is_not_taken_for_a_second_request() {
     let reply = bob.verify("delete_account", "000000").await;
     reply.expect(422, "code_incorrect");
     assert_eq!(reply.body["attempts_left"], 4, "one wrong guess spends one attempt");
+    stack.finish().await;
 }

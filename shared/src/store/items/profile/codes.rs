@@ -2,7 +2,7 @@
 //! failure streaks: placing a code, putting the previous one back, spending an
 //! attempt, burning a code that matched, ending a lock.
 
-use super::schema::{failures_attr, last_failure_attr, slot_attr, slot_value, token_attr, within_session};
+use super::schema::{failures_attr, last_failure_attr, slot_attr, slot_value, token_attr, within_session, ATTEMPT};
 use crate::model::code::{CodeSlot, PlaceGuard};
 use crate::model::ids::AccountId;
 use crate::model::purpose::Purpose;
@@ -50,25 +50,32 @@ pub fn restoring(account: &AccountId, purpose: Purpose, placed_hash: &str, previ
     .value(":placed", s(placed_hash))
 }
 
-/// Takes an attempt from a live code and counts a failure, before the comparison.
+/// Takes an attempt from a live code and counts a failure, before the comparison. The slot
+/// keeps `attempt` (the request's id), so the same write sent again (an SDK retry after a
+/// lost answer) fails its condition instead of spending a second attempt.
 pub fn attempt_spending(
     account: &AccountId,
     purpose: Purpose,
     now: i64,
     max_failures: u32,
     session: Option<Session>,
+    attempt: &str,
 ) -> Op {
     let op = Op::update(
         keys::profile(account),
-        "SET #slot.attempts_left = #slot.attempts_left - :one, #fail = if_not_exists(#fail, :zero) + :one, #last = :now",
+        "SET #slot.attempts_left = #slot.attempts_left - :one, #fail = if_not_exists(#fail, :zero) + :one, \
+         #last = :now, #slot.#attempt = :attempt",
     )
     .when(
         "attribute_exists(pk) AND #status = :active AND attribute_exists(#slot.#hash) \
          AND #slot.expires_at > :now AND #slot.attempts_left > :zero \
-         AND (attribute_not_exists(#fail) OR #fail < :max)",
+         AND (attribute_not_exists(#fail) OR #fail < :max) \
+         AND (attribute_not_exists(#slot.#attempt) OR #slot.#attempt <> :attempt)",
     )
     .name("#slot", slot_attr(purpose))
     .name("#hash", "hash")
+    .name("#attempt", ATTEMPT)
+    .value(":attempt", s(attempt))
     .name("#fail", failures_attr(purpose))
     .name("#last", last_failure_attr(purpose))
     .name("#status", "status")

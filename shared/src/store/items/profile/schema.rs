@@ -26,6 +26,8 @@ pub const IN_PROGRESS_AS: &str = "handover_in_progress_as";
 pub const RESERVED: &str = "handover_reserved";
 /// The count of credentials linked and contacts set (`HandoverView::links_version`).
 pub const LINKS_VERSION: &str = "links_version";
+/// In a code's slot: the id of the last request that spent an attempt on it (a lost answer's retry is known by it).
+pub const ATTEMPT: &str = "attempt_id";
 
 /// The hash of the one token of a purpose the account may still spend; a handover removes it.
 pub fn token_attr(purpose: Purpose) -> String {
@@ -126,6 +128,11 @@ pub fn code_state_from_item(item: &Item, purpose: Purpose) -> Result<CodeState, 
         last_failure_at: item.num(&last_failure_attr(purpose)).unwrap_or(0),
         token: item.str(&token_attr(purpose)).map(String::from),
     })
+}
+
+/// A text field of the purpose's slot as stored (`hash`, [`ATTEMPT`]).
+pub fn slot_field<'i>(item: &'i Item, purpose: Purpose, field: &str) -> Option<&'i str> {
+    item.map(&slot_attr(purpose)).and_then(|m| m.str(field))
 }
 
 pub fn slot_value(slot: &CodeSlot) -> aws_sdk_dynamodb::types::AttributeValue {
