@@ -101,7 +101,11 @@ impl TestStack {
             ("TABLE_NAME", table.clone()),
             ("SENDER_EMAIL", SENDER.to_string()),
             ("CODE_SECRET", SECRET.to_string()),
+            ("EXPORT_BUCKET", localstack::EXPORT_BUCKET.to_string()),
         ]);
+        localstack::create_export_bucket(&aws_sdk_s3::Client::from_conf(localstack::s3_config(&sdk)))
+            .await
+            .expect("moto must be running (scripts/test starts it)");
         let mut config = Config::from_lookup(|k| env.get(k).cloned()).expect("test config");
         adjust(&mut config);
         let audited = crate::audit::AuditDue::new(&table);
@@ -297,6 +301,7 @@ pub async fn call(app: &App, function: Function, event: Value) -> Reply {
         Function::DeleteAccount => delete_account::handle(app, request).await,
         Function::HandoverAccount | Function::ConfirmHandover => handover_account::handle(app, request).await,
         Function::CancelDeletion => cancel_deletion::handle(app, request).await,
+        Function::ExportData | Function::ExportStatus => export_data::handle(app, request).await,
     };
     let status = response.status().as_u16();
     let headers = response
@@ -378,6 +383,15 @@ impl User<'_> {
     }
 
     pub async fn call(&self, function: Function, body: Value) -> Reply {
+        self.request(function, body, &[]).await
+    }
+
+    /// A bodiless request on a route with path parameters.
+    pub async fn call_with_path(&self, function: Function, parameters: &[(&str, &str)]) -> Reply {
+        self.request(function, Value::Null, parameters).await
+    }
+
+    async fn request(&self, function: Function, body: Value, parameters: &[(&str, &str)]) -> Reply {
         let body = (!body.is_null()).then(|| body.to_string());
         let now = self.stack.app.clock.now().to_string();
         let (iat, auth_time) = match self.signed_in {
@@ -394,6 +408,7 @@ impl User<'_> {
         if let Some(language) = &self.language {
             event["headers"]["accept-language"] = json!(language);
         }
+        let event = Function::with_path_parameters(event, parameters);
         call(&self.stack.app, function, event).await
     }
 
@@ -415,6 +430,16 @@ impl User<'_> {
 
     pub async fn dismiss(&self, token: &str) -> Reply {
         self.call(Function::DismissEnterprise, json!({"verification_token": token})).await
+    }
+
+    /// Asks for a copy of the account's data.
+    pub async fn export(&self, token: &str) -> Reply {
+        self.call(Function::ExportData, json!({"verification_token": token})).await
+    }
+
+    /// Where the export `export_id` stands.
+    pub async fn export_status(&self, export_id: &str) -> Reply {
+        self.call_with_path(Function::ExportStatus, &[("export_id", export_id)]).await
     }
 
     pub async fn delete(&self, token: &str) -> Reply {

@@ -30,6 +30,31 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
         .await
 }
 
+/// The export bucket the journeys share in moto (object keys hold each test's own account ids).
+pub const EXPORT_BUCKET: &str = "journeys-exports";
+
+/// The S3 settings the functions use on the local stack: path-style addressing (moto's server).
+pub fn s3_config(sdk: &aws_config::SdkConfig) -> aws_sdk_s3::Config {
+    aws_sdk_s3::config::Builder::from(sdk).force_path_style(true).build()
+}
+
+/// Creates the journeys' export bucket if it is not there.
+pub async fn create_export_bucket(client: &aws_sdk_s3::Client) -> Result<(), Error> {
+    use aws_sdk_s3::error::ProvideErrorMetadata;
+    match client.create_bucket().bucket(EXPORT_BUCKET).send().await {
+        Ok(_) => Ok(()),
+        Err(e) if matches!(e.code(), Some("BucketAlreadyOwnedByYou" | "BucketAlreadyExists")) => Ok(()),
+        Err(e) => Err(Box::new(e)),
+    }
+}
+
+/// A GET of a presigned URL on loopback: the status and the body.
+pub async fn download(url: &str) -> Result<(u16, Vec<u8>), Error> {
+    let (head, body) = http_exchange("GET", url, "", "").await?;
+    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).ok_or("no status line")?;
+    Ok((status, body))
+}
+
 pub fn template_path() -> PathBuf {
     std::env::var_os("TEMPLATE")
         .map(PathBuf::from)
@@ -186,6 +211,11 @@ async fn http_get(url: &str) -> Result<Vec<u8>, Error> {
 
 /// A plain HTTP/1.1 request on loopback (`headers`: CRLF-terminated lines).
 pub async fn http_request(method: &str, url: &str, headers: &str, body: &str) -> Result<Vec<u8>, Error> {
+    Ok(http_exchange(method, url, headers, body).await?.1)
+}
+
+/// As [`http_request`], with the answer's head (status line and headers, lowercased).
+async fn http_exchange(method: &str, url: &str, headers: &str, body: &str) -> Result<(String, Vec<u8>), Error> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let rest = url.strip_prefix("http://").ok_or("only http:// endpoints are supported")?;
     let (host, path) = rest.split_once('/').map(|(h, p)| (h, format!("/{p}"))).unwrap_or((rest, "/".into()));
@@ -202,9 +232,9 @@ pub async fn http_request(method: &str, url: &str, headers: &str, body: &str) ->
     let head = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
     let body = raw[split + 4..].to_vec();
     if head.contains("transfer-encoding: chunked") {
-        return Ok(dechunk(&body));
+        return Ok((head, dechunk(&body)));
     }
-    Ok(body)
+    Ok((head, body))
 }
 
 fn dechunk(mut body: &[u8]) -> Vec<u8> {
