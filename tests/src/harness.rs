@@ -51,6 +51,8 @@ pub struct TestStack {
     pub app: Arc<App>,
     pub dynamo: aws_sdk_dynamodb::Client,
     pub table: String,
+    /// The S3 requests of the stack's functions (the export bucket), for the IAM audit.
+    pub s3: crate::iam::S3Log,
     suffix: String,
     /// Fails the test if the journey ends without auditing the table (tests/src/audit.rs).
     pub(crate) audited: crate::audit::AuditDue,
@@ -109,7 +111,10 @@ impl TestStack {
         let mut config = Config::from_lookup(|k| env.get(k).cloned()).expect("test config");
         adjust(&mut config);
         let audited = crate::audit::AuditDue::new(&table);
-        Self { app: Arc::new(App::new(config, &sdk)), dynamo, table, suffix: random_hex(4), audited }
+        let s3 = crate::iam::S3Log::default();
+        let mut app = App::new(config, &sdk);
+        app.exports = recorded_bucket(&s3, &sdk);
+        Self { app: Arc::new(app), dynamo, table, s3, suffix: random_hex(4), audited }
     }
 
     /// A stack whose functions reach DynamoDB and SES through the given
@@ -133,6 +138,7 @@ impl TestStack {
         let mut app = App::new(stack.app.config.clone(), &sdk);
         app.store = shared::store::Store::new(aws_sdk_dynamodb::Client::from_conf(dynamo.build()), stack.table.clone());
         app.mailer = shared::mail::Mailer::new(aws_sdk_sesv2::Client::from_conf(mail.build()), SENDER);
+        app.exports = recorded_bucket(&stack.s3, &sdk);
         Self { app: Arc::new(app), ..stack }
     }
 
@@ -288,6 +294,11 @@ impl TestStack {
             }
         }
     }
+}
+
+/// The journeys' export bucket, through a client whose requests `log` records.
+fn recorded_bucket(log: &crate::iam::S3Log, sdk: &aws_config::SdkConfig) -> shared::bucket::ExportBucket {
+    shared::bucket::ExportBucket::new(log.client(sdk), localstack::EXPORT_BUCKET)
 }
 
 /// Calls `function` of `app` with `event`, as Lambda would, and reads the answer as the client does.
