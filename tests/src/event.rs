@@ -152,8 +152,9 @@ mod tests {
     fn every_http_event_is_one_lambda_http_reads_with_its_caller() {
         for function in Function::ALL {
             let event = function.event(Some("alice"), Some("web-console"), Some("1764547200"), Some("{}"));
+            let event = Function::with_path_parameters(event, &[("export_id", "exp_1")]);
             let request = lambda_http::request::from_str(&event.to_string()).expect("a valid event");
-            assert_eq!(request.uri().path(), function.route().1);
+            assert_eq!(request.uri().path(), function.route().1.replace("{export_id}", "exp_1"));
         }
         let anonymous = http("GET", "/", None, None, None, None);
         assert!(anonymous["requestContext"].get("authorizer").is_none());
