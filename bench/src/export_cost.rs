@@ -160,7 +160,9 @@ async fn load(client: &aws_sdk_dynamodb::Client, table: &str, account: &str, ite
                 ("payload".to_string(), S("x".repeat(64))),
                 ("n".to_string(), N(i.to_string())),
             ]);
-            WriteRequest::builder().put_request(PutRequest::builder().set_item(Some(item)).build().expect("item")).build()
+            WriteRequest::builder()
+                .put_request(PutRequest::builder().set_item(Some(item)).build().expect("item"))
+                .build()
         })
         .collect();
     let mut tasks = tokio::task::JoinSet::new();
