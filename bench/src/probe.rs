@@ -209,6 +209,7 @@ pub fn settings(table: &str) -> Vec<(String, String)> {
         ("CODE_SECRET", SECRET),
         ("RESEND_COOLDOWN_SECONDS", "0"),
         ("DAILY_CODE_LIMIT", "100000000"),
+        ("EXPORT_BUCKET", EXPORT_BUCKET),
     ]
     .iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -217,6 +218,8 @@ pub fn settings(table: &str) -> Vec<(String, String)> {
 
 pub const SENDER: &str = "no-reply@example.com";
 pub const SECRET: &str = "bench-only-secret-0123456789abcdef0123456789";
+/// The bench's export bucket (crate::export_cost creates it in moto).
+pub const EXPORT_BUCKET: &str = "bench-exports";
 
 /// An app over `table` with counting clients, configured as the functions are.
 pub fn app(sdk: &aws_config::SdkConfig, table: &str, recorder: &Recorder) -> App {
@@ -232,6 +235,7 @@ pub fn app(sdk: &aws_config::SdkConfig, table: &str, recorder: &Recorder) -> App
         secrets: shared::secrets::SecretRing::from_config(config.code_secrets.as_ref()),
         store: shared::store::Store::new(dynamo, config.table_name.clone()),
         mailer: shared::mail::Mailer::new(ses, config.sender_email.clone()),
+        exports: shared::bucket::ExportBucket::new(journeys::localstack::s3_client(sdk), EXPORT_BUCKET),
         config,
         clock: shared::clock::Clock::default(),
         failpoints: shared::failpoints::FailPoints::default(),

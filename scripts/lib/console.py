@@ -7,6 +7,8 @@ brings it into .stack/venv)."""
 import json
 import os
 import re
+import time
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -66,8 +68,17 @@ class Console:
     def mail(self):
         """The mail local SES (moto) accepted, oldest first, as `scripts/dev mail` prints it."""
         url = f"http://127.0.0.1:{self.moto_port}/moto-api/data.json"
-        with urllib.request.urlopen(url, timeout=10) as r:
-            data = json.loads(r.read())
+        # moto answers 500 the first time it reads the state of a new object part (an export's
+        # multipart upload) or of a model another request changes meanwhile: read it again.
+        for attempt in range(10):
+            try:
+                with urllib.request.urlopen(url, timeout=10) as r:
+                    data = json.loads(r.read())
+                break
+            except urllib.error.HTTPError:
+                if attempt == 9:
+                    raise
+                time.sleep(0.05)
         messages = (data.get("ses") or {}).get("Message") or []
         return [{"to": (m.get("destinations") or {}).get("ToAddresses") or [], "subject": m.get("subject"),
                  "body": m.get("body"), "from": m.get("source")} for m in messages]

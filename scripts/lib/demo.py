@@ -46,6 +46,7 @@ DISMISS = "/v1/enterprise/dismissal"
 DELETE = "/v1/account/deletion"
 HANDOVER = "/v1/account/handover"
 HANDOVER_CONFIRM = "/v1/account/handover/confirm"
+EXPORT = "/v1/account/data-export"
 
 # Route -> function, as infra/template.yaml wires them.
 ROUTES = {
@@ -56,6 +57,8 @@ ROUTES = {
     ("POST", DELETE): "delete-account",
     ("POST", HANDOVER): "handover-account",
     ("POST", HANDOVER_CONFIRM): "handover-account",
+    ("POST", EXPORT): "export-data",
+    ("GET", EXPORT + "/{export_id}"): "export-data",
 }
 
 try:
@@ -103,7 +106,7 @@ class Demo:
         """Sends METHOD PATH to the local HTTP API as WHO (a JWT signed just
         now) and prints the answer. With NEED (a status), any other status
         stops the journey."""
-        fn = ROUTES[(method, path)]
+        fn = ROUTES.get((method, path)) or ROUTES[(method, re.sub(r"/exp_[0-9a-f]+$", "/{export_id}", path))]
         shown = f" {compact(body)}" if body is not None else ""
         print(f"  -> {who}: {method} {path}{shown}   [{fn}]")
         token = subprocess.run([DEV, "token", who], capture_output=True, text=True)
@@ -257,6 +260,19 @@ def journey_alice(d):
 def journey_bob(d):
     d.step("bob, released from Acme, asks whether he can delete his account")
     d.call("bob", "GET", PREREQS)
+
+    d.step("seed 002: \"make sure you have a data backup\": bob takes a copy of his data first (export_data)")
+    token = d.token("bob", "bob@example.com", "export_data")
+    since = d.mark()
+    export = d.call("bob", "POST", EXPORT, {"verification_token": token}, need=200)
+    d.wait_mail("bob@example.com", since, "export link")
+    ready = d.call("bob", "GET", f"{EXPORT}/{export['export_id']}", need=200)
+    try:
+        with urllib.request.urlopen(ready["download_url"], timeout=INVOKE_TIMEOUT) as r:
+            archive = json.loads(r.read())
+    except (OSError, ValueError) as err:
+        raise Stop(f"the export's link did not download: {err}") from None
+    print(f"  the link downloads one JSON document: members {', '.join(archive)}; account {archive['account']['id']}")
 
     d.step("bob asks for a delete_account code, verifies it and deletes his account")
     token = d.token("bob", "bob@example.com", "delete_account")

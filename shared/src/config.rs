@@ -82,6 +82,10 @@ pub struct Config {
     pub erasure_reannounce_seconds: i64,
     /// After this long a system that has not reported is overdue.
     pub erasure_deadline_seconds: i64,
+    /// The S3 bucket of data exports (`EXPORT_BUCKET`); required where `crate::Uses::exports` is set.
+    pub export_bucket: Option<String>,
+    /// How long an export's download link works (`EXPORT_LINK_TTL_SECONDS`): at most 7 days, SigV4's limit.
+    pub export_link_ttl_seconds: i64,
 }
 
 impl Config {
@@ -163,9 +167,22 @@ impl Config {
             downstream_systems: downstream_systems(lookup("DOWNSTREAM_SYSTEMS").unwrap_or_default())?,
             erasure_reannounce_seconds: number("ERASURE_REANNOUNCE_SECONDS", 86_400, 60)?,
             erasure_deadline_seconds: number("ERASURE_DEADLINE_SECONDS", 15 * 86_400, 60)?,
+            export_bucket: lookup("EXPORT_BUCKET").map(|v| v.trim().to_string()).filter(|v| !v.is_empty()),
+            export_link_ttl_seconds: match number("EXPORT_LINK_TTL_SECONDS", EXPORT_LINK_MAX_SECONDS, 60)? {
+                n if n <= EXPORT_LINK_MAX_SECONDS => n,
+                _ => {
+                    return Err(ConfigError::Malformed {
+                        name: "EXPORT_LINK_TTL_SECONDS",
+                        reason: format!("at most {EXPORT_LINK_MAX_SECONDS} (7 days: a presigned URL's limit)"),
+                    })
+                }
+            },
         })
     }
 }
+
+/// A SigV4 presigned URL lives at most 7 days, the default link's life.
+pub const EXPORT_LINK_MAX_SECONDS: i64 = 604_800;
 
 /// Lowercase names of letters, digits and `-` (at most 64), comma-separated, each once; at most 25 so a
 /// deletion's final transaction stays well inside DynamoDB's 100 items.
@@ -219,6 +236,10 @@ mod tests {
         assert!(c.mobile_client_ids.is_empty());
         assert!(c.downstream_systems.is_empty());
         assert_eq!((c.erasure_reannounce_seconds, c.erasure_deadline_seconds), (86_400, 1_296_000));
+        assert_eq!((c.export_bucket.as_deref(), c.export_link_ttl_seconds), (None, 604_800));
+        let mut long = BASE.to_vec();
+        long.push(("EXPORT_LINK_TTL_SECONDS", "604801"));
+        assert!(Config::from_lookup(env(&long)).unwrap_err().to_string().starts_with("EXPORT_LINK_TTL_SECONDS"));
         let mut systems = BASE.to_vec();
         systems.push(("DOWNSTREAM_SYSTEMS", " billing, object-storage ,"));
         assert_eq!(Config::from_lookup(env(&systems)).unwrap().downstream_systems, ["billing", "object-storage"]);

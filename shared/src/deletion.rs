@@ -11,6 +11,7 @@
 use crate::accounts::AccountError;
 use crate::caller::Caller;
 use crate::clock::rfc3339;
+use crate::exports::{removed_exports, removed_exports_payload, ExportError};
 use crate::internal::{internal_from, Internal};
 use crate::mail::GraceNotice;
 use crate::model::account::AccountStatus;
@@ -18,7 +19,7 @@ use crate::model::deletion::DeletionFinal;
 use crate::model::ids::AccountId;
 use crate::model::job::{Job, JobKind, JobStep, LEASE_SECONDS};
 use crate::prerequisites::Blocker;
-use crate::store::{AcceptDeletionPart, AccountStore, DeletionStore, JobStore, StoreError, TxOutcome};
+use crate::store::{AcceptDeletionPart, AccountStore, DeletionStore, ExportStore, JobStore, StoreError, TxOutcome};
 use crate::tokens::TokenString;
 use crate::work::{random_id, Budget, Progress};
 use crate::App;
@@ -199,6 +200,24 @@ impl App {
             }
             self.failpoints.check("deletion.purge_begun")?;
         }
+        // The exports go first (docs/data-export.md), counted once for the receipt.
+        if removed_exports(&job).is_none() {
+            let removed = match self.remove_exports(&account_id).await {
+                Ok(removed) => removed,
+                Err(ExportError::Internal(e)) => return Err(e.into()),
+                Err(ExportError::Account(e)) => return Err(e.into()),
+                Err(error) => {
+                    tracing::warn!(account = %account_id, %error, "exports not removed yet; a later run retries");
+                    return Ok(Progress::Paused);
+                }
+            };
+            let payload = removed_exports_payload(removed);
+            if !self.store.exports_counted(&job, owner, self.clock.now(), &payload).await? {
+                return Ok(Progress::LeaseLost);
+            }
+            job.payload = Some(payload);
+            self.failpoints.check("deletion.exports_removed")?;
+        }
         loop {
             let page = self.store.account_items_page(&account_id, ITEMS_PER_PAGE).await?;
             if !page.item_keys.is_empty() {
@@ -242,6 +261,7 @@ impl App {
                 requested_at: job.requested_at,
                 deleted_at: now,
                 items_removed: job.done,
+                exports_removed: removed_exports(&job).unwrap_or(0),
                 identifiers,
                 identifiers_free_at: (quarantine > 0).then_some(now + quarantine),
                 handover_claims,

@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod blockers;
+pub mod bucket;
 pub mod caller;
 pub mod cancellation;
 pub mod cleanup;
@@ -18,6 +19,7 @@ pub mod crypto;
 pub mod deletion;
 pub mod enterprises;
 pub mod events;
+pub mod exports;
 pub mod failpoints;
 pub mod handover;
 pub mod holds;
@@ -62,12 +64,14 @@ pub struct Uses {
     pub keys: bool,
     /// Sends mail: an SES client is built.
     pub mail: bool,
+    /// Writes or removes data exports: an S3 client is built and `EXPORT_BUCKET` is required.
+    pub exports: bool,
 }
 
 impl Uses {
-    pub const EVERYTHING: Self = Self { keys: true, mail: true };
+    pub const EVERYTHING: Self = Self { keys: true, mail: true, exports: true };
     /// Reads and writes the table only.
-    pub const TABLE: Self = Self { keys: false, mail: false };
+    pub const TABLE: Self = Self { keys: false, mail: false, exports: false };
 }
 
 /// Everything an operation needs, built once per process.
@@ -78,6 +82,8 @@ pub struct App {
     pub store: store::Store,
     /// Without an SES client where [`Uses::mail`] is false.
     pub mailer: mail::Mailer,
+    /// Without an S3 client where [`Uses::exports`] is false.
+    pub exports: bucket::ExportBucket,
     pub clock: clock::Clock,
     pub failpoints: failpoints::FailPoints,
     pub metrics: metrics::Metrics,
@@ -88,7 +94,9 @@ impl App {
     /// credentials), so one binary runs on AWS and on the local stack; everything built.
     /// `CODE_SECRET` set (local use, tests): that key; else the secret `CODE_SECRET_ID` names, read here.
     pub async fn from_env() -> Result<Self, ConfigError> {
-        Self::start(&mut startup::Startup::begin(), Uses::EVERYTHING).await
+        // The export bucket where one is configured (the tools); the functions say what they use.
+        let uses = Uses { exports: std::env::var_os("EXPORT_BUCKET").is_some(), ..Uses::EVERYTHING };
+        Self::start(&mut startup::Startup::begin(), uses).await
     }
 
     /// As [`App::from_env`], building only what `uses` names and timing each step into `startup`,
@@ -108,6 +116,9 @@ impl App {
         let env = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
         // The key in the environment, or not needed: a bad setting stops here, before any request.
         let config = Config::from_lookup(env)?;
+        if uses.exports && config.export_bucket.is_none() {
+            return Err(ConfigError::Missing("EXPORT_BUCKET"));
+        }
         let secret_id = match (&config.code_secrets, &config.code_secret_id) {
             (None, Some(secret_id)) if uses.keys => Some(secret_id.clone()),
             _ => None,
@@ -121,6 +132,13 @@ impl App {
             mail::Mailer::new(aws_sdk_sesv2::Client::new(&sdk), config.sender_email.clone())
         } else {
             mail::Mailer::none(config.sender_email.clone())
+        };
+        let exports = match (&config.export_bucket, uses.exports) {
+            (Some(bucket), true) => {
+                let local = sdk.endpoint_url().is_some() || env("AWS_ENDPOINT_URL_S3").is_some();
+                bucket::ExportBucket::new(bucket::ExportBucket::client(&sdk, local), bucket.clone())
+            }
+            _ => bucket::ExportBucket::none(),
         };
         let secrets_client = secret_id.as_ref().map(|_| aws_sdk_secretsmanager::Client::new(&sdk));
         startup.mark(Phase::Clients);
@@ -149,7 +167,7 @@ impl App {
         };
         let (clock, failpoints) = (clock::Clock::default(), failpoints::FailPoints::default());
         let metrics = metrics::Metrics::default();
-        Ok(Self { config, secrets: ring, store, mailer, clock, failpoints, metrics })
+        Ok(Self { config, secrets: ring, store, mailer, exports, clock, failpoints, metrics })
     }
 
     /// An app whose keys are read from the Secrets Manager secret `secret_id` (and refreshed as it rotates).
@@ -176,8 +194,15 @@ impl App {
     fn assemble(config: Config, sdk: &aws_config::SdkConfig, secrets: secrets::SecretRing) -> Self {
         let store = store::Store::new(aws_sdk_dynamodb::Client::new(sdk), config.table_name.clone());
         let mailer = mail::Mailer::new(aws_sdk_sesv2::Client::new(sdk), config.sender_email.clone());
+        let exports = match &config.export_bucket {
+            Some(bucket) => {
+                let local = sdk.endpoint_url().is_some() || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
+                bucket::ExportBucket::new(bucket::ExportBucket::client(sdk, local), bucket.clone())
+            }
+            None => bucket::ExportBucket::none(),
+        };
         let (clock, failpoints) = (clock::Clock::default(), failpoints::FailPoints::default());
         let metrics = metrics::Metrics::default();
-        Self { config, secrets, store, mailer, clock, failpoints, metrics }
+        Self { config, secrets, store, mailer, exports, clock, failpoints, metrics }
     }
 }

@@ -11,7 +11,7 @@ use shared::tokens::TokenString;
 use shared::App;
 
 /// What this function builds at start: it spends a token; mails the members.
-pub const USES: shared::Uses = shared::Uses::EVERYTHING;
+pub const USES: shared::Uses = shared::Uses { keys: true, mail: true, exports: false };
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -12,6 +12,8 @@ pub enum JobKind {
     Deletion,
     Dismissal,
     Handover,
+    /// A copy of the account's data being written (docs/data-export.md).
+    Export,
 }
 
 impl JobKind {
@@ -20,6 +22,7 @@ impl JobKind {
             Self::Deletion => "deletion",
             Self::Dismissal => "dismissal",
             Self::Handover => "handover",
+            Self::Export => "export",
         }
     }
 
@@ -28,6 +31,7 @@ impl JobKind {
             "deletion" => Self::Deletion,
             "dismissal" => Self::Dismissal,
             "handover" => Self::Handover,
+            "export" => Self::Export,
             _ => return None,
         })
     }
@@ -41,6 +45,7 @@ pub enum JobStep {
     /// A dismissal: releases the members page by page, then dismisses the enterprise in one transaction.
     Release,
     Handover(HandoverStep),
+    Export(ExportStep),
 }
 
 impl JobStep {
@@ -49,6 +54,7 @@ impl JobStep {
             Self::Purge => "purge",
             Self::Release => "release",
             Self::Handover(step) => step.as_str(),
+            Self::Export(step) => step.as_str(),
         }
     }
 
@@ -56,8 +62,33 @@ impl JobStep {
         match s {
             "purge" => Some(Self::Purge),
             "release" => Some(Self::Release),
-            _ => HandoverStep::parse(s).map(Self::Handover),
+            _ => HandoverStep::parse(s).map(Self::Handover).or_else(|| ExportStep::parse(s).map(Self::Export)),
         }
+    }
+}
+
+/// The steps of the export job, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportStep {
+    /// Pages through the account's items into the archive's parts.
+    Collect,
+    /// Completes the upload: the archive appears whole, or not at all.
+    Seal,
+    /// The export is ready: the link is mailed, then the job ends.
+    Notify,
+}
+
+impl ExportStep {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Collect => "collect",
+            Self::Seal => "seal",
+            Self::Notify => "notify",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Collect, Self::Seal, Self::Notify].into_iter().find(|step| step.as_str() == s)
     }
 }
 
@@ -176,5 +207,8 @@ mod tests {
         assert_eq!(JobStep::parse("purge"), Some(JobStep::Purge));
         assert_eq!(JobStep::parse("release"), Some(JobStep::Release));
         assert_eq!(JobStep::parse("sweep"), None);
+        for step in [ExportStep::Collect, ExportStep::Seal, ExportStep::Notify] {
+            assert_eq!(JobStep::parse(step.as_str()), Some(JobStep::Export(step)));
+        }
     }
 }

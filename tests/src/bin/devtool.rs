@@ -1,5 +1,5 @@
 //! The dev tool behind `scripts/dev`: `provision` (table from the template,
-//! verified sender, the local bus, and with `CODE_SECRET_ID` the code secret in moto), `drop-table`, `seed FILE`, `mail`,
+//! verified sender, the export bucket, the local bus, and with `CODE_SECRET_ID` the code secret in moto), `drop-table`, `seed FILE`, `mail`,
 //! `events` (what reached the local bus), `deliver-stream PORT` (the table's stream to publish-events, as
 //! Lambda's event source mapping would, and the erasure reports to erasure-ledger, until stopped),
 //! `ledger ACCOUNT` (a deletion's erasure ledger), `report ...` (an erasure report put on the bus as a
@@ -99,6 +99,11 @@ async fn provision() -> Result<(), localstack::Error> {
             localstack::put_code_secret(&client, &secret_id, &required("CODE_SECRET")?).await?;
         }
         println!("code secret {secret_id} ready");
+    }
+    // The export bucket as the template defines it (EXPORT_BUCKET, docs/data-export.md).
+    if let Ok(bucket) = std::env::var("EXPORT_BUCKET") {
+        localstack::provision_export_bucket(&localstack::s3_client(&sdk), &bucket).await?;
+        println!("export bucket {bucket} ready");
     }
     let bus = local_bus();
     bus.provision().await?;

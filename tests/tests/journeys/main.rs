@@ -7,6 +7,7 @@ mod bad_input;
 mod codes;
 mod deletion;
 mod events;
+mod export;
 mod faults;
 mod grace;
 mod handover;

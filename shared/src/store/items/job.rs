@@ -69,6 +69,10 @@ pub fn taking(kind: JobKind, subject: &str, owner: &str, now: i64) -> Op {
 
 /// Applies `sets` (a comma-separated SET list) and renews the lease, only while `owner` holds it.
 pub fn progress(job: &Job, owner: &str, now: i64, sets: &str) -> Op {
+    progress_op(job, owner, now, sets)
+}
+
+fn progress_op(job: &Job, owner: &str, now: i64, sets: &str) -> Op {
     let sets = if sets.is_empty() { String::new() } else { format!(", {sets}") };
     Op::update(key(job), format!("SET due_at = :lu{sets}"))
         .when("lease_owner = :me")
@@ -87,6 +91,30 @@ pub fn page_counted(job: &Job, owner: &str, now: i64, fresh: usize, last: &str) 
 /// Adds `released` to `done`.
 pub fn members_released(job: &Job, owner: &str, now: i64, released: usize) -> Op {
     progress(job, owner, now, "done = done + :released").value(":released", n(released))
+}
+
+/// An export's archive moves on: its step, entries written, last sort key and state (JSON).
+pub fn export_progress(
+    job: &Job,
+    owner: &str,
+    now: i64,
+    step: JobStep,
+    progress: &crate::model::export::ArchiveProgress,
+    payload: &str,
+) -> Op {
+    progress_op(job, owner, now, "#step = :step, done = :done, #cursor = :cursor, #payload = :payload")
+        .name("#step", "step")
+        .name("#cursor", "cursor")
+        .name("#payload", "payload")
+        .value(":step", s(step.as_str()))
+        .value(":done", n(progress.entries))
+        .value(":cursor", s(progress.cursor.as_deref().unwrap_or_default()))
+        .value(":payload", s(payload))
+}
+
+/// The job of `kind` for `subject` ends, whoever holds it (an export of an account being deleted).
+pub fn removal(kind: JobKind, subject: &str) -> Op {
+    Op::delete(keys::job(kind, subject))
 }
 
 /// A handover moves to its next step.

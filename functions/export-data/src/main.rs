@@ -1,0 +1,4 @@
+#[tokio::main]
+async fn main() -> Result<(), shared::lambda_http::Error> {
+    shared::runtime::serve_http(export_data::USES, export_data::handle).await
+}
