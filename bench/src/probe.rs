@@ -232,6 +232,8 @@ pub fn app(sdk: &aws_config::SdkConfig, table: &str, recorder: &Recorder) -> App
         secrets: shared::secrets::SecretRing::from_config(config.code_secrets.as_ref()),
         store: shared::store::Store::new(dynamo, config.table_name.clone()),
         mailer: shared::mail::Mailer::new(ses, config.sender_email.clone()),
+        // The bench runs without a user pool, as the functions do by default.
+        pool: shared::identity::UserPool::none(),
         config,
         clock: shared::clock::Clock::default(),
         failpoints: shared::failpoints::FailPoints::default(),

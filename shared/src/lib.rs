@@ -22,6 +22,7 @@ pub mod failpoints;
 pub mod handover;
 pub mod holds;
 pub mod http;
+pub mod identity;
 pub mod internal;
 pub mod ledger;
 pub mod locale;
@@ -32,6 +33,7 @@ pub mod prerequisites;
 pub mod publish;
 pub mod runtime;
 pub mod secrets;
+pub mod signup;
 pub mod startup;
 pub mod store;
 pub mod tokens;
@@ -61,12 +63,14 @@ pub struct Uses {
     pub keys: bool,
     /// Sends mail: an SES client is built.
     pub mail: bool,
+    /// Calls the user pool (with `IDENTITY_PROVIDER=cognito`): a Cognito client is built.
+    pub pool: bool,
 }
 
 impl Uses {
-    pub const EVERYTHING: Self = Self { keys: true, mail: true };
+    pub const EVERYTHING: Self = Self { keys: true, mail: true, pool: true };
     /// Reads and writes the table only.
-    pub const TABLE: Self = Self { keys: false, mail: false };
+    pub const TABLE: Self = Self { keys: false, mail: false, pool: false };
 }
 
 /// Everything an operation needs, built once per process.
@@ -77,6 +81,8 @@ pub struct App {
     pub store: store::Store,
     /// Without an SES client where [`Uses::mail`] is false.
     pub mailer: mail::Mailer,
+    /// The user pool the accounts keep in step; without a client where [`Uses::pool`] is false or there is none.
+    pub pool: identity::UserPool,
     pub clock: clock::Clock,
     pub failpoints: failpoints::FailPoints,
     pub metrics: metrics::Metrics,
@@ -122,6 +128,7 @@ impl App {
             mail::Mailer::none(config.sender_email.clone())
         };
         let secrets_client = secret_id.as_ref().map(|_| aws_sdk_secretsmanager::Client::new(&sdk));
+        let pool = if uses.pool { user_pool(&config, &sdk) } else { identity::UserPool::none() };
         startup.mark(Phase::Clients);
         let now = clock::Clock::default().now();
         let read = async {
@@ -148,7 +155,7 @@ impl App {
         };
         let (clock, failpoints) = (clock::Clock::default(), failpoints::FailPoints::default());
         let metrics = metrics::Metrics::default();
-        Ok(Self { config, secrets: ring, store, mailer, clock, failpoints, metrics })
+        Ok(Self { config, secrets: ring, store, mailer, pool, clock, failpoints, metrics })
     }
 
     /// An app whose keys are read from the Secrets Manager secret `secret_id` (and refreshed as it rotates).
@@ -175,8 +182,19 @@ impl App {
     fn assemble(config: Config, sdk: &aws_config::SdkConfig, secrets: secrets::SecretRing) -> Self {
         let store = store::Store::new(aws_sdk_dynamodb::Client::new(sdk), config.table_name.clone());
         let mailer = mail::Mailer::new(aws_sdk_sesv2::Client::new(sdk), config.sender_email.clone());
+        let pool = user_pool(&config, sdk);
         let (clock, failpoints) = (clock::Clock::default(), failpoints::FailPoints::default());
         let metrics = metrics::Metrics::default();
-        Self { config, secrets, store, mailer, clock, failpoints, metrics }
+        Self { config, secrets, store, mailer, pool, clock, failpoints, metrics }
+    }
+}
+
+/// The Cognito client, only when the configuration names a pool.
+fn user_pool(config: &Config, sdk: &aws_config::SdkConfig) -> identity::UserPool {
+    match &config.identity {
+        identity::IdentityProvider::Cognito { user_pool_id } => {
+            identity::UserPool::new(aws_sdk_cognitoidentityprovider::Client::new(sdk), user_pool_id.clone())
+        }
+        identity::IdentityProvider::None => identity::UserPool::none(),
     }
 }

@@ -16,7 +16,7 @@ use shared::locale::problems::Message;
 use shared::model::handover::pending::IamUsers;
 use shared::App;
 
-/// What this function builds at start: it spends tokens and codes; mails both parties.
+/// What this function builds at start: it spends tokens and codes; mails both parties; hands the pool user over.
 pub const USES: shared::Uses = shared::Uses::EVERYTHING;
 
 /// The two routes infra/template.yaml gives this function, as API Gateway names them in `routeKey`.
