@@ -17,31 +17,49 @@ pub struct PoolStack {
     pub pool: PoolClient,
     /// Between the functions and moto's pool when the test faults the pool's steps.
     pub faults: Option<FaultProxy>,
+    /// Between the functions and DynamoDB Local when the test audits what they ask for.
+    pub dynamodb: Option<FaultProxy>,
     _triggers: TriggerProxy,
 }
 
 impl PoolStack {
     pub async fn start(adjust: impl FnOnce(&mut Config)) -> Self {
-        Self::build(adjust, false).await
+        Self::build(adjust, false, false).await
     }
 
     /// As [`PoolStack::start`], the functions reaching the pool through a fault proxy.
     pub async fn with_faults(adjust: impl FnOnce(&mut Config)) -> Self {
-        Self::build(adjust, true).await
+        Self::build(adjust, true, false).await
     }
 
-    async fn build(adjust: impl FnOnce(&mut Config), faulted: bool) -> Self {
+    /// As [`PoolStack::with_faults`], DynamoDB through a proxy too: what each function asks IAM for is seen.
+    pub async fn audited(adjust: impl FnOnce(&mut Config)) -> Self {
+        Self::build(adjust, true, true).await
+    }
+
+    async fn build(adjust: impl FnOnce(&mut Config), faulted: bool, audited: bool) -> Self {
         let sdk = localstack::sdk_config().await;
         let admin = aws_sdk_cognitoidentityprovider::Client::new(&sdk);
         let name = format!("journeys-{}", shared::crypto::hex(&shared::crypto::random_bytes::<6>().expect("random")));
         let (pool_id, client_id) =
             create_pool(&admin, &name).await.expect("moto must be running (scripts/test starts it)");
         let identity = IdentityProvider::Cognito { user_pool_id: pool_id.clone() };
-        let stack = TestStack::with(|config| {
+        let adjust = |config: &mut Config| {
             adjust(config);
             config.identity = identity;
-        })
-        .await;
+        };
+        let dynamodb = match audited {
+            true => {
+                let upstream =
+                    std::env::var("AWS_ENDPOINT_URL_DYNAMODB").expect("AWS_ENDPOINT_URL_DYNAMODB (scripts/dev env)");
+                Some(FaultProxy::start(&upstream).await.expect("DynamoDB proxy"))
+            }
+            false => None,
+        };
+        let stack = match &dynamodb {
+            Some(proxy) => TestStack::through_with(&proxy.url(), &localstack::moto_url(), adjust).await,
+            None => TestStack::with(adjust).await,
+        };
         let faults = match faulted {
             true => Some(FaultProxy::start(&localstack::moto_url()).await.expect("fault proxy")),
             false => None,
@@ -57,6 +75,7 @@ impl PoolStack {
                     .timeout_config(timeouts)
                     .build();
                 let mut app = App::new(stack.app.config.clone(), &sdk);
+                app.store = stack.app.store.clone();
                 app.pool = UserPool::new(aws_sdk_cognitoidentityprovider::Client::from_conf(conf), pool_id.clone());
                 stack.with_app(app)
             }
@@ -72,6 +91,6 @@ impl PoolStack {
         let person = aws_sdk_cognitoidentityprovider::config::Builder::from(&sdk).endpoint_url(triggers.url()).build();
         let pool =
             PoolClient { client: aws_sdk_cognitoidentityprovider::Client::from_conf(person), pool_id, client_id };
-        Self { stack, pool, faults, _triggers: triggers }
+        Self { stack, pool, faults, dynamodb, _triggers: triggers }
     }
 }

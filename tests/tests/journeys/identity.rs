@@ -219,3 +219,95 @@ async fn each_pool_step_faulted_in_turn_reaches_the_fault_free_end_state() {
     );
     assert!(tally.iter().all(|(_, _, n)| *n >= 1), "every step was faulted: {faulted:?}");
 }
+
+/// The IAM audit with a user pool: each pool call a function makes is an action its role may take
+/// on the pool, each DynamoDB item it touches one its role grants (sign-up-triggers' included),
+/// and a function that never calls the pool makes no call there.
+#[tokio::test]
+async fn each_function_calls_the_pool_only_as_its_role_grants() {
+    use crate::iam::{template, Audit};
+    use journeys::iam::{dynamodb_grants, pool_grants};
+    let p = PoolStack::audited(|_| {}).await;
+    let (pool, dynamodb) = (p.faults.as_ref().unwrap(), p.dynamodb.as_ref().unwrap());
+    let template = template();
+    let mut audit = Audit::default();
+    let mut pool_calls: Vec<(&str, String)> = Vec::new();
+    let mut check = |function: &'static str, audit: &mut Audit| {
+        audit.judge(function, &dynamodb_grants(&template, function), &dynamodb.accesses());
+        let granted = pool_grants(&template, function);
+        for operation in pool.operations() {
+            let action = format!("cognito-idp:{operation}");
+            assert!(
+                granted.contains(&action),
+                "{function} called {operation}, which its role does not grant: {granted:?}"
+            );
+            pool_calls.push((function, operation));
+        }
+        dynamodb.clear_log();
+        pool.clear_log();
+    };
+    let (sub, username, email) = sign_up(&p, "mia", Some("+8613800000035")).await;
+    check("sign-up-triggers", &mut audit);
+    let mia = p.stack.user_by_id(&sub, &email);
+    mia.send_code("handover_account").await.expect(202, "");
+    check("send-code", &mut audit);
+    let code = mia.code_from_mail().await;
+    let verified = mia.verify("handover_account", &code).await;
+    check("verify-code", &mut audit);
+    let frank = p.stack.user("frank");
+    let body = json!({"verification_token": verified.str("verification_token"), "new_email": frank.email});
+    mia.hand_over(body).await.expect(202, "");
+    check("handover-account", &mut audit);
+    mia.confirm_handover(None, &frank.code_from_mail().await).await.expect(200, "");
+    check("handover-account", &mut audit);
+
+    let (sub, username_nia, email) = sign_up(&p, "nia", None).await;
+    check("sign-up-triggers", &mut audit);
+    let nia = p.stack.user_by_id(&sub, &email);
+    let token = nia.token_for("delete_account").await;
+    dynamodb.clear_log();
+    pool.clear_log();
+    // The purge's pool step fails: cleanup finishes it.
+    pool.inject(Rule { operation: "AdminDeleteUser".into(), skip: 0, times: usize::MAX, fault: Fault::ServerError });
+    nia.delete(&token).await.expect(202, "");
+    check("delete-account", &mut audit);
+    pool.heal();
+    assert_eq!(cleanup(&p.stack).await.deletions_finished, 1);
+    check("cleanup", &mut audit);
+    audit.assert_all_granted();
+    let called: std::collections::BTreeSet<String> = pool_calls.iter().map(|(f, op)| format!("{f}: {op}")).collect();
+    eprintln!("pool calls seen: {called:?}");
+    for expected in
+        ["handover-account: AdminSetUserPassword", "delete-account: AdminUserGlobalSignOut", "cleanup: AdminDeleteUser"]
+    {
+        assert!(called.contains(expected), "{expected} not seen: {called:?}");
+    }
+    assert!(!pool_calls.iter().any(|(f, _)| ["send-code", "verify-code", "sign-up-triggers"].contains(f)));
+    assert_eq!(p.pool.user(&username_nia).await.unwrap_err(), "UserNotFoundException");
+    assert_eq!(p.pool.user(&username).await.unwrap().attributes["email"], frank.email);
+    p.stack.finish().await;
+}
+
+/// Only the functions that call the pool build a Cognito client at start, and they are the ones the template lets call it.
+#[test]
+fn only_the_functions_that_call_the_pool_build_its_client() {
+    use journeys::iam::pool_grants;
+    let template = crate::iam::template();
+    let uses = [
+        ("send-code", send_code::USES),
+        ("verify-code", verify_code::USES),
+        ("check-prerequisites", check_prerequisites::USES),
+        ("dismiss-enterprise", dismiss_enterprise::USES),
+        ("delete-account", delete_account::USES),
+        ("cleanup", cleanup::USES),
+        ("handover-account", handover_account::USES),
+        ("cancel-deletion", cancel_deletion::USES),
+        ("erasure-ledger", erasure_ledger::USES),
+        ("sign-up-triggers", sign_up_triggers::USES),
+    ];
+    let building: Vec<&str> = uses.iter().filter(|(_, u)| u.pool).map(|(f, _)| *f).collect();
+    assert_eq!(building, ["delete-account", "cleanup", "handover-account"]);
+    for (function, u) in uses {
+        assert_eq!(!pool_grants(&template, function).is_empty(), u.pool, "{function}: its Uses and its role disagree");
+    }
+}
