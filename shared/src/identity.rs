@@ -70,6 +70,8 @@ pub struct PoolContacts<'a> {
     pub email: &'a EmailAddress,
     pub phone: Option<&'a PhoneNumber>,
     pub name: Option<&'a str>,
+    /// No new phone, and the account had one: the pool user's is removed.
+    pub remove_phone: bool,
 }
 
 /// The user pool, or nothing to call (no client where `crate::Uses::pool` is false).
@@ -160,7 +162,7 @@ impl UserPool {
             .send()
             .await;
         let done = outcome("AdminUpdateUserAttributes", sent)?;
-        if to.phone.is_some() || done == PoolOutcome::UserGone {
+        if !to.remove_phone || done == PoolOutcome::UserGone {
             return Ok(done);
         }
         let sent = client
@@ -170,7 +172,11 @@ impl UserPool {
             .user_attribute_names("phone_number")
             .send()
             .await;
-        outcome("AdminDeleteUserAttributes", sent)
+        match sent {
+            // The pool user had no phone (signed up without one): nothing to remove.
+            Err(error) if error.code() == Some("InvalidParameterException") => Ok(PoolOutcome::Done),
+            sent => outcome("AdminDeleteUserAttributes", sent),
+        }
     }
 
     /// AdminSetUserPassword with a random password nobody is told: the leaving employee's stops working at once.

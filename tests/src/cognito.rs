@@ -154,22 +154,36 @@ impl Proxy {
         }
     }
 
-    /// The pool an app client belongs to (SignUp and ConfirmSignUp name only the client).
+    /// The pool an app client belongs to (SignUp and ConfirmSignUp name only the client): every page
+    /// of ListUserPools and of each pool's ListUserPoolClients, remembered.
     async fn pool_of_client(&self, client_id: &str) -> Option<String> {
         if let Some(pool) = self.pools.lock().ok()?.get(client_id) {
             return Some(pool.clone());
         }
-        let pools = self.call("ListUserPools", json!({"MaxResults": 60})).await?;
-        for pool in pools["UserPools"].as_array()? {
-            let id = pool["Id"].as_str()?;
-            let clients = self.call("ListUserPoolClients", json!({"UserPoolId": id, "MaxResults": 60})).await?;
-            for client in clients["UserPoolClients"].as_array().into_iter().flatten() {
-                if let (Some(c), Ok(mut known)) = (client["ClientId"].as_str(), self.pools.lock()) {
-                    known.insert(c.to_string(), id.to_string());
+        let mut next: Option<String> = None;
+        loop {
+            let mut request = json!({"MaxResults": 60});
+            if let Some(token) = &next {
+                request["NextToken"] = json!(token);
+            }
+            let page = self.call("ListUserPools", request).await?;
+            for pool in page["UserPools"].as_array().into_iter().flatten() {
+                let Some(id) = pool["Id"].as_str() else { continue };
+                let clients = self.call("ListUserPoolClients", json!({"UserPoolId": id, "MaxResults": 60})).await;
+                for client in clients.iter().flat_map(|c| c["UserPoolClients"].as_array().into_iter().flatten()) {
+                    if let (Some(c), Ok(mut known)) = (client["ClientId"].as_str(), self.pools.lock()) {
+                        known.insert(c.to_string(), id.to_string());
+                    }
+                }
+                if let Some(pool) = self.pools.lock().ok()?.get(client_id) {
+                    return Some(pool.clone());
                 }
             }
+            next = page["NextToken"].as_str().map(String::from);
+            if next.is_none() {
+                return None;
+            }
         }
-        self.pools.lock().ok()?.get(client_id).cloned()
     }
 
     fn header(trigger_source: &str, pool: &str, username: &str, client_id: &str) -> Value {

@@ -341,7 +341,12 @@ impl App {
         let Some(account) = self.store.get_account(target).await? else { return Ok(Some(next)) };
         let user = PoolUsername::of(&account);
         let owner = state.owner()?;
-        let contacts = PoolContacts { email: &owner.email, phone: owner.phone.as_ref(), name: owner.name.as_deref() };
+        let contacts = PoolContacts {
+            email: &owner.email,
+            phone: owner.phone.as_ref(),
+            name: owner.name.as_deref(),
+            remove_phone: owner.phone.is_none() && state.old_phone.is_some(),
+        };
         let told = match step {
             PoolStep::Contacts => self.pool.rebind_contacts(&user, &contacts).await.map(|_| 0),
             PoolStep::Password => self.pool.replace_password(&user, &unknown_password()?).await.map(|_| 0),

@@ -311,3 +311,24 @@ fn only_the_functions_that_call_the_pool_build_its_client() {
         assert_eq!(!pool_grants(&template, function).is_empty(), u.pool, "{function}: its Uses and its role disagree");
     }
 }
+
+#[tokio::test]
+async fn a_handover_without_a_new_phone_takes_the_leaving_employees_phone_off_the_pool_user() {
+    let p = PoolStack::start(|_| {}).await;
+    for (base, phone) in [("oli", Some("+8613800000036")), ("pia", None)] {
+        let (sub, username, email) = sign_up(&p, base, phone).await;
+        let holder = p.stack.user_by_id(&sub, &email);
+        let new = p.stack.user(&format!("{base}-new"));
+        let body = json!({"verification_token": holder.token_for("handover_account").await, "new_email": new.email});
+        holder.hand_over(body).await.expect(202, "");
+        holder.confirm_handover(None, &new.code_from_mail().await).await.expect(200, "");
+        let user = p.pool.user(&username).await.unwrap();
+        assert_eq!(user.attributes.get("phone_number"), None, "{base}");
+        assert_eq!(
+            (user.attributes["email"].as_str(), user.status.as_str()),
+            (new.email.as_str(), "RESET_REQUIRED"),
+            "{base}"
+        );
+    }
+    p.stack.finish().await;
+}
