@@ -179,10 +179,7 @@ impl Proxy {
                     return Some(pool.clone());
                 }
             }
-            next = page["NextToken"].as_str().map(String::from);
-            if next.is_none() {
-                return None;
-            }
+            next = Some(page["NextToken"].as_str()?.to_string());
         }
     }
 
