@@ -254,6 +254,8 @@ class Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length)
         if path.startswith("/_local/") and not self._addressed_to_loopback():
             return self._send(*_message(403, "Forbidden"))
+        if path == "/_local/cognito-idp" and self.command == "POST" and gw.local is not None:
+            return self._send(*gw.local.cognito(self.headers.get("x-amz-target"), body))
         route, params = gw.api.match(self.command, path)
         if route is None:
             if self.command in ("GET", "HEAD") and gw.local is not None:

@@ -189,6 +189,37 @@ async fn each_pool_step_faulted_in_turn_reaches_the_fault_free_end_state() {
         p.stack.finish().await;
         tally.push(("deletion", operation, proxy.injected()));
     }
+    // A scheduled deletion whose sign-out fails: accepted all the same; cleanup signs out, then purges at its time.
+    {
+        let p = PoolStack::with_faults(|c| {
+            c.deletion_grace_seconds = 3600;
+            c.deletion_reminder_seconds = 0;
+        })
+        .await;
+        let proxy = p.faults.as_ref().unwrap();
+        let (sub, username, email) = sign_up(&p, "max", None).await;
+        let session = p.pool.sign_in(&username, PASSWORD).await.unwrap();
+        let max = p.stack.user_by_id(&sub, &email);
+        let token = max.token_for("delete_account").await;
+        proxy.inject(Rule {
+            operation: "AdminUserGlobalSignOut".into(),
+            skip: 0,
+            times: usize::MAX,
+            fault: Fault::ServerError,
+        });
+        let answer = max.delete(&token).await;
+        answer.expect(202, "");
+        assert_eq!(answer.str("status"), "deletion_scheduled");
+        proxy.heal();
+        let summary = cleanup(&p.stack).await;
+        assert_eq!((summary.deletions_finished, summary.reminders_sent), (0, 0), "signed out, not purged");
+        assert_eq!(p.pool.refresh(session.refresh.as_deref().unwrap()).await.unwrap_err(), "NotAuthorizedException");
+        p.stack.app.clock.advance(3601);
+        assert_eq!(cleanup(&p.stack).await.deletions_finished, 1);
+        assert_eq!(p.pool.user(&username).await.unwrap_err(), "UserNotFoundException");
+        p.stack.finish().await;
+        tally.push(("scheduled deletion", "AdminUserGlobalSignOut", proxy.injected()));
+    }
     for operation in [
         "AdminUpdateUserAttributes",
         "AdminSetUserPassword",
