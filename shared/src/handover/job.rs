@@ -279,6 +279,8 @@ impl App {
                     let Some(next) = self.tell_user_pool(&target, pool_step, &state).await? else {
                         return end(Progress::Paused, state);
                     };
+                    // Told, not yet recorded: a crash here has the step told again.
+                    self.failpoints.check("handover.pool_told")?;
                     let payload = next.payload()?;
                     let progress =
                         HandoverProgress { job: &job, owner, now, step: step.next(), cursor: "", payload: &payload };
@@ -287,7 +289,6 @@ impl App {
                     }
                     state = next;
                     job.step = JobStep::Handover(step.next());
-                    self.failpoints.check("handover.pool_step")?;
                 }
                 HandoverStep::NotifyOld => {
                     let new = state.owner()?.email;

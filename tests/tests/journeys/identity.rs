@@ -363,3 +363,39 @@ async fn a_handover_without_a_new_phone_takes_the_leaving_employees_phone_off_th
     }
     p.stack.finish().await;
 }
+
+/// A crash after any pool call and before its step is recorded: cleanup tells the pool again (a user
+/// already gone counts as done) and reaches the end state of an uninterrupted run.
+#[tokio::test]
+async fn a_crash_after_any_pool_call_is_finished_by_cleanup() {
+    for point in ["deletion.signed_out", "deletion.pool_user_deleted"] {
+        let p = PoolStack::start(|_| {}).await;
+        let (sub, username, email) = sign_up(&p, "ned", None).await;
+        let ned = p.stack.user_by_id(&sub, &email);
+        let token = ned.token_for("delete_account").await;
+        p.stack.app.failpoints.arm(point, 1);
+        ned.delete(&token).await.expect(500, "internal");
+        ned.check().await.expect(410, "account_deleted");
+        p.stack.app.clock.advance(121);
+        assert_eq!(cleanup(&p.stack).await.deletions_finished, 1, "{point}");
+        assert_eq!(p.pool.user(&username).await.unwrap_err(), "UserNotFoundException", "{point}");
+        assert!(p.stack.keys_with_prefix("JOB#").await.is_empty(), "{point}");
+        p.stack.finish().await;
+    }
+    for nth in 1..=6 {
+        let p = PoolStack::start(|_| {}).await;
+        p.stack.app.failpoints.arm("handover.pool_told", nth);
+        let (sub, username, email) = sign_up(&p, "erin", Some("+8613800000033")).await;
+        let session = p.pool.sign_in(&username, PASSWORD).await.unwrap();
+        let erin = p.stack.user_by_id(&sub, &email);
+        let frank = p.stack.user("frank");
+        let body = json!({"verification_token": erin.token_for("handover_account").await, "new_email": frank.email,
+                          "new_phone": "+8613800000034", "new_name": "Frank Example"});
+        erin.hand_over(body).await.expect(202, "");
+        erin.confirm_handover(None, &frank.code_from_mail().await).await.expect(500, "internal");
+        p.stack.app.clock.advance(121);
+        assert_eq!(cleanup(&p.stack).await.handovers_finished, 1, "pool call {nth}");
+        assert_pool_handed_over(&p, &username, &session).await;
+        p.stack.finish().await;
+    }
+}
