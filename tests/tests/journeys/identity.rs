@@ -95,6 +95,25 @@ async fn sign_up_is_refused_for_an_identifier_a_live_account_holds_or_a_quaranti
         assert_eq!(p.pool.sign_up(name, PASSWORD, &attributes).await.unwrap_err(), refused(message));
         assert_eq!(p.pool.user(name).await.unwrap_err(), "UserNotFoundException", "nothing in the pool for {name}");
     }
+    // An administrator's AdminCreateUser goes through the same trigger, as on Cognito.
+    let created = p
+        .pool
+        .client
+        .admin_create_user()
+        .user_pool_id(&p.pool.pool_id)
+        .username(&other)
+        .user_attributes(
+            aws_sdk_cognitoidentityprovider::types::AttributeType::builder()
+                .name("email")
+                .value(&email)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert_eq!(journeys::cognito::code_of(&created), "UserLambdaValidationException");
     let kim = p.stack.user_by_id(&sub, &email);
     kim.delete(&kim.token_for("delete_account").await).await.expect(200, "");
     assert_eq!(p.pool.user(&username).await.unwrap_err(), "UserNotFoundException");
