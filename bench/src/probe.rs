@@ -203,6 +203,7 @@ impl Intercept for Ses {
 /// resend cooldown of 0 and a daily limit no run reaches, so one account can
 /// take a thousand codes in a row.
 pub fn settings(table: &str) -> Vec<(String, String)> {
+    let pool = USER_POOL.get().map(|id| [("IDENTITY_PROVIDER", "cognito"), ("USER_POOL_ID", id.as_str())]);
     [
         ("TABLE_NAME", table),
         ("SENDER_EMAIL", SENDER),
@@ -211,8 +212,17 @@ pub fn settings(table: &str) -> Vec<(String, String)> {
         ("DAILY_CODE_LIMIT", "100000000"),
     ]
     .iter()
+    .chain(pool.iter().flatten())
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect()
+}
+
+/// With `BENCH_IDENTITY_PROVIDER=cognito`: the user pool (in the bench's moto) the functions keep in step.
+static USER_POOL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// From now on the functions run with `IDENTITY_PROVIDER=cognito` and this pool.
+pub fn use_user_pool(id: String) {
+    let _ = USER_POOL.set(id);
 }
 
 pub const SENDER: &str = "no-reply@example.com";
