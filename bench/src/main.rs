@@ -68,6 +68,13 @@ async fn run(options: Options) -> Result<bool, Error> {
     // Table names of this run only, so a DynamoDB Local that served an earlier run can serve this one.
     let run_id = shared::crypto::hex(&shared::crypto::random_bytes::<3>()?);
     let table_of = |f: &str| format!("bench-{run_id}-{f}");
+    // The functions that call the pool build a Cognito client at init: measured with BENCH_IDENTITY_PROVIDER=cognito.
+    if std::env::var("BENCH_IDENTITY_PROVIDER").as_deref() == Ok("cognito") {
+        let client = aws_sdk_cognitoidentityprovider::Client::new(&sdk);
+        let (pool, _) = journeys::cognito::create_pool(&client, &format!("bench-{run_id}")).await?;
+        note(format!("with a user pool ({pool}): delete-account, cleanup and handover-account build a Cognito client"));
+        probe::use_user_pool(pool);
+    }
     let setting = |name: &str| std::env::var(name).unwrap_or_else(|_| "unset".into());
     note(format!(
         "AWS_ENDPOINT_URL {}, AWS_ENDPOINT_URL_DYNAMODB {}; mode {}",

@@ -6,7 +6,7 @@
 
 use crate::ledger::LedgerTended;
 use crate::model::due::{DueBucket, DueEntry};
-use crate::model::job::JobKind;
+use crate::model::job::{JobKind, JobStep};
 use crate::store::{JobStore, StoreError, SweepStore};
 use crate::work::{random_id, Budget, Progress};
 use crate::App;
@@ -155,7 +155,9 @@ impl App {
                         summary.jobs_paused += 1;
                         self.store.release_job(&job, &owner, self.clock.now()).await.map_err(|e| e.to_string())?;
                     }
-                    (Progress::Waiting, _) => summary.reminders_sent += 1,
+                    // A scheduled deletion that only signed its pool user out waits without a reminder.
+                    (Progress::Waiting, _) if job.step != JobStep::SignOut => summary.reminders_sent += 1,
+                    (Progress::Waiting, _) => {}
                     (Progress::LeaseLost, _) => {}
                 }
             }

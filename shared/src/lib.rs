@@ -24,6 +24,7 @@ pub mod failpoints;
 pub mod handover;
 pub mod holds;
 pub mod http;
+pub mod identity;
 pub mod internal;
 pub mod ledger;
 pub mod locale;
@@ -34,6 +35,7 @@ pub mod prerequisites;
 pub mod publish;
 pub mod runtime;
 pub mod secrets;
+pub mod signup;
 pub mod startup;
 pub mod store;
 pub mod tokens;
@@ -66,12 +68,14 @@ pub struct Uses {
     pub mail: bool,
     /// Writes or removes data exports: an S3 client is built and `EXPORT_BUCKET` is required.
     pub exports: bool,
+    /// Calls the user pool (with `IDENTITY_PROVIDER=cognito`): a Cognito client is built.
+    pub pool: bool,
 }
 
 impl Uses {
-    pub const EVERYTHING: Self = Self { keys: true, mail: true, exports: true };
+    pub const EVERYTHING: Self = Self { keys: true, mail: true, exports: true, pool: true };
     /// Reads and writes the table only.
-    pub const TABLE: Self = Self { keys: false, mail: false, exports: false };
+    pub const TABLE: Self = Self { keys: false, mail: false, exports: false, pool: false };
 }
 
 /// Everything an operation needs, built once per process.
@@ -84,6 +88,8 @@ pub struct App {
     pub mailer: mail::Mailer,
     /// Without an S3 client where [`Uses::exports`] is false.
     pub exports: bucket::ExportBucket,
+    /// The user pool the accounts keep in step; without a client where [`Uses::pool`] is false or there is none.
+    pub pool: identity::UserPool,
     pub clock: clock::Clock,
     pub failpoints: failpoints::FailPoints,
     pub metrics: metrics::Metrics,
@@ -141,6 +147,7 @@ impl App {
             _ => bucket::ExportBucket::none(),
         };
         let secrets_client = secret_id.as_ref().map(|_| aws_sdk_secretsmanager::Client::new(&sdk));
+        let pool = if uses.pool { user_pool(&config, &sdk) } else { identity::UserPool::none() };
         startup.mark(Phase::Clients);
         let now = clock::Clock::default().now();
         let read = async {
@@ -167,7 +174,7 @@ impl App {
         };
         let (clock, failpoints) = (clock::Clock::default(), failpoints::FailPoints::default());
         let metrics = metrics::Metrics::default();
-        Ok(Self { config, secrets: ring, store, mailer, exports, clock, failpoints, metrics })
+        Ok(Self { config, secrets: ring, store, mailer, exports, pool, clock, failpoints, metrics })
     }
 
     /// An app whose keys are read from the Secrets Manager secret `secret_id` (and refreshed as it rotates).
@@ -201,8 +208,19 @@ impl App {
             }
             None => bucket::ExportBucket::none(),
         };
+        let pool = user_pool(&config, sdk);
         let (clock, failpoints) = (clock::Clock::default(), failpoints::FailPoints::default());
         let metrics = metrics::Metrics::default();
-        Self { config, secrets, store, mailer, exports, clock, failpoints, metrics }
+        Self { config, secrets, store, mailer, exports, pool, clock, failpoints, metrics }
+    }
+}
+
+/// The Cognito client, only when the configuration names a pool.
+fn user_pool(config: &Config, sdk: &aws_config::SdkConfig) -> identity::UserPool {
+    match &config.identity {
+        identity::IdentityProvider::Cognito { user_pool_id } => {
+            identity::UserPool::new(aws_sdk_cognitoidentityprovider::Client::new(sdk), user_pool_id.clone())
+        }
+        identity::IdentityProvider::None => identity::UserPool::none(),
     }
 }

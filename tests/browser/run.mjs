@@ -301,3 +301,44 @@ test('with a grace period a user signed in again elsewhere cancels the scheduled
     await elsewhere.close();
   }
 });
+
+// With a user pool (IDENTITY_PROVIDER=cognito scripts/dev up; scripts/test's cognito phase sets USER_POOL=1):
+// sign-up and sign-in with a user name and password against the local pool, as on AWS.
+test('with a user pool: sign up, delete, the sign-in refused, the same user name and email sign up again', { skip: !process.env.USER_POOL }, async () => {
+  const page = await newPage();
+  const name = `ivy${Date.now() % 1000000}`;
+  const email = `${name}@example.com`;
+  const password = 'Ivy-Passw0rd';
+  const signUpAs = async () => {
+    await page.fill('#new-username', name);
+    await page.fill('#new-email', email);
+    await page.fill('#new-password', password);
+    await page.click('#sign-up');
+  };
+  await page.goto(`${API}/#/sign-in`);
+  await page.waitForSelector('#pool-sign-up');
+  await signUpAs();
+  await page.waitForSelector('#go-delete');
+  await shot(page, 'pool-01-signed-up');
+
+  await page.click('#go-delete');
+  await page.waitForSelector('#deletable');
+  await verify(page, '#deletion', 'delete_account', email);
+  await announced(page, /was deleted/);
+  await page.waitForSelector('#pool-sign-in');
+  await page.fill('#username', name);
+  await page.fill('#password', password);
+  await page.click('#sign-in');
+  assert.match(await announced(page, /Refused/), /User does not exist/);
+  await shot(page, 'pool-02-deleted-sign-in-refused');
+
+  await signUpAs();
+  await page.waitForSelector('#go-delete');
+  await shot(page, 'pool-03-same-name-and-email-signed-up-again');
+  await page.click('#sign-out');
+  await page.waitForSelector('#pool-sign-up');
+  await signUpAs();
+  assert.match(await announced(page, /Refused/), /PreSignUp failed with error This user name is already in use\./);
+  await shot(page, 'pool-04-taken-user-name-refused');
+  await page.close();
+});

@@ -202,6 +202,23 @@ impl TestStack {
         call(&self.app, function, function.event(sub, Some(client_id), iat, body)).await
     }
 
+    /// The same stack with another app over its table (other clients, e.g. through a fault proxy).
+    pub fn with_app(self, app: App) -> Self {
+        Self { app: Arc::new(app), ..self }
+    }
+
+    /// A person whose account id is known already (a pool user's `sub`).
+    pub fn user_by_id(&self, id: &str, email: &str) -> User<'_> {
+        User {
+            stack: self,
+            id: id.to_string(),
+            email: email.to_string(),
+            client_id: "web-console".into(),
+            signed_in: SignIn::JustNow,
+            language: None,
+        }
+    }
+
     /// A user of this stack, by the base of their id (see [`TestStack::id`]).
     pub fn user(&self, base: &str) -> User<'_> {
         User {

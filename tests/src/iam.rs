@@ -166,6 +166,44 @@ pub fn dynamodb_grants(template: &Yaml, binary: &str) -> Vec<Grant> {
         .collect()
 }
 
+/// The `cognito-idp:` actions the role of the function whose binary is `binary` may take, each on the
+/// user pool's ARN (`...:userpool/${PoolId}`): from the `AWS::IAM::Policy` resources attached to it.
+/// A statement on another resource, or not an Allow, panics: this model would misjudge it.
+pub fn pool_grants(template: &Yaml, binary: &str) -> Vec<String> {
+    let Some(role) = role_of(template, binary) else { return Vec::new() };
+    let resources = template["Resources"].as_mapping().into_iter().flat_map(|m| m.values());
+    let attached = resources
+        .filter(|r| r["Type"].as_str() == Some("AWS::IAM::Policy"))
+        .filter(|r| {
+            r["Properties"]["Roles"].as_sequence().into_iter().flatten().any(|v| tag_value(v) == Some(role.as_str()))
+        })
+        .flat_map(|r| r["Properties"]["PolicyDocument"]["Statement"].as_sequence().cloned().unwrap_or_default());
+    let mut actions = Vec::new();
+    for statement in attached {
+        let listed: Vec<String> = match &statement["Action"] {
+            Yaml::String(a) => vec![a.clone()],
+            list => list.as_sequence().into_iter().flatten().filter_map(|a| a.as_str().map(String::from)).collect(),
+        };
+        let pool: Vec<String> = listed.into_iter().filter(|a| a.starts_with("cognito-idp:")).collect();
+        if pool.is_empty() {
+            continue;
+        }
+        let sid = statement["Sid"].as_str().unwrap_or_default();
+        assert_eq!(statement["Effect"].as_str(), Some("Allow"), "{binary}: {sid}: only Allow statements are modelled");
+        let on_pool = match &statement["Resource"] {
+            Yaml::Tagged(sub) => sub.value.as_sequence().and_then(|s| s.first()).and_then(Yaml::as_str),
+            _ => None,
+        };
+        assert!(
+            on_pool.is_some_and(|arn| arn.ends_with(":userpool/${PoolId}")),
+            "{binary}: {sid}: a cognito-idp statement on something else than the pool's ARN"
+        );
+        assert!(pool.iter().all(|a| a.starts_with("cognito-idp:Admin")), "{binary}: {sid}: only Admin actions");
+        actions.extend(pool);
+    }
+    actions
+}
+
 /// The logical id of the role of the function whose binary is `binary`.
 pub fn role_of(template: &Yaml, binary: &str) -> Option<String> {
     let resources = template["Resources"].as_mapping()?;

@@ -1,4 +1,3 @@
-#[tokio::main]
-async fn main() -> Result<(), shared::lambda_http::Error> {
-    shared::runtime::serve_http(export_data::USES, export_data::handle).await
+fn main() -> Result<(), shared::lambda_http::Error> {
+    shared::runtime::main(shared::runtime::serve_http(export_data::USES, export_data::handle))
 }

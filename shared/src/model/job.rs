@@ -40,6 +40,8 @@ impl JobKind {
 /// Where a job stands, stored as its `step`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JobStep {
+    /// A deletion with a user pool (contract §9): the pool user is signed out everywhere first.
+    SignOut,
     /// A deletion: removes the account's items page by page, then the profile and claims in one transaction.
     Purge,
     /// A dismissal: releases the members page by page, then dismisses the enterprise in one transaction.
@@ -51,6 +53,7 @@ pub enum JobStep {
 impl JobStep {
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::SignOut => "sign_out",
             Self::Purge => "purge",
             Self::Release => "release",
             Self::Handover(step) => step.as_str(),
@@ -60,6 +63,7 @@ impl JobStep {
 
     pub fn parse(s: &str) -> Option<Self> {
         match s {
+            "sign_out" => Some(Self::SignOut),
             "purge" => Some(Self::Purge),
             "release" => Some(Self::Release),
             _ => HandoverStep::parse(s).map(Self::Handover).or_else(|| ExportStep::parse(s).map(Self::Export)),
@@ -97,22 +101,61 @@ impl ExportStep {
 pub enum HandoverStep {
     Revoke(CredentialKind),
     Rebind,
+    /// With a user pool, after the handover committed: one call to the pool each (contract §9).
+    UserPool(PoolStep),
     NotifyOld,
     NotifyNew,
+}
+
+/// What a handover tells the user pool, one call a step, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PoolStep {
+    /// Email (verified), phone and name become the designated person's.
+    Contacts,
+    /// A random password nobody knows replaces the leaving employee's.
+    Password,
+    /// The next sign-in must set a new password.
+    ResetRequired,
+    /// Every session ends: refresh tokens revoked.
+    SignOut,
+    /// SMS and authenticator-app MFA off.
+    Mfa,
+    /// Linked third-party identities unlinked.
+    Identities,
+}
+
+impl PoolStep {
+    pub const ALL: [PoolStep; 6] =
+        [Self::Contacts, Self::Password, Self::ResetRequired, Self::SignOut, Self::Mfa, Self::Identities];
 }
 
 impl HandoverStep {
     pub const FIRST: HandoverStep = HandoverStep::Revoke(CredentialKind::Mfa);
 
-    const ALL: [HandoverStep; 7] = [
+    const ALL: [HandoverStep; 13] = [
         Self::Revoke(CredentialKind::Mfa),
         Self::Revoke(CredentialKind::ThirdPartyLogin),
         Self::Revoke(CredentialKind::AccessKey),
         Self::Revoke(CredentialKind::IamUser),
         Self::Rebind,
+        Self::UserPool(PoolStep::Contacts),
+        Self::UserPool(PoolStep::Password),
+        Self::UserPool(PoolStep::ResetRequired),
+        Self::UserPool(PoolStep::SignOut),
+        Self::UserPool(PoolStep::Mfa),
+        Self::UserPool(PoolStep::Identities),
         Self::NotifyOld,
         Self::NotifyNew,
     ];
+
+    /// The step after the handover committed: the user pool's first, when there is one.
+    pub fn after_rebind(user_pool: bool) -> Self {
+        if user_pool {
+            Self::UserPool(PoolStep::Contacts)
+        } else {
+            Self::NotifyOld
+        }
+    }
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -121,6 +164,12 @@ impl HandoverStep {
             Self::Revoke(CredentialKind::AccessKey) => "revoke_access_keys",
             Self::Revoke(CredentialKind::IamUser) => "revoke_iam_users",
             Self::Rebind => "rebind",
+            Self::UserPool(PoolStep::Contacts) => "pool_contacts",
+            Self::UserPool(PoolStep::Password) => "pool_password",
+            Self::UserPool(PoolStep::ResetRequired) => "pool_reset_required",
+            Self::UserPool(PoolStep::SignOut) => "pool_sign_out",
+            Self::UserPool(PoolStep::Mfa) => "pool_mfa",
+            Self::UserPool(PoolStep::Identities) => "pool_identities",
             Self::NotifyOld => "notify_old",
             Self::NotifyNew => "notify_new",
         }
@@ -137,6 +186,12 @@ impl HandoverStep {
             Self::Revoke(CredentialKind::AccessKey) => Self::Revoke(CredentialKind::IamUser),
             Self::Revoke(CredentialKind::IamUser) => Self::Rebind,
             Self::Rebind => Self::NotifyOld,
+            Self::UserPool(PoolStep::Contacts) => Self::UserPool(PoolStep::Password),
+            Self::UserPool(PoolStep::Password) => Self::UserPool(PoolStep::ResetRequired),
+            Self::UserPool(PoolStep::ResetRequired) => Self::UserPool(PoolStep::SignOut),
+            Self::UserPool(PoolStep::SignOut) => Self::UserPool(PoolStep::Mfa),
+            Self::UserPool(PoolStep::Mfa) => Self::UserPool(PoolStep::Identities),
+            Self::UserPool(PoolStep::Identities) => Self::NotifyOld,
             Self::NotifyOld | Self::NotifyNew => Self::NotifyNew,
         }
     }
@@ -204,7 +259,17 @@ mod tests {
                 "notify_new"
             ]
         );
+        let mut step = HandoverStep::after_rebind(true);
+        let mut pool = Vec::new();
+        while let HandoverStep::UserPool(p) = step {
+            assert_eq!(JobStep::parse(step.as_str()), Some(JobStep::Handover(step)));
+            pool.push(p);
+            step = step.next();
+        }
+        assert_eq!((pool, step), (PoolStep::ALL.to_vec(), HandoverStep::NotifyOld));
+        assert_eq!(HandoverStep::after_rebind(false), HandoverStep::NotifyOld);
         assert_eq!(JobStep::parse("purge"), Some(JobStep::Purge));
+        assert_eq!(JobStep::parse("sign_out"), Some(JobStep::SignOut));
         assert_eq!(JobStep::parse("release"), Some(JobStep::Release));
         assert_eq!(JobStep::parse("sweep"), None);
         for step in [ExportStep::Collect, ExportStep::Seal, ExportStep::Notify] {

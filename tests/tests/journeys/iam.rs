@@ -52,7 +52,7 @@ fn fixtures() -> serde_json::Value {
 
 /// What each function was seen to ask for (and which statement granted it), and what its role refused.
 #[derive(Default)]
-struct Audit {
+pub(crate) struct Audit {
     seen: BTreeMap<&'static str, BTreeSet<String>>,
     refused: Vec<String>,
 }
@@ -81,7 +81,7 @@ impl Audit {
     }
 
     /// Each access against the statements, as IAM would: one statement must grant its action, index and key.
-    fn judge(&mut self, function: &'static str, grants: &[Grant], accesses: &[Access]) {
+    pub(crate) fn judge(&mut self, function: &'static str, grants: &[Grant], accesses: &[Access]) {
         for access in accesses {
             match granting(grants, access) {
                 Some(grant) => {
@@ -107,7 +107,7 @@ impl Audit {
     }
 
     /// Prints what each function was seen to ask for, fails on anything refused; the functions that ran.
-    fn assert_all_granted(&self) -> BTreeSet<&'static str> {
+    pub(crate) fn assert_all_granted(&self) -> BTreeSet<&'static str> {
         for (function, seen) in &self.seen {
             eprintln!("{function}: {seen:?}");
         }
@@ -121,7 +121,7 @@ fn describe(access: &Access) -> String {
     format!("{} on {} {}", access.action, access.index.as_deref().unwrap_or("table"), prefix.unwrap_or_default())
 }
 
-fn template() -> serde_norway::Value {
+pub(crate) fn template() -> serde_norway::Value {
     serde_norway::from_str(&std::fs::read_to_string(template_path()).expect("the template")).expect("YAML")
 }
 

@@ -67,6 +67,7 @@ fn every_function_in_the_template_is_a_binary_of_the_workspace_and_back() {
         "cancel-deletion",
         "erasure-ledger",
         "export-data",
+        "sign-up-triggers",
     ]
     .map(String::from)
     .into();
@@ -323,6 +324,7 @@ fn only_the_functions_that_hash_may_read_the_code_secret() {
         "cancel-deletion" => cancel_deletion::USES,
         "erasure-ledger" => erasure_ledger::USES,
         "export-data" => export_data::USES,
+        "sign-up-triggers" => sign_up_triggers::USES,
         other => panic!("{other} has no USES"),
     };
     let mut checked = 0;

@@ -14,6 +14,7 @@ mod handover;
 mod hardening;
 mod iam;
 mod identifiers;
+mod identity;
 mod infra;
 mod languages;
 mod ledger;

@@ -144,6 +144,19 @@ pub fn reminded(job: &Job, owner: &str, purge_at: i64) -> Op {
         .value(":purge", n(purge_at))
 }
 
+/// A deletion's pool user is signed out: on to the purge, at once (`wake` none: the lease renewed)
+/// or, in a grace period, handed back until `wake` (the reminder or the purge).
+pub fn signed_out(job: &Job, owner: &str, now: i64, wake: Option<i64>) -> Op {
+    let op = match wake {
+        None => progress(job, owner, now, "#step = :step"),
+        Some(at) => Op::update(key(job), "SET #step = :step, due_at = :due REMOVE lease_owner")
+            .when("lease_owner = :me")
+            .value(":me", s(owner))
+            .value(":due", n(at)),
+    };
+    op.name("#step", "step").value(":step", s(JobStep::Purge.as_str()))
+}
+
 /// The job ends, while `owner` holds the lease.
 pub fn deletion(job: &Job, owner: &str) -> Op {
     Op::delete(key(job)).when("lease_owner = :me").value(":me", s(owner))
