@@ -54,22 +54,17 @@ pub enum SignUpError {
 
 internal_from!(SignUpError);
 
-/// The words a person reads for each kind of identifier.
-fn noun(id: &Identifier) -> &'static str {
-    match id {
-        Identifier::Username(_) => "user name",
-        Identifier::Email(_) => "email address",
-        Identifier::Phone(_) => "phone number",
+/// The words a person reads for a kind of identifier (`Identifier::kind`, `InvalidIdentifier::field`).
+fn noun(kind: &str) -> &'static str {
+    match kind {
+        "username" => "user name",
+        "email" => "email address",
+        _ => "phone number",
     }
 }
 
 fn malformed(e: InvalidIdentifier) -> SignUpRefusal {
-    let noun = match e.field {
-        "username" => "user name",
-        "email" => "email address",
-        _ => "phone number",
-    };
-    SignUpRefusal::Malformed(noun, e.reason)
+    SignUpRefusal::Malformed(noun(e.field), e.reason)
 }
 
 /// The identifiers a sign-up asks for, compared as the claims are (NFKC, case folding, E.164).
@@ -92,9 +87,9 @@ impl App {
         for id in identifiers(attempt.username, attempt.email, attempt.phone)? {
             let Some(claim) = self.store.claim(&id).await? else { continue };
             match (claim.owner, claim.free_at) {
-                (Some(_), _) => return Err(SignUpRefusal::Taken(noun(&id)).into()),
+                (Some(_), _) => return Err(SignUpRefusal::Taken(noun(id.kind())).into()),
                 (None, Some(free_at)) if free_at > now => {
-                    return Err(SignUpRefusal::Quarantined(noun(&id), rfc3339(free_at)).into())
+                    return Err(SignUpRefusal::Quarantined(noun(id.kind()), rfc3339(free_at)).into())
                 }
                 (None, _) => {}
             }
@@ -126,12 +121,7 @@ impl App {
         }
         match self.register_account(&account).await {
             Ok(()) | Err(AccountError::AlreadyExists(_)) => Ok(()),
-            Err(AccountError::IdentifierTaken { kind, .. }) => Err(SignUpRefusal::Taken(match kind {
-                "username" => "user name",
-                "email" => "email address",
-                _ => "phone number",
-            })
-            .into()),
+            Err(AccountError::IdentifierTaken { kind, .. }) => Err(SignUpRefusal::Taken(noun(kind)).into()),
             Err(other) => Err(other.into()),
         }
     }
