@@ -41,6 +41,10 @@ pub struct ExportBucket {
     client: Option<(aws_sdk_s3::Client, String)>,
 }
 
+/// Builds the S3 client. A function names it in its `Uses` only when it touches exports, so a
+/// binary that never does links no S3 client: its endpoint rules alone are most of a megabyte.
+pub type S3ClientFn = fn(&aws_config::SdkConfig, bool) -> aws_sdk_s3::Client;
+
 impl ExportBucket {
     pub fn new(client: aws_sdk_s3::Client, bucket: impl Into<String>) -> Self {
         Self { client: Some((client, bucket.into())) }

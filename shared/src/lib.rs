@@ -60,22 +60,24 @@ pub fn sdk_timeouts() -> aws_config::timeout::TimeoutConfig {
 
 /// What a function uses besides the table, so that its start builds nothing else: a function
 /// that hashes no code or token reads no secret, one that sends no mail builds no SES client.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct Uses {
     /// Hashes codes or tokens: the key is read at start (`CODE_SECRET`, or the secret `CODE_SECRET_ID` names).
     pub keys: bool,
     /// Sends mail: an SES client is built.
     pub mail: bool,
-    /// Writes or removes data exports: an S3 client is built and `EXPORT_BUCKET` is required.
-    pub exports: bool,
+    /// Writes or removes data exports: the S3 client is built with it and `EXPORT_BUCKET` is required.
+    pub exports: Option<bucket::S3ClientFn>,
     /// Calls the user pool (with `IDENTITY_PROVIDER=cognito`): a Cognito client is built.
     pub pool: bool,
 }
 
 impl Uses {
-    pub const EVERYTHING: Self = Self { keys: true, mail: true, exports: true, pool: true };
+    pub const EVERYTHING: Self = Self { keys: true, mail: true, exports: Self::EXPORTS, pool: true };
     /// Reads and writes the table only.
-    pub const TABLE: Self = Self { keys: false, mail: false, exports: false, pool: false };
+    pub const TABLE: Self = Self { keys: false, mail: false, exports: None, pool: false };
+    /// What a function that touches exports names in [`Uses::exports`].
+    pub const EXPORTS: Option<bucket::S3ClientFn> = Some(bucket::ExportBucket::client);
 }
 
 /// Everything an operation needs, built once per process.
@@ -86,7 +88,7 @@ pub struct App {
     pub store: store::Store,
     /// Without an SES client where [`Uses::mail`] is false.
     pub mailer: mail::Mailer,
-    /// Without an S3 client where [`Uses::exports`] is false.
+    /// Without an S3 client where [`Uses::exports`] is `None`.
     pub exports: bucket::ExportBucket,
     /// The user pool the accounts keep in step; without a client where [`Uses::pool`] is false or there is none.
     pub pool: identity::UserPool,
@@ -101,7 +103,8 @@ impl App {
     /// `CODE_SECRET` set (local use, tests): that key; else the secret `CODE_SECRET_ID` names, read here.
     pub async fn from_env() -> Result<Self, ConfigError> {
         // The export bucket where one is configured (the tools); the functions say what they use.
-        let uses = Uses { exports: std::env::var_os("EXPORT_BUCKET").is_some(), ..Uses::EVERYTHING };
+        let uses =
+            Uses { exports: Uses::EXPORTS.filter(|_| std::env::var_os("EXPORT_BUCKET").is_some()), ..Uses::EVERYTHING };
         Self::start(&mut startup::Startup::begin(), uses).await
     }
 
@@ -122,7 +125,7 @@ impl App {
         let env = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
         // The key in the environment, or not needed: a bad setting stops here, before any request.
         let config = Config::from_lookup(env)?;
-        if uses.exports && config.export_bucket.is_none() {
+        if uses.exports.is_some() && config.export_bucket.is_none() {
             return Err(ConfigError::Missing("EXPORT_BUCKET"));
         }
         let secret_id = match (&config.code_secrets, &config.code_secret_id) {
@@ -140,9 +143,9 @@ impl App {
             mail::Mailer::none(config.sender_email.clone())
         };
         let exports = match (&config.export_bucket, uses.exports) {
-            (Some(bucket), true) => {
+            (Some(bucket), Some(client)) => {
                 let local = sdk.endpoint_url().is_some() || env("AWS_ENDPOINT_URL_S3").is_some();
-                bucket::ExportBucket::new(bucket::ExportBucket::client(&sdk, local), bucket.clone())
+                bucket::ExportBucket::new(client(&sdk, local), bucket.clone())
             }
             _ => bucket::ExportBucket::none(),
         };

@@ -11,7 +11,7 @@ use shared::tokens::TokenString;
 use shared::App;
 
 /// What this function builds at start: it spends a token; mails the notice; never calls the pool (a cancellation keeps the sign-in).
-pub const USES: shared::Uses = shared::Uses { keys: true, mail: true, exports: false, pool: false };
+pub const USES: shared::Uses = shared::Uses { keys: true, mail: true, exports: None, pool: false };
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

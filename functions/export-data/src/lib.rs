@@ -14,7 +14,7 @@ use shared::tokens::TokenString;
 use shared::App;
 
 /// What this function builds at start: it spends a token, writes the archive and mails its link.
-pub const USES: shared::Uses = shared::Uses { keys: true, mail: true, exports: true, pool: false };
+pub const USES: shared::Uses = shared::Uses { keys: true, mail: true, exports: shared::Uses::EXPORTS, pool: false };
 
 /// The two routes infra/template.yaml gives this function, as API Gateway names them in `routeKey`.
 const REQUEST: &str = "POST /v1/account/data-export";
