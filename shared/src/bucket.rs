@@ -130,6 +130,9 @@ impl ExportBucket {
         match client.head_object().bucket(bucket).key(key).send().await {
             Ok(_) => Ok(true),
             Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(false),
+            // S3 answers 403, not 404, for a missing key to a role without s3:ListBucket, as the
+            // template's are: they may read the export prefix, so a refusal there means no object.
+            Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 403) => Ok(false),
             Err(e) => Err(service(e)),
         }
     }
