@@ -320,6 +320,11 @@ pub fn code_of<E: aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata>(
     error.code().unwrap_or("unknown").to_string()
 }
 
+/// A refused call as the person would read it: the error's code and Cognito's message.
+fn refusal<E: aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata>(error: &E) -> String {
+    format!("{}: {}", code_of(error), error.message().unwrap_or(""))
+}
+
 impl PoolClient {
     /// SignUp then ConfirmSignUp (moto takes any code); the new user's `sub`, or the refusal's message.
     pub async fn sign_up(&self, username: &str, password: &str, attributes: &[(&str, &str)]) -> Result<String, String> {
@@ -329,14 +334,7 @@ impl PoolClient {
                 AttributeType::builder().name(*name).value(*value).build().map_err(|e| e.to_string())?,
             );
         }
-        let signed_up = request.send().await.map_err(|e| {
-            let e = e.into_service_error();
-            format!(
-                "{}: {}",
-                code_of(&e),
-                aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata::message(&e).unwrap_or("")
-            )
-        })?;
+        let signed_up = request.send().await.map_err(|e| refusal(&e.into_service_error()))?;
         self.client
             .confirm_sign_up()
             .client_id(&self.client_id)
@@ -344,14 +342,7 @@ impl PoolClient {
             .confirmation_code("123456")
             .send()
             .await
-            .map_err(|e| {
-                let e = e.into_service_error();
-                format!(
-                    "{}: {}",
-                    code_of(&e),
-                    aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata::message(&e).unwrap_or("")
-                )
-            })?;
+            .map_err(|e| refusal(&e.into_service_error()))?;
         Ok(signed_up.user_sub().to_string())
     }
 
