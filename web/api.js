@@ -24,6 +24,49 @@ export async function signIn(account, client) {
   return current;
 }
 
+// How this stack signs people in: {mode: 'local'}, or {mode: 'cognito', client_id, ...} with a user pool.
+export async function identityProvider() {
+  const res = await fetch('/_local/idp');
+  return res.ok ? res.json() : { mode: 'local' };
+}
+
+// One cognito-idp call, as the Amplify libraries make it, through the local API's /_local/cognito-idp
+// (the page's own origin); a refusal throws with the pool's message (e.g. the pre sign-up trigger's).
+async function cognito(action, body) {
+  const res = await fetch('/_local/cognito-idp', {
+    method: 'POST',
+    headers: { 'x-amz-target': `AWSCognitoIdentityProviderService.${action}`, 'content-type': 'application/x-amz-json-1.1' },
+    body: JSON.stringify(body),
+  });
+  const data = await res.json().catch(() => ({}));
+  if (!res.ok) throw new Error(data.message || data.__type || `HTTP ${res.status}`);
+  return data;
+}
+
+function claimsOf(token) {
+  const part = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+  return JSON.parse(atob(part + '='.repeat((4 - (part.length % 4)) % 4)));
+}
+
+// The user pool's password sign-in: the session's account is the access token's sub.
+export async function signInWithPassword(pool, username, password) {
+  const answer = await cognito('InitiateAuth', {
+    ClientId: pool.client_id, AuthFlow: 'USER_PASSWORD_AUTH', AuthParameters: { USERNAME: username, PASSWORD: password },
+  });
+  const token = answer.AuthenticationResult.AccessToken;
+  current = { account: claimsOf(token).sub, client: pool.client_id, token, username };
+  localStorage.setItem('session', JSON.stringify(current));
+  return current;
+}
+
+// Sign-up, then its confirmation with the code the pool mailed (moto takes any code).
+export async function signUp(pool, username, email, password, code) {
+  await cognito('SignUp', {
+    ClientId: pool.client_id, Username: username, Password: password, UserAttributes: [{ Name: 'email', Value: email }],
+  });
+  await cognito('ConfirmSignUp', { ClientId: pool.client_id, Username: username, ConfirmationCode: code });
+}
+
 export function signOut() {
   current = null;
   localStorage.removeItem('session');

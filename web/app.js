@@ -1,7 +1,9 @@
 // The console's screens (seed 000: profile > Account and security > Delete
 // account), routed by the URL's hash: #/sign-in, #/account, #/delete,
 // #/deleted, #/handover, #/mailbox. Each view builds its elements; route shows the newest.
-import { call, localAccounts, localMail, on, session, signIn, signOut } from './api.js';
+import {
+  call, identityProvider, localAccounts, localMail, on, session, signIn, signInWithPassword, signOut, signUp,
+} from './api.js';
 import { deletedView, deletionView } from './deletion.js';
 import { handoverView } from './handover.js';
 import { language, setLanguage, t, translatePage } from './i18n.js';
@@ -53,7 +55,48 @@ async function route() {
   if (pending) announce(pending.note, pending.kind);
 }
 
+// With a user pool: sign in with a user name and password, or sign up, as on AWS.
+async function poolSignInView(pool) {
+  const field = (id, label, type = 'text', value = '') => [h('label', { for: id, text: label }),
+    h('input', { id, type, value, autocomplete: type === 'password' ? 'current-password' : 'off', required: true })];
+  const value = (id) => document.getElementById(id).value.trim();
+  const enter = async (username, password) => {
+    await signInWithPassword(pool, username, password);
+    clearAnnouncement();
+    const answer = await call('GET', '/v1/account/deletion-prerequisites');
+    if (!(answer.status === 410 && answer.body.code === 'account_deleted')) go('#/account');
+  };
+  const attempt = (fn) => async (e) => {
+    e.preventDefault();
+    try {
+      await fn();
+    } catch (error) {
+      announce(t('pool.refused', { message: error.message }), 'error');
+    }
+  };
+  return [h('h1', { text: t('signIn.title') }),
+    h('form', { class: 'card', id: 'pool-sign-in', onsubmit: attempt(() => enter(value('username'), document.getElementById('password').value)) },
+      h('p', { text: t('pool.intro') }),
+      field('username', t('pool.username')), field('password', t('pool.password'), 'password'),
+      h('div', { class: 'row' }, h('button', { type: 'submit', id: 'sign-in', text: t('pool.signIn') }))),
+    h('form', {
+      class: 'card', id: 'pool-sign-up',
+      onsubmit: attempt(async () => {
+        const password = document.getElementById('new-password').value;
+        await signUp(pool, value('new-username'), value('new-email'), password, value('code'));
+        await enter(value('new-username'), password);
+      }),
+    },
+    h('h2', { text: t('pool.signUp') }),
+    field('new-username', t('pool.username')), field('new-email', t('pool.email'), 'email'),
+    field('new-password', t('pool.password'), 'password'), field('code', t('pool.code'), 'text', '000000'),
+    h('p', { class: 'hint', text: t('pool.codeHint') }),
+    h('div', { class: 'row' }, h('button', { type: 'submit', id: 'sign-up', text: t('pool.signUp') })))];
+}
+
 async function signInView() {
+  const pool = await identityProvider();
+  if (pool.mode === 'cognito') return poolSignInView(pool);
   const accounts = await localAccounts();
   const client = h('select', { id: 'client' },
     h('option', { value: 'web-console', text: 'web-console' }),

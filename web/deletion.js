@@ -7,12 +7,15 @@ import { blockerText, t } from './i18n.js';
 import { endSession, go } from './nav.js';
 import { announce, h, problemText } from './ui.js';
 import { verification } from './verify.js';
+import { exportCard } from './export.js';
 
 export async function deletionView() {
   const prerequisites = h('section', { class: 'card', id: 'prerequisites', 'aria-labelledby': 'prereq-title' });
   const actions = h('div', { id: 'deletion-actions' });
   await refresh(prerequisites, actions);
-  return [h('h1', { text: t('delete.title') }), h('p', { class: 'note', text: t('delete.warning') }), prerequisites, actions];
+  // The copy comes before the deletion: a deleted account cannot be recovered.
+  const backup = await exportCard();
+  return [h('h1', { text: t('delete.title') }), h('p', { class: 'note', text: t('delete.warning') }), backup, prerequisites, actions];
 }
 
 async function refresh(prerequisites, actions) {
@@ -28,7 +31,9 @@ async function refresh(prerequisites, actions) {
   const { blockers, deletable } = answer.body;
   prerequisites.replaceChildren(heading,
     deletable ? h('p', { class: 'note ok', id: 'deletable', text: t('delete.deletable') }) : h('p', { text: t('delete.blocked') }),
-    blockerList(blockers), h('div', { class: 'row' }, again));
+    blockerList(blockers),
+    h('p', { class: 'hint', id: 'backup-advice', text: t('delete.backupAdvised') }),
+    h('div', { class: 'row' }, again));
   actions.replaceChildren();
   if (blockers.some((b) => b.kind === 'enterprise_not_dismissed')) {
     actions.append(await dismissalCard(() => refresh(prerequisites, actions)));

@@ -9,6 +9,7 @@
 mod breakdown;
 mod cleanup_cost;
 mod cold;
+mod export_cost;
 mod markdown;
 mod options;
 mod probe;
@@ -67,6 +68,13 @@ async fn run(options: Options) -> Result<bool, Error> {
     // Table names of this run only, so a DynamoDB Local that served an earlier run can serve this one.
     let run_id = shared::crypto::hex(&shared::crypto::random_bytes::<3>()?);
     let table_of = |f: &str| format!("bench-{run_id}-{f}");
+    // The functions that call the pool build a Cognito client at init: measured with BENCH_IDENTITY_PROVIDER=cognito.
+    if std::env::var("BENCH_IDENTITY_PROVIDER").as_deref() == Ok("cognito") {
+        let client = aws_sdk_cognitoidentityprovider::Client::new(&sdk);
+        let (pool, _) = journeys::cognito::create_pool(&client, &format!("bench-{run_id}")).await?;
+        note(format!("with a user pool ({pool}): delete-account, cleanup and handover-account build a Cognito client"));
+        probe::use_user_pool(pool);
+    }
     let setting = |name: &str| std::env::var(name).unwrap_or_else(|_| "unset".into());
     note(format!(
         "AWS_ENDPOINT_URL {}, AWS_ENDPOINT_URL_DYNAMODB {}; mode {}",
@@ -158,10 +166,48 @@ async fn run(options: Options) -> Result<bool, Error> {
         cleanup.push(cleanup_cost::measure(&sdk, &table_of(&format!("cleanup-{size}")), *size, 100).await?);
     }
 
+    let export = if options.runs("export") && options.functions.iter().any(|f| f == "export-data") {
+        note(format!("data export: an account with {} items, through cleanup's pages", options.export_items));
+        let env = process::function_env(&table_of("export"), &wiring);
+        let measured = export_cost::measure(
+            &sdk,
+            &table_of("export"),
+            options.export_items,
+            &options.bin_dir,
+            &options.log_dir,
+            &env,
+        )
+        .await;
+        match measured {
+            Ok(e) => {
+                note(format!(
+                    "  ready in {:.1} s ({} cleanup runs); peak RSS export-data {} kB, cleanup {} kB",
+                    e.ready_s, e.cleanup_runs, e.export_data_peak_rss_kb, e.cleanup_peak_rss_kb
+                ));
+                Some(Ok(e))
+            }
+            Err(e) => Some(Err(e.to_string())),
+        }
+    } else {
+        None
+    };
+
     let rows = into_rows(subjects, wiring.describe());
     let mode = if options.short { "short" } else { "full" };
     let report =
         Report::new(machine, mode, options.command.clone(), started_at, started.elapsed(), rows, trips, cleanup);
+    let mut report = report;
+    let export_failed = match export {
+        Some(Ok(e)) => {
+            report.export = Some(e);
+            false
+        }
+        Some(Err(e)) => {
+            eprintln!("bench: data export: {e}");
+            true
+        }
+        None => false,
+    };
     let markdown = report.markdown();
     if let Some(dir) = options.out.parent() {
         std::fs::create_dir_all(dir)?;
@@ -175,7 +221,7 @@ async fn run(options: Options) -> Result<bool, Error> {
         options.markdown.display(),
         started.elapsed().as_secs_f64()
     ));
-    Ok(report.main_paths_ok())
+    Ok(report.main_paths_ok() && !export_failed)
 }
 
 /// The TLS leg: this run's certificates, a TLS endpoint in front of DynamoDB

@@ -158,6 +158,23 @@ impl Report {
         for (k, what) in STEPS.iter().chain(PARTS.iter()) {
             out.push_str(&format!("- {}: {what}\n", short(k)));
         }
+        if let Some(e) = &self.export {
+            let mib = |kb: u64| kb as f64 / 1024.0;
+            out.push_str(&format!(
+                "\nA data export through cleanup's pages (docs/data-export.md): {} items; export-data answered {} in {:.0} ms \
+                 (peak RSS {:.1} MiB), {} cleanup run(s) (peak RSS {:.1} MiB); the archive ({:.1} MiB) ready {:.1} s after \
+                 the request (target: under 60 s, each process under 64 MiB: {}).\n",
+                e.items,
+                e.request_status,
+                e.request_ms,
+                mib(e.export_data_peak_rss_kb),
+                e.cleanup_runs,
+                mib(e.cleanup_peak_rss_kb),
+                e.archive_bytes as f64 / 1024.0 / 1024.0,
+                e.ready_s,
+                if e.within_targets { "met" } else { "missed" }
+            ));
+        }
         out
     }
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 pub const USAGE: &str = "\
 usage: bench [--short] [--bin-dir DIR] [--zip-dir DIR] [--out FILE] [--markdown FILE]
              [--cold-starts N] [--warm N] [--cleanup-sizes N,N,...] [--functions NAME,...]
-             [--parts cold,warm,trips,cleanup] [--python PYTHON] [--plain] [--command TEXT]
+             [--parts cold,warm,trips,cleanup,export] [--export-items N] [--python PYTHON] [--plain] [--command TEXT]
 
   --short            a few iterations and small tables (what scripts/test runs)
   --bin-dir DIR      the release binaries, HELLO included (target/release)
@@ -18,7 +18,9 @@ usage: bench [--short] [--bin-dir DIR] [--zip-dir DIR] [--out FILE] [--markdown 
   --cleanup-sizes L  live items per cleanup table (full 1000,10000,100000; short 1000,2000)
   --functions L      the functions (default: those the bench has a main path for);
                      one without a main path is timed on an event to its route, any answer
-  --parts L          a subset of the measurements (default: all four)
+  --parts L          a subset of the measurements (default: all five)
+  --export-items N   an account's items in the data export part (full 10000, short 2000):
+                     export-data's request, then cleanup's runs, each a release binary
   --python PYTHON    run the Python baseline (bench/python/baseline.py) with this
                      interpreter, which must have boto3
   --plain            no TLS leg: the functions reach the services over plain HTTP
@@ -46,6 +48,7 @@ pub struct Options {
     pub command: String,
     pub log_dir: PathBuf,
     pub parts: Vec<String>,
+    pub export_items: usize,
 }
 
 impl Options {
@@ -58,6 +61,7 @@ impl Options {
         let target = PathBuf::from(std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into()));
         let bench_dir = target.join("bench");
         let (mut short, mut cold_starts, mut warm, mut cleanup_sizes) = (false, None, None, None);
+        let mut export_items = None;
         let mut o = Options {
             short: false,
             bin_dir: target.join("release"),
@@ -72,7 +76,8 @@ impl Options {
             tls: true,
             command: "bench".into(),
             log_dir: bench_dir.join("logs"),
-            parts: ["cold", "warm", "trips", "cleanup"].map(String::from).to_vec(),
+            parts: ["cold", "warm", "trips", "cleanup", "export"].map(String::from).to_vec(),
+            export_items: 0,
         };
         let mut args = args.into_iter();
         while let Some(flag) = args.next() {
@@ -89,6 +94,7 @@ impl Options {
                 "--cleanup-sizes" => cleanup_sizes = Some(list(&value()?, |n| number(&flag, n))?),
                 "--functions" => o.functions = list(&value()?, function)?,
                 "--parts" => o.parts = list(&value()?, |p| Ok(p.to_string()))?,
+                "--export-items" => export_items = Some(number(&flag, &value()?)?),
                 "--python" => o.python = Some(value()?.into()),
                 "--plain" => o.tls = false,
                 "--command" => o.command = value()?,
@@ -100,6 +106,7 @@ impl Options {
         o.warm = warm.unwrap_or(if short { 20 } else { 1000 });
         o.cleanup_sizes =
             cleanup_sizes.unwrap_or_else(|| if short { vec![1_000, 2_000] } else { vec![1_000, 10_000, 100_000] });
+        o.export_items = export_items.unwrap_or(if short { 2_000 } else { 10_000 });
         Ok(Some(o))
     }
 }

@@ -203,20 +203,33 @@ impl Intercept for Ses {
 /// resend cooldown of 0 and a daily limit no run reaches, so one account can
 /// take a thousand codes in a row.
 pub fn settings(table: &str) -> Vec<(String, String)> {
+    let pool = USER_POOL.get().map(|id| [("IDENTITY_PROVIDER", "cognito"), ("USER_POOL_ID", id.as_str())]);
     [
         ("TABLE_NAME", table),
         ("SENDER_EMAIL", SENDER),
         ("CODE_SECRET", SECRET),
         ("RESEND_COOLDOWN_SECONDS", "0"),
         ("DAILY_CODE_LIMIT", "100000000"),
+        ("EXPORT_BUCKET", EXPORT_BUCKET),
     ]
     .iter()
+    .chain(pool.iter().flatten())
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect()
 }
 
+/// With `BENCH_IDENTITY_PROVIDER=cognito`: the user pool (in the bench's moto) the functions keep in step.
+static USER_POOL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// From now on the functions run with `IDENTITY_PROVIDER=cognito` and this pool.
+pub fn use_user_pool(id: String) {
+    let _ = USER_POOL.set(id);
+}
+
 pub const SENDER: &str = "no-reply@example.com";
 pub const SECRET: &str = "bench-only-secret-0123456789abcdef0123456789";
+/// The bench's export bucket (crate::export_cost creates it in moto).
+pub const EXPORT_BUCKET: &str = "bench-exports";
 
 /// An app over `table` with counting clients, configured as the functions are.
 pub fn app(sdk: &aws_config::SdkConfig, table: &str, recorder: &Recorder) -> App {
@@ -232,6 +245,9 @@ pub fn app(sdk: &aws_config::SdkConfig, table: &str, recorder: &Recorder) -> App
         secrets: shared::secrets::SecretRing::from_config(config.code_secrets.as_ref()),
         store: shared::store::Store::new(dynamo, config.table_name.clone()),
         mailer: shared::mail::Mailer::new(ses, config.sender_email.clone()),
+        exports: shared::bucket::ExportBucket::new(journeys::localstack::s3_client(sdk), EXPORT_BUCKET),
+        // The bench runs without a user pool, as the functions do by default.
+        pool: shared::identity::UserPool::none(),
         config,
         clock: shared::clock::Clock::default(),
         failpoints: shared::failpoints::FailPoints::default(),

@@ -174,6 +174,25 @@ pub struct Cleanup {
     pub next_run_duration_ms: f64,
 }
 
+/// A data export through cleanup's pages (crate::export_cost).
+#[derive(Debug, Serialize)]
+pub struct Export {
+    /// The account's data items.
+    pub items: usize,
+    pub load_s: f64,
+    /// The export-data invocation: it accepts the export and writes what fits in INLINE_WORK_ITEMS.
+    pub request_ms: f64,
+    pub request_status: u16,
+    pub cleanup_runs: usize,
+    /// From the request to the archive ready (the record `ready`).
+    pub ready_s: f64,
+    pub archive_bytes: u64,
+    pub export_data_peak_rss_kb: u64,
+    pub cleanup_peak_rss_kb: u64,
+    /// Under 60 s, each process under 64 MiB.
+    pub within_targets: bool,
+}
+
 #[derive(Debug, Serialize)]
 pub struct Machine {
     pub nproc: usize,
@@ -249,6 +268,8 @@ pub struct Report {
     pub what_ifs: Vec<FunctionReport>,
     pub round_trips: Vec<Trip>,
     pub cleanup: Vec<Cleanup>,
+    /// A data export through cleanup's pages, if that part ran.
+    pub export: Option<Export>,
 }
 
 /// The rows of the report, as the cold and warm runs filled them.
@@ -306,6 +327,7 @@ impl Report {
             what_ifs,
             round_trips,
             cleanup,
+            export: None,
         }
     }
 

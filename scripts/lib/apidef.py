@@ -11,11 +11,20 @@ import yaml
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TEMPLATE = os.path.join(ROOT, "infra", "template.yaml")
 
-# The local values of the template's parameters the authorizer refers to.
+# The local values of the template's parameters the authorizer refers to. With
+# IDENTITY_PROVIDER=cognito, `scripts/dev up` created the pool and its client as the
+# template defines them (USER_POOL_ID, USER_POOL_CLIENT_ID): they stand for the
+# template's UserPool and UserPoolClient.
 LOCAL_PARAMETERS = {
     "JwtIssuer": os.environ.get("JWT_ISSUER", "https://idp.account-deletion.localhost"),
     "JwtAudience": os.environ.get("JWT_AUDIENCE", "account-deletion-api"),
+    "IdentityProvider": os.environ.get("IDENTITY_PROVIDER", "none") or "none",
 }
+LOCAL_RESOURCES = {
+    "UserPool": os.environ.get("USER_POOL_ID", ""),
+    "UserPoolClient": os.environ.get("USER_POOL_CLIENT_ID", ""),
+}
+LOCAL_PSEUDO = {"AWS::Region": os.environ.get("AWS_REGION", "us-east-1"), "AWS::Partition": "aws"}
 
 class _CfnLoader(yaml.SafeLoader):
     """Reads CloudFormation's short forms (!Ref X) as their long forms ({"Ref": X})."""
@@ -76,10 +85,24 @@ class Api:
 
     def resolve(self, value):
         """A Ref to a parameter: its local value (checked against the parameter's
-        AllowedPattern), else its Default."""
+        AllowedPattern), else its Default; a Ref to the user pool or its client: the local
+        ones; Fn::If on the template's conditions and Fn::Sub, as CloudFormation evaluates them."""
+        if isinstance(value, list):
+            return [self.resolve(v) for v in value]
+        if isinstance(value, dict) and set(value) == {"Fn::If"}:
+            condition, yes, no = value["Fn::If"]
+            return self.resolve(yes if self.condition(condition) else no)
+        if isinstance(value, dict) and set(value) == {"Fn::Sub"}:
+            text, names = (value["Fn::Sub"], {}) if isinstance(value["Fn::Sub"], str) else value["Fn::Sub"]
+            names = {k: self.resolve(v) for k, v in names.items()}
+            return re.sub(r"\$\{([^}]+)\}", lambda m: str(names.get(m[1]) or self.resolve({"Ref": m[1]})), text)
         if not (isinstance(value, dict) and set(value) == {"Ref"}):
             return value
         name = value["Ref"]
+        if name in LOCAL_PSEUDO:
+            return LOCAL_PSEUDO[name]
+        if name in LOCAL_RESOURCES:
+            return LOCAL_RESOURCES[name]
         spec = (self.template.get("Parameters") or {}).get(name)
         if spec is None:
             raise TemplateError(f"Ref {name} is not a parameter of the template")
@@ -93,6 +116,26 @@ class Api:
         if pattern and spec.get("Type") != "CommaDelimitedList" and not re.search(pattern, str(v)):
             raise TemplateError(f"the local value of {name} ({v}) does not match its AllowedPattern {pattern}")
         return v
+
+    def condition(self, name):
+        """One of the template's Conditions, on the local parameters."""
+        def evaluate(c):
+            if isinstance(c, dict) and ("Condition" in c or "Fn::Condition" in c):
+                return self.condition(c.get("Condition") or c["Fn::Condition"])
+            if isinstance(c, dict) and "Fn::Equals" in c:
+                a, b = (self.resolve(v) for v in c["Fn::Equals"])
+                return str(a) == str(b)
+            if isinstance(c, dict) and "Fn::Not" in c:
+                return not evaluate(c["Fn::Not"][0])
+            if isinstance(c, dict) and "Fn::And" in c:
+                return all(evaluate(v) for v in c["Fn::And"])
+            if isinstance(c, dict) and "Fn::Or" in c:
+                return any(evaluate(v) for v in c["Fn::Or"])
+            raise TemplateError(f"condition {name}: {c} is not evaluated locally")
+        conditions = self.template.get("Conditions") or {}
+        if name not in conditions:
+            raise TemplateError(f"no condition {name} in the template")
+        return evaluate(conditions[name])
 
     def _routes(self, resources):
         routes = []

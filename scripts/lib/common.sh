@@ -34,14 +34,15 @@ DYNAMODB_LOCAL_DIR="$STACK_DIR/dynamodb-local"
 # Every function of the bundle (binary name = function name), in warm-up order.
 # shellcheck disable=SC2034 # used by scripts/dev
 FUNCTIONS=(send-code verify-code check-prerequisites dismiss-enterprise delete-account cleanup handover-account
-  publish-events cancel-deletion erasure-ledger)
+  publish-events cancel-deletion erasure-ledger export-data sign-up-triggers)
 
 # Configuration of docs/api.md#configuration that `up` hands to the functions when the
 # caller sets it (TABLE_NAME, SENDER_EMAIL and CODE_SECRET get dev defaults).
 CONFIG_VARS=(TABLE_NAME SENDER_EMAIL CODE_SECRET CODE_TTL_SECONDS CODE_MAX_ATTEMPTS
   RESEND_COOLDOWN_SECONDS DAILY_CODE_LIMIT TOKEN_TTL_SECONDS MAX_CONSECUTIVE_FAILURES
   DELETION_GRACE_SECONDS DELETION_REMINDER_SECONDS MOBILE_CLIENT_IDS IDENTIFIER_QUARANTINE_SECONDS INLINE_WORK_ITEMS EVENT_BUS_NAME
-  DOWNSTREAM_SYSTEMS ERASURE_REANNOUNCE_SECONDS ERASURE_DEADLINE_SECONDS)
+  DOWNSTREAM_SYSTEMS ERASURE_REANNOUNCE_SECONDS ERASURE_DEADLINE_SECONDS EXPORT_BUCKET EXPORT_LINK_TTL_SECONDS
+  IDENTITY_PROVIDER USER_POOL_ID USER_POOL_CLIENT_ID)
 
 DEV_CODE_SECRET="dev-only-code-secret-never-use-outside-the-local-stack"
 
@@ -137,6 +138,7 @@ stack_env() {
   export SENDER_EMAIL="${SENDER_EMAIL:-no-reply@example.com}"
   export CODE_SECRET="${CODE_SECRET:-$DEV_CODE_SECRET}"
   export EVENT_BUS_NAME="${EVENT_BUS_NAME:-account-deletion-dev}"
+  export EXPORT_BUCKET="${EXPORT_BUCKET:-account-deletion-exports-dev}"
   export RUST_LOG="${RUST_LOG:-info}"
   local v
   for v in "${CONFIG_VARS[@]}"; do

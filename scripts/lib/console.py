@@ -7,6 +7,8 @@ brings it into .stack/venv)."""
 import json
 import os
 import re
+import time
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -40,7 +42,33 @@ class Console:
             return _json(200, {"token": token_for(self.api, self.key, account, client), "expires_in": 3600})
         if path == "/_local/mail":
             return _json(200, self.mail())
+        if path == "/_local/idp":
+            return _json(200, self.idp())
         return None
+
+    def idp(self):
+        """How the web client signs in: the local identity provider's tokens, or the user pool's."""
+        if os.environ.get("IDENTITY_PROVIDER") != "cognito":
+            return {"mode": "local"}
+        return {"mode": "cognito", "user_pool_id": os.environ.get("USER_POOL_ID"),
+                "client_id": os.environ.get("USER_POOL_CLIENT_ID"), "region": os.environ.get("AWS_REGION", "us-east-1")}
+
+    def cognito(self, target, body):
+        """A request of the web client to cognito-idp, passed to the stack's endpoint (the proxy that
+        invokes the triggers), as Amplify would send it to Cognito; on the page's origin (no CORS)."""
+        if os.environ.get("IDENTITY_PROVIDER") != "cognito":
+            return _json(404, {"message": "no user pool: IDENTITY_PROVIDER=cognito scripts/dev up"})
+        if not re.fullmatch(r"AWSCognitoIdentityProviderService\.(SignUp|ConfirmSignUp|InitiateAuth|GlobalSignOut)", target or ""):
+            return _json(403, {"message": "only sign-up, confirmation, sign-in and sign-out pass"})
+        endpoint = json.load(open(os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+            os.path.abspath(__file__)))), ".stack", "idp.json"), encoding="utf-8"))["endpoint"]
+        request = urllib.request.Request(endpoint + "/", data=body, method="POST", headers={
+            "content-type": "application/x-amz-json-1.1", "x-amz-target": target})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as r:
+                return r.status, {"content-type": "application/json", "cache-control": "no-store"}, r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, {"content-type": "application/json", "cache-control": "no-store"}, e.read()
 
     def accounts(self):
         """Every account profile in the table, deleted ones included (their
@@ -66,8 +94,17 @@ class Console:
     def mail(self):
         """The mail local SES (moto) accepted, oldest first, as `scripts/dev mail` prints it."""
         url = f"http://127.0.0.1:{self.moto_port}/moto-api/data.json"
-        with urllib.request.urlopen(url, timeout=10) as r:
-            data = json.loads(r.read())
+        # moto answers 500 the first time it reads the state of a new object part (an export's
+        # multipart upload) or of a model another request changes meanwhile: read it again.
+        for attempt in range(10):
+            try:
+                with urllib.request.urlopen(url, timeout=10) as r:
+                    data = json.loads(r.read())
+                break
+            except urllib.error.HTTPError:
+                if attempt == 9:
+                    raise
+                time.sleep(0.05)
         messages = (data.get("ses") or {}).get("Message") or []
         return [{"to": (m.get("destinations") or {}).get("ToAddresses") or [], "subject": m.get("subject"),
                  "body": m.get("body"), "from": m.get("source")} for m in messages]

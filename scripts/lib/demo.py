@@ -17,6 +17,12 @@ exits 1.
 
 To add a journey: write a function taking the Demo object (d.step, d.call,
 d.token, d.wait_mail, d.seed) and add it to JOURNEYS at the end of this file.
+
+With IDENTITY_PROVIDER=cognito (IDENTITY_PROVIDER=cognito scripts/demo) the accounts are the
+local user pool's: a fixture id stands for its pool user's sub (scripts/dev seed's id map), tokens
+are the pool's, and journey h signs a person up in the pool, deletes the account, is refused at
+sign-in, signs up again with the same user name and email; journey f ends with the leaving
+employee's refused sign-in.
 """
 
 import html
@@ -38,6 +44,34 @@ DEV = os.path.join(stack.ROOT, "scripts", "dev")
 API = f"http://127.0.0.1:{os.environ.get('API_PORT', '3000')}"
 INVOKE_TIMEOUT = float(os.environ.get("DEMO_INVOKE_TIMEOUT", "120"))
 MAIL_WAIT = float(os.environ.get("DEMO_MAIL_WAIT", "15"))
+COGNITO = os.environ.get("IDENTITY_PROVIDER") == "cognito"
+
+
+def account_id(fixture):
+    """The account id of a seeded fixture account: itself, or with a user pool its pool user's sub."""
+    if not COGNITO:
+        return fixture
+    with open(os.path.join(stack.ROOT, ".stack", "idp-users.json"), encoding="utf-8") as f:
+        return json.load(f)[fixture]["sub"]
+
+
+def pool(action, body):
+    """One cognito-idp call at scripts/dev idp's endpoint (the pool with its triggers), as any
+    Cognito client makes it; moto checks no signature. The answer, or Stop with the pool's error."""
+    idp = json.loads(subprocess.run([DEV, "idp"], capture_output=True, text=True, check=True).stdout)
+    request = urllib.request.Request(idp["endpoint"] + "/", data=json.dumps(dict(body, ClientId=idp["client_id"])).encode(),
+                                     method="POST", headers={"content-type": "application/x-amz-json-1.1",
+                                                             "x-amz-target": f"AWSCognitoIdentityProviderService.{action}"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as r:
+            return json.loads(r.read() or b"{}")
+    except urllib.error.HTTPError as err:
+        answer = json.loads(err.read() or b"{}")
+        raise Refused(f"{answer.get('__type')}: {answer.get('message')}") from None
+
+
+class Refused(Exception):
+    """The pool refused a call (its error type and message)."""
 
 SEND_CODE = "/v1/verification-codes"
 VERIFY = "/v1/verification-codes/verify"
@@ -46,6 +80,7 @@ DISMISS = "/v1/enterprise/dismissal"
 DELETE = "/v1/account/deletion"
 HANDOVER = "/v1/account/handover"
 HANDOVER_CONFIRM = "/v1/account/handover/confirm"
+EXPORT = "/v1/account/data-export"
 
 # Route -> function, as infra/template.yaml wires them.
 ROUTES = {
@@ -56,6 +91,8 @@ ROUTES = {
     ("POST", DELETE): "delete-account",
     ("POST", HANDOVER): "handover-account",
     ("POST", HANDOVER_CONFIRM): "handover-account",
+    ("POST", EXPORT): "export-data",
+    ("GET", EXPORT + "/{export_id}"): "export-data",
 }
 
 try:
@@ -94,6 +131,8 @@ class Demo:
     def __init__(self):
         self.journey = ""
         self.stepno = 0
+        # Tokens of people who signed in to the pool themselves (journey h), by name.
+        self.tokens = {}
 
     def step(self, title):
         self.stepno += 1
@@ -103,16 +142,22 @@ class Demo:
         """Sends METHOD PATH to the local HTTP API as WHO (a JWT signed just
         now) and prints the answer. With NEED (a status), any other status
         stops the journey."""
-        fn = ROUTES[(method, path)]
+        fn = ROUTES.get((method, path)) or ROUTES[(method, re.sub(r"/exp_[0-9a-f]+$", "/{export_id}", path))]
         shown = f" {compact(body)}" if body is not None else ""
         print(f"  -> {who}: {method} {path}{shown}   [{fn}]")
-        token = subprocess.run([DEV, "token", who], capture_output=True, text=True)
-        if token.returncode != 0:
-            raise Stop(f"scripts/dev token {who} failed: {token.stderr.strip()}")
+        token = self.tokens.get(who)
+        if token is None:
+            signed = subprocess.run([DEV, "token", who], capture_output=True, text=True)
+            if signed.returncode != 0:
+                raise Stop(f"scripts/dev token {who} failed: {signed.stderr.strip()[-300:]}")
+            token = signed.stdout.strip()
+            # With a user pool a deleted person can sign in no more: the session they had is what they call with.
+            if COGNITO:
+                self.tokens[who] = token
         started = time.monotonic()
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(API + path, data=data, method=method, headers={
-            "authorization": f"Bearer {token.stdout.strip()}", "content-type": "application/json"})
+            "authorization": f"Bearer {token}", "content-type": "application/json"})
         try:
             with urllib.request.urlopen(request, timeout=INVOKE_TIMEOUT) as r:
                 status, text = r.status, r.read().decode("utf-8", "replace")
@@ -258,6 +303,19 @@ def journey_bob(d):
     d.step("bob, released from Acme, asks whether he can delete his account")
     d.call("bob", "GET", PREREQS)
 
+    d.step("seed 002: \"make sure you have a data backup\": bob takes a copy of his data first (export_data)")
+    token = d.token("bob", "bob@example.com", "export_data")
+    since = d.mark()
+    export = d.call("bob", "POST", EXPORT, {"verification_token": token}, need=200)
+    d.wait_mail("bob@example.com", since, "export link")
+    ready = d.call("bob", "GET", f"{EXPORT}/{export['export_id']}", need=200)
+    try:
+        with urllib.request.urlopen(ready["download_url"], timeout=INVOKE_TIMEOUT) as r:
+            archive = json.loads(r.read())
+    except (OSError, ValueError) as err:
+        raise Stop(f"the export's link did not download: {err}") from None
+    print(f"  the link downloads one JSON document: members {', '.join(archive)}; account {archive['account']['id']}")
+
     d.step("bob asks for a delete_account code, verifies it and deletes his account")
     token = d.token("bob", "bob@example.com", "delete_account")
     since = d.mark()
@@ -265,17 +323,17 @@ def journey_bob(d):
     d.wait_mail("bob@example.com", since, "deletion notice")
 
     d.step("downstream services learn of it: publish-events put Account Deleted on the bus (no email, phone or name)")
-    deleted = d.wait_event("Account Deleted", "bob")
+    deleted = d.wait_event("Account Deleted", account_id("bob"))
     receipt = deleted["detail"]["receipt_id"]
 
     d.step("the erasure ledger: every downstream system owes a report (scripts/dev ledger bob)")
-    d.ledger("bob")
+    d.ledger(account_id("bob"))
 
     d.step("billing and analytics report erased, object-storage retained with its legal ground (events on the bus)")
-    d.report("billing", "bob", receipt, "erased")
-    d.report("analytics", "bob", receipt, "erased")
-    d.report("object-storage", "bob", receipt, "retained", "Invoices kept 10 years: GDPR Art. 17(3)(b), tax law")
-    d.ledger("bob", until_complete=True)
+    d.report("billing", account_id("bob"), receipt, "erased")
+    d.report("analytics", account_id("bob"), receipt, "erased")
+    d.report("object-storage", account_id("bob"), receipt, "retained", "Invoices kept 10 years: GDPR Art. 17(3)(b), tax law")
+    d.ledger(account_id("bob"), until_complete=True)
 
 
 def journey_carol(d):
@@ -320,8 +378,7 @@ def journey_reregister(d):
 
 # Handover (docs/handover.md): gina, default administrator of Globex, hands the account of
 # erin (a member who resigned) over to frank, the designated person.
-HANDOVER_REQUEST = {"account_id": "erin", "new_email": "frank@example.com",
-                    "new_phone": "+8613800000009", "new_name": "Frank"}
+HANDOVER_REQUEST = {"new_email": "frank@example.com", "new_phone": "+8613800000009", "new_name": "Frank"}
 
 
 def journey_handover(d):
@@ -330,20 +387,72 @@ def journey_handover(d):
 
     d.step("gina starts handing erin's account over to frank; frank gets a confirmation code")
     since = d.mark()
-    d.call("gina", "POST", HANDOVER, dict(HANDOVER_REQUEST, verification_token=token), need=202)
+    d.call("gina", "POST", HANDOVER, dict(HANDOVER_REQUEST, verification_token=token, account_id=account_id("erin")),
+           need=202)
     code = d.code_in_mail(HANDOVER_REQUEST["new_email"], since, "handover confirmation code")
 
     d.step("gina confirms with the code frank received; both parties are told by mail")
     since = d.mark()
-    r = d.call("gina", "POST", HANDOVER_CONFIRM, {"code": code, "account_id": "erin"}, need=200)
+    r = d.call("gina", "POST", HANDOVER_CONFIRM, {"code": code, "account_id": account_id("erin")}, need=200)
     for item in r.get("checklist") or []:
         print(f"     step {item.get('step')}: {item.get('item')}: {item.get('done')} ({item.get('count')})")
     d.wait_mail("erin@example.com", since, "handover notice")
     d.wait_mail(HANDOVER_REQUEST["new_email"], since, "handover notice")
 
+    if COGNITO:
+        d.step("with the user pool: erin's own password no longer signs in to the account")
+        with open(os.path.join(stack.ROOT, ".stack", "idp-users.json"), encoding="utf-8") as f:
+            erin = json.load(f)["erin"]
+        try:
+            pool("InitiateAuth", {"AuthFlow": "USER_PASSWORD_AUTH",
+                                  "AuthParameters": {"USERNAME": erin["username"], "PASSWORD": erin["password"]}})
+            raise Stop("erin's old password still signs in")
+        except Refused as refused:
+            print(f"  <- the pool refuses erin's sign-in: {refused}")
+
     d.step("erin's old email and phone are hers to register again")
     d.seed({"accounts": [{"id": "erin-private", "username": "erin-private", "email": "erin@example.com",
                           "phone": "+8613800000005", "role": "individual"}]})
+
+
+def journey_pool(d):
+    """With a user pool: a person signs up, deletes the account, cannot sign in, signs up again."""
+    def sign_up_and_in(name):
+        pool("SignUp", {"Username": name, "Password": "Zoe-Passw0rd",
+                        "UserAttributes": [{"Name": "email", "Value": f"{name}@example.com"}]})
+        pool("ConfirmSignUp", {"Username": name, "ConfirmationCode": "000000"})
+        d.tokens[name] = pool("InitiateAuth", {"AuthFlow": "USER_PASSWORD_AUTH", "AuthParameters": {
+            "USERNAME": name, "PASSWORD": "Zoe-Passw0rd"}})["AuthenticationResult"]["AccessToken"]
+        print(f"  <- {name} signed up and in; the post confirmation trigger registered the account")
+
+    d.step("zoe signs up in the user pool (its pre sign-up trigger lets her) and signs in")
+    sign_up_and_in("zoe")
+    d.call("zoe", "GET", PREREQS, need=200)
+
+    d.step("zoe deletes her account")
+    token = d.token("zoe", "zoe@example.com", "delete_account")
+    d.call("zoe", "POST", DELETE, {"verification_token": token}, need=200)
+
+    d.step("zoe's sign-in is refused: the pool user is gone")
+    try:
+        pool("InitiateAuth", {"AuthFlow": "USER_PASSWORD_AUTH", "AuthParameters": {
+            "USERNAME": "zoe", "PASSWORD": "Zoe-Passw0rd"}})
+        raise Stop("zoe still signs in")
+    except Refused as refused:
+        print(f"  <- refused: {refused}")
+
+    d.step("the same user name and email sign up again at once: a new account")
+    del d.tokens["zoe"]
+    sign_up_and_in("zoe")
+    d.call("zoe", "GET", PREREQS, need=200)
+
+    d.step("a user name a live account holds is refused by the pre sign-up trigger, as Cognito shows it")
+    try:
+        pool("SignUp", {"Username": "ZOE", "Password": "Zoe-Passw0rd",
+                        "UserAttributes": [{"Name": "email", "Value": "zoe-2@example.com"}]})
+        raise Stop("a second zoe signed up")
+    except Refused as refused:
+        print(f"  <- refused: {refused}")
 
 
 # (letter, title, function, journeys it needs to have gone through)
@@ -355,7 +464,7 @@ JOURNEYS = [
     ("e", "alice's old username, email and phone are free again", journey_reregister, "a"),
     ("f", "handover: gina hands erin's account over to frank", journey_handover, ""),
     ("g", "lin reads her mail and answers in Chinese", journey_lin, ""),
-]
+] + ([("h", "with the user pool: sign up, delete, refused sign-in, sign up again", journey_pool, "")] if COGNITO else [])
 
 
 def main(argv):

@@ -25,7 +25,9 @@ so that a page whose name a DNS rebinding points at loopback reads none of it.
   gateway.py routes              the routes read from the template, as JSON
 
 Local parameter values: JWT_ISSUER, JWT_AUDIENCE (comma-separated), in the
-environment, else the defaults in apidef.py. Needs PyJWT, `cryptography` and PyYAML
+environment, else the defaults in apidef.py. With IDENTITY_PROVIDER=cognito the issuer and
+audience are the local user pool's (USER_POOL_ID, USER_POOL_CLIENT_ID) and the tokens are
+checked with the pool's keys (moto's JWKS), as API Gateway checks a Cognito access token. Needs PyJWT, `cryptography` and PyYAML
 (scripts/lib/common.sh installs them into .stack/venv).
 """
 
@@ -46,7 +48,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from apidef import ROOT, TEMPLATE, Api, TemplateError  # noqa: E402
 import sigv4  # noqa: E402
-from tokens import Unauthorized, claim_strings, load_key, token_for, verify  # noqa: E402
+from tokens import Unauthorized, claim_strings, load_key, pool_keys, token_for, verify  # noqa: E402
 
 WEB = os.path.join(ROOT, "web")
 # API Gateway's HTTP API gives up on an integration after 30 s.
@@ -252,6 +254,8 @@ class Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length)
         if path.startswith("/_local/") and not self._addressed_to_loopback():
             return self._send(*_message(403, "Forbidden"))
+        if path == "/_local/cognito-idp" and self.command == "POST" and gw.local is not None:
+            return self._send(*gw.local.cognito(self.headers.get("x-amz-target"), body))
         route, params = gw.api.match(self.command, path)
         if route is None:
             if self.command in ("GET", "HEAD") and gw.local is not None:
@@ -318,7 +322,11 @@ def serve(args):
     if args.moto_port and args.dynamodb_port:
         import console  # noqa: E402 (scripts/lib, beside this file)
         local = console.Console(api, key, args.moto_port, args.dynamodb_port)
-    Handler.gateway = Gateway(api, key.public_key(), args.lambda_port, local)
+    verifying = key.public_key()
+    if os.environ.get("IDENTITY_PROVIDER") == "cognito" and args.moto_port:
+        # The pool's tokens, checked with the pool's keys, as API Gateway checks a Cognito access token.
+        verifying = pool_keys(f"http://127.0.0.1:{args.moto_port}", os.environ["USER_POOL_ID"])
+    Handler.gateway = Gateway(api, verifying, args.lambda_port, local)
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     server.daemon_threads = True
     auth = api.authorizers.get(api.default_authorizer, {})

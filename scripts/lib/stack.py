@@ -74,6 +74,7 @@ WARM_EVENTS = {
     "cleanup": scheduled_event,
     "handover-account": lambda: http_event("POST", "/v1/account/handover", body={"verification_token": "x", "new_email": "x@example.com"}),
     "cancel-deletion": lambda: http_event("POST", "/v1/account/deletion/cancellation", body={"verification_token": "x"}),
+    "export-data": lambda: http_event("POST", "/v1/account/data-export", body={"verification_token": "x"}),
     # A report from no system of DOWNSTREAM_SYSTEMS: refused, answered.
     "erasure-ledger": lambda: {"source": "erasure.warm-up", "detail-type": "Account Erasure Reported", "detail": {}},
     # An empty batch of the table's stream: answers {"batchItemFailures": []}.

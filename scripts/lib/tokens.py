@@ -100,8 +100,26 @@ def _is_number(value):
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
+def pool_keys(moto_url, user_pool_id, tries=20):
+    """The user pool's signing keys by kid, from moto's JWKS at /<pool id>/.well-known/jwks.json
+    (where API Gateway would follow the issuer's OpenID discovery, which moto does not serve)."""
+    import urllib.request
+    url = f"{moto_url}/{user_pool_id}/.well-known/jwks.json"
+    for attempt in range(tries):
+        try:
+            with urllib.request.urlopen(url, timeout=5) as r:
+                jwks = json.load(r)
+            return {k["kid"]: jwt.PyJWK(k).key for k in jwks["keys"]}
+        except OSError:
+            if attempt == tries - 1:
+                raise
+            time.sleep(0.5)
+    return {}
+
+
 def verify(token, public_key, authorizer):
-    """The claims of a JWT the authorizer accepts, else Unauthorized."""
+    """The claims of a JWT the authorizer accepts, else Unauthorized. `public_key`: the stack's
+    key, or the user pool's keys by kid."""
     token = token.strip()
     if token[:7].lower() == "bearer ":
         token = token[7:].strip()
@@ -109,11 +127,12 @@ def verify(token, public_key, authorizer):
         header = jwt.get_unverified_header(token)
     except jwt.InvalidTokenError:
         raise Unauthorized("the token is malformed") from None
-    if header.get("kid") != key_id(public_key):
+    keys = public_key if isinstance(public_key, dict) else {key_id(public_key): public_key}
+    if header.get("kid") not in keys:
         raise Unauthorized("the token's key id is not known")
     try:
         # iat and aud are the authorizer's own checks, below.
-        claims = jwt.decode(token, public_key, algorithms=["RS256"], issuer=authorizer["issuer"],
+        claims = jwt.decode(token, keys[header["kid"]], algorithms=["RS256"], issuer=authorizer["issuer"],
                             options={"require": ["exp"], "verify_iat": False, "verify_aud": False})
     except jwt.InvalidTokenError as e:
         raise Unauthorized(_reason(e)) from None

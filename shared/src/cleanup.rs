@@ -1,12 +1,12 @@
-//! What the schedule runs: finish interrupted or scheduled deletions and
-//! dismissals, free claims whose quarantine passed, remove expired tokens
+//! What the schedule runs: finish interrupted or scheduled deletions,
+//! dismissals and data exports, free claims whose quarantine passed, remove expired tokens
 //! that TTL has not removed yet, announce deletions again to downstream systems
 //! that have not reported and mark them overdue past the deadline. It reads the due index only, so its cost
 //! follows the work due, not the size of the table.
 
 use crate::ledger::LedgerTended;
 use crate::model::due::{DueBucket, DueEntry};
-use crate::model::job::JobKind;
+use crate::model::job::{JobKind, JobStep};
 use crate::store::{JobStore, StoreError, SweepStore};
 use crate::work::{random_id, Budget, Progress};
 use crate::App;
@@ -24,6 +24,8 @@ pub struct CleanupSummary {
     pub reminders_sent: usize,
     pub dismissals_finished: usize,
     pub handovers_finished: usize,
+    /// Data exports whose archive was completed and mailed.
+    pub exports_finished: usize,
     pub jobs_paused: usize,
     pub claims_freed: usize,
     pub tokens_removed: usize,
@@ -59,6 +61,7 @@ impl App {
             reminders_sent = summary.reminders_sent,
             dismissals_finished = summary.dismissals_finished,
             handovers_finished = summary.handovers_finished,
+            exports_finished = summary.exports_finished,
             jobs_paused = summary.jobs_paused,
             claims_freed = summary.claims_freed,
             tokens_removed = summary.tokens_removed,
@@ -137,16 +140,24 @@ impl App {
                         self.resume_dismissal(&job, &owner, budget).await.map_err(|e| e.to_string())?
                     }
                     JobKind::Handover => self.resume_handover(&job, &owner, budget).await.map_err(|e| e.to_string())?,
+                    JobKind::Export => match self.resume_export(&job, &owner, budget).await {
+                        Ok(progress) => progress,
+                        // The bucket failed: the job is tried again once its lease lapses.
+                        Err(error) => return Err(error.to_string()),
+                    },
                 };
                 match (progress, kind) {
                     (Progress::Finished, JobKind::Deletion) => summary.deletions_finished += 1,
                     (Progress::Finished, JobKind::Dismissal) => summary.dismissals_finished += 1,
                     (Progress::Finished, JobKind::Handover) => summary.handovers_finished += 1,
+                    (Progress::Finished, JobKind::Export) => summary.exports_finished += 1,
                     (Progress::Paused, _) => {
                         summary.jobs_paused += 1;
                         self.store.release_job(&job, &owner, self.clock.now()).await.map_err(|e| e.to_string())?;
                     }
-                    (Progress::Waiting, _) => summary.reminders_sent += 1,
+                    // A scheduled deletion that only signed its pool user out waits without a reminder.
+                    (Progress::Waiting, _) if job.step != JobStep::SignOut => summary.reminders_sent += 1,
+                    (Progress::Waiting, _) => {}
                     (Progress::LeaseLost, _) => {}
                 }
             }

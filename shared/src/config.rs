@@ -73,6 +73,8 @@ pub struct Config {
     pub deletion_reminder_seconds: i64,
     pub mobile_client_ids: HashSet<String>,
     pub identifier_quarantine_seconds: i64,
+    /// The sign-in kept in step with the accounts (`IDENTITY_PROVIDER`, `USER_POOL_ID`; contract §9).
+    pub identity: crate::identity::IdentityProvider,
     /// Items a request works through itself before it hands the rest of a
     /// deletion or dismissal to `cleanup` and answers 202.
     pub inline_work_items: usize,
@@ -82,6 +84,10 @@ pub struct Config {
     pub erasure_reannounce_seconds: i64,
     /// After this long a system that has not reported is overdue.
     pub erasure_deadline_seconds: i64,
+    /// The S3 bucket of data exports (`EXPORT_BUCKET`); required where `crate::Uses::exports` is set.
+    pub export_bucket: Option<String>,
+    /// How long an export's download link works (`EXPORT_LINK_TTL_SECONDS`): at most 7 days, SigV4's limit.
+    pub export_link_ttl_seconds: i64,
 }
 
 impl Config {
@@ -159,11 +165,49 @@ impl Config {
                 .map(String::from)
                 .collect(),
             identifier_quarantine_seconds: number("IDENTIFIER_QUARANTINE_SECONDS", 0, 0)?,
+            identity: identity_provider(&lookup)?,
             inline_work_items: number("INLINE_WORK_ITEMS", 1000, 1)? as usize,
             downstream_systems: downstream_systems(lookup("DOWNSTREAM_SYSTEMS").unwrap_or_default())?,
             erasure_reannounce_seconds: number("ERASURE_REANNOUNCE_SECONDS", 86_400, 60)?,
             erasure_deadline_seconds: number("ERASURE_DEADLINE_SECONDS", 15 * 86_400, 60)?,
+            export_bucket: lookup("EXPORT_BUCKET").map(|v| v.trim().to_string()).filter(|v| !v.is_empty()),
+            export_link_ttl_seconds: match number("EXPORT_LINK_TTL_SECONDS", EXPORT_LINK_MAX_SECONDS, 60)? {
+                n if n <= EXPORT_LINK_MAX_SECONDS => n,
+                _ => {
+                    return Err(ConfigError::Malformed {
+                        name: "EXPORT_LINK_TTL_SECONDS",
+                        reason: format!("at most {EXPORT_LINK_MAX_SECONDS} (7 days: a presigned URL's limit)"),
+                    })
+                }
+            },
         })
+    }
+}
+
+/// A SigV4 presigned URL lives at most 7 days, the default link's life.
+pub const EXPORT_LINK_MAX_SECONDS: i64 = 604_800;
+/// `IDENTITY_PROVIDER` (`none`, the default, or `cognito`), and with `cognito` the `USER_POOL_ID` it needs.
+fn identity_provider(
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<crate::identity::IdentityProvider, ConfigError> {
+    use crate::identity::IdentityProvider;
+    let value = |name| lookup(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    match value("IDENTITY_PROVIDER").as_deref() {
+        None | Some("none") => Ok(IdentityProvider::None),
+        Some("cognito") => {
+            let user_pool_id = value("USER_POOL_ID").ok_or(ConfigError::Missing("USER_POOL_ID"))?;
+            // A pool id is `<region>_<id>`: a value without one is a wrong setting, not a pool.
+            let well_formed = user_pool_id.split_once('_').is_some_and(|(region, id)| {
+                !region.is_empty()
+                    && !id.is_empty()
+                    && user_pool_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            });
+            if !well_formed {
+                return Err(ConfigError::Malformed { name: "USER_POOL_ID", reason: "expected <region>_<id>".into() });
+            }
+            Ok(IdentityProvider::Cognito { user_pool_id })
+        }
+        Some(_) => Err(ConfigError::Malformed { name: "IDENTITY_PROVIDER", reason: "expected none or cognito".into() }),
     }
 }
 
@@ -218,7 +262,12 @@ mod tests {
         assert_eq!((c.deletion_grace_seconds, c.identifier_quarantine_seconds), (0, 0));
         assert!(c.mobile_client_ids.is_empty());
         assert!(c.downstream_systems.is_empty());
+        assert_eq!(c.identity, crate::identity::IdentityProvider::None);
         assert_eq!((c.erasure_reannounce_seconds, c.erasure_deadline_seconds), (86_400, 1_296_000));
+        assert_eq!((c.export_bucket.as_deref(), c.export_link_ttl_seconds), (None, 604_800));
+        let mut long = BASE.to_vec();
+        long.push(("EXPORT_LINK_TTL_SECONDS", "604801"));
+        assert!(Config::from_lookup(env(&long)).unwrap_err().to_string().starts_with("EXPORT_LINK_TTL_SECONDS"));
         let mut systems = BASE.to_vec();
         systems.push(("DOWNSTREAM_SYSTEMS", " billing, object-storage ,"));
         assert_eq!(Config::from_lookup(env(&systems)).unwrap().downstream_systems, ["billing", "object-storage"]);
@@ -248,5 +297,23 @@ mod tests {
         let c = Config::from_lookup(env(&ids)).unwrap();
         assert!(c.mobile_client_ids.contains("ios-app") && c.mobile_client_ids.contains("android-app"));
         assert_eq!(c.mobile_client_ids.len(), 2);
+    }
+
+    #[test]
+    fn cognito_needs_its_pool() {
+        let mut cognito = BASE.to_vec();
+        cognito.push(("IDENTITY_PROVIDER", "cognito"));
+        assert_eq!(Config::from_lookup(env(&cognito)).unwrap_err().to_string(), "USER_POOL_ID is required but not set");
+        cognito.push(("USER_POOL_ID", "pool"));
+        assert!(Config::from_lookup(env(&cognito)).unwrap_err().to_string().starts_with("USER_POOL_ID is malformed"));
+        cognito.push(("USER_POOL_ID", "us-east-1_Ab12"));
+        let c = Config::from_lookup(env(&cognito)).unwrap();
+        assert_eq!(c.identity, crate::identity::IdentityProvider::Cognito { user_pool_id: "us-east-1_Ab12".into() });
+        let mut other = BASE.to_vec();
+        other.push(("IDENTITY_PROVIDER", "okta"));
+        assert!(Config::from_lookup(env(&other))
+            .unwrap_err()
+            .to_string()
+            .starts_with("IDENTITY_PROVIDER is malformed"));
     }
 }

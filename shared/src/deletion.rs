@@ -11,6 +11,8 @@
 use crate::accounts::AccountError;
 use crate::caller::Caller;
 use crate::clock::rfc3339;
+use crate::exports::{removed_exports, removed_exports_payload, ExportError};
+use crate::identity::PoolUsername;
 use crate::internal::{internal_from, Internal};
 use crate::mail::GraceNotice;
 use crate::model::account::AccountStatus;
@@ -18,7 +20,7 @@ use crate::model::deletion::DeletionFinal;
 use crate::model::ids::AccountId;
 use crate::model::job::{Job, JobKind, JobStep, LEASE_SECONDS};
 use crate::prerequisites::Blocker;
-use crate::store::{AcceptDeletionPart, AccountStore, DeletionStore, JobStore, StoreError, TxOutcome};
+use crate::store::{AcceptDeletionPart, AccountStore, DeletionStore, ExportStore, JobStore, StoreError, TxOutcome};
 use crate::tokens::TokenString;
 use crate::work::{random_id, Budget, Progress};
 use crate::App;
@@ -77,26 +79,25 @@ impl App {
         let now = self.clock.now();
         let grace = self.config.deletion_grace_seconds;
         let owner = random_id("worker")?;
+        // With a user pool the job first signs the pool user out, under a lease, whatever the grace.
+        let signs_out = self.config.identity.is_cognito();
+        let purge_at = (grace > 0).then_some(now + grace);
         let job = Job {
             kind: JobKind::Deletion,
             subject: caller.account.to_string(),
-            step: JobStep::Purge,
+            step: if signs_out { JobStep::SignOut } else { JobStep::Purge },
             done: 0,
             cursor: None,
             requested_by: caller.account.to_string(),
             requested_at: now,
-            due_at: match grace {
-                0 => now + LEASE_SECONDS,
-                // Woken first for the reminder when there is time for one, then at the purge.
-                _ if (1..grace).contains(&self.config.deletion_reminder_seconds) => {
-                    now + grace - self.config.deletion_reminder_seconds
-                }
-                _ => now + grace,
+            due_at: match purge_at {
+                Some(purge_at) if !signs_out => self.scheduled_wake(now, now, purge_at),
+                _ => now + LEASE_SECONDS,
             },
-            lease_owner: (grace == 0).then(|| owner.clone()),
+            lease_owner: (grace == 0 || signs_out).then(|| owner.clone()),
             reference: random_id("rcpt")?,
             payload: None,
-            purge_at: (grace > 0).then_some(now + grace),
+            purge_at,
         };
         let locked_as = if grace > 0 { AccountStatus::DeletionScheduled } else { AccountStatus::Deleting };
         let mut outcome = TxOutcome::Cancelled(Vec::new());
@@ -136,6 +137,22 @@ impl App {
             purge_at: purge_at.map(rfc3339),
         };
         if grace > 0 {
+            if signs_out {
+                match self.run_deletion(&job, &owner, Budget::items(0), &mut None, caller.language).await {
+                    Ok(Progress::Paused) => {
+                        // Due again at once; if even that write fails, the lease lapses by itself.
+                        if let Err(error) = self.store.release_job(&job, &owner, self.clock.now()).await {
+                            tracing::warn!(account = %caller.account, %error, "the sign-out is left to cleanup");
+                        }
+                    }
+                    Ok(_) => {}
+                    // Accepted already: once the lease lapses, cleanup signs the user out.
+                    Err(DeletionError::Internal(Internal::Store(error))) => {
+                        tracing::warn!(account = %caller.account, %error, "the pool user's sign-out is left to cleanup");
+                    }
+                    Err(other) => return Err(other),
+                }
+            }
             self.mail_grace_notice(&caller.account, GraceNotice::Scheduled, &job.reference, now + grace).await;
             return Ok(answer(DeletionStatus::DeletionScheduled, None, Some(now + grace)));
         }
@@ -182,6 +199,13 @@ impl App {
         let account_id =
             AccountId::parse(&job.subject).ok_or_else(|| StoreError::Malformed("deletion job subject".into()))?;
         let mut job = job.clone();
+        if job.step == JobStep::SignOut {
+            match self.sign_out_before_purge(&account_id, &job, owner).await? {
+                Progress::Finished if job.purge_at.is_none() => job.step = JobStep::Purge,
+                Progress::Finished => return Ok(Progress::Waiting),
+                other => return Ok(other),
+            }
+        }
         if let Some(purge_at) = job.purge_at {
             if self.clock.now() < purge_at {
                 // Woken for the reminder: mail it, then sleep until the purge.
@@ -198,6 +222,24 @@ impl App {
                 return Ok(Progress::LeaseLost);
             }
             self.failpoints.check("deletion.purge_begun")?;
+        }
+        // The exports go first (docs/data-export.md), counted once for the receipt.
+        if removed_exports(&job).is_none() {
+            let removed = match self.remove_exports(&account_id).await {
+                Ok(removed) => removed,
+                Err(ExportError::Internal(e)) => return Err(e.into()),
+                Err(ExportError::Account(e)) => return Err(e.into()),
+                Err(error) => {
+                    tracing::warn!(account = %account_id, %error, "exports not removed yet; a later run retries");
+                    return Ok(Progress::Paused);
+                }
+            };
+            let payload = removed_exports_payload(removed);
+            if !self.store.exports_counted(&job, owner, self.clock.now(), &payload).await? {
+                return Ok(Progress::LeaseLost);
+            }
+            job.payload = Some(payload);
+            self.failpoints.check("deletion.exports_removed")?;
         }
         loop {
             let page = self.store.account_items_page(&account_id, ITEMS_PER_PAGE).await?;
@@ -224,6 +266,15 @@ impl App {
                 // The final transaction already ran (it also ends the job): nothing is left to do.
                 return Ok(Progress::Finished);
             };
+            // Before the final transaction, so that a failure leaves the job to repeat it; the claims
+            // it releases keep the user name from signing up in between (the pre sign-up trigger).
+            if self.config.identity.is_cognito() {
+                if let Err(error) = self.pool.delete_user(&PoolUsername::of(&account)).await {
+                    tracing::warn!(account = %account_id, %error, "the pool user could not be deleted; a later run retries it");
+                    return Ok(Progress::Paused);
+                }
+                self.failpoints.check("deletion.pool_user_deleted")?;
+            }
             if let Some(email) = &account.email {
                 if let Err(error) =
                     self.mailer.send_deletion_notice(email, language.unwrap_or(account.locale), &job.reference).await
@@ -242,6 +293,7 @@ impl App {
                 requested_at: job.requested_at,
                 deleted_at: now,
                 items_removed: job.done,
+                exports_removed: removed_exports(&job).unwrap_or(0),
                 identifiers,
                 identifiers_free_at: (quarantine > 0).then_some(now + quarantine),
                 handover_claims,
@@ -257,6 +309,34 @@ impl App {
                 _ => Ok(Progress::LeaseLost),
             };
         }
+    }
+
+    /// The deletion's first step with a user pool: every session of the pool user ends (a user
+    /// already gone counts as done). `Finished`: on to the purge (or the grace period).
+    async fn sign_out_before_purge(
+        &self,
+        account_id: &AccountId,
+        job: &Job,
+        owner: &str,
+    ) -> Result<Progress, DeletionError> {
+        if let Some(account) = self.store.get_account(account_id).await? {
+            if let Err(error) = self.pool.sign_out_everywhere(&PoolUsername::of(&account)).await {
+                tracing::warn!(account = %account_id, %error, "the pool user could not be signed out; a later run retries it");
+                return Ok(Progress::Paused);
+            }
+        }
+        self.failpoints.check("deletion.signed_out")?;
+        let now = self.clock.now();
+        let wake = job.purge_at.map(|purge_at| self.scheduled_wake(job.requested_at, now, purge_at));
+        Ok(if self.store.signed_out(job, owner, now, wake).await? { Progress::Finished } else { Progress::LeaseLost })
+    }
+
+    /// When a scheduled deletion asked at `requested_at` next wakes: for the reminder when there is time
+    /// for one, else at the purge; never before `now`.
+    fn scheduled_wake(&self, requested_at: i64, now: i64, purge_at: i64) -> i64 {
+        let (grace, reminder) = (purge_at - requested_at, self.config.deletion_reminder_seconds);
+        let wake = if (1..grace).contains(&reminder) { purge_at - reminder } else { purge_at };
+        wake.max(now)
     }
 
     /// A mail of the grace period; a failure is logged, not retried (the scheduled

@@ -22,16 +22,19 @@ pub enum DetailType {
     AccountHandedOver,
     /// A downstream system that has not reported its erasure is asked again (docs/erasure-ledger.md).
     ErasureRequested,
+    /// A copy of the account's data is ready for download (docs/data-export.md).
+    DataExported,
 }
 
 impl DetailType {
-    pub const ALL: [DetailType; 6] = [
+    pub const ALL: [DetailType; 7] = [
         Self::DeletionScheduled,
         Self::DeletionCancelled,
         Self::AccountDeleted,
         Self::EnterpriseDismissed,
         Self::AccountHandedOver,
         Self::ErasureRequested,
+        Self::DataExported,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -42,6 +45,7 @@ impl DetailType {
             Self::EnterpriseDismissed => "Enterprise Dismissed",
             Self::AccountHandedOver => "Account Handed Over",
             Self::ErasureRequested => "Account Erasure Requested",
+            Self::DataExported => "Account Data Exported",
         }
     }
 
@@ -54,6 +58,7 @@ impl DetailType {
             Self::EnterpriseDismissed => "enterprise-dismissed.schema.json",
             Self::AccountHandedOver => "account-handed-over.schema.json",
             Self::ErasureRequested => "account-erasure-requested.schema.json",
+            Self::DataExported => "account-data-exported.schema.json",
         }
     }
 }
@@ -121,6 +126,8 @@ impl StreamRecord {
         } else if self.event_name == "MODIFY" && pk.starts_with("LEDGER#") && string(image, "status") == Some("pending")
         {
             Some((DetailType::ErasureRequested, "announced_at"))
+        } else if pk.starts_with("ACCOUNT#") && sk.starts_with("EXPORT#") && string(image, "status") == Some("ready") {
+            Some((DetailType::DataExported, "ready_at"))
         } else {
             None
         };
@@ -167,6 +174,13 @@ impl StreamRecord {
                 ("deleted_at", json!(time("deleted_at")?)),
                 ("deadline_at", json!(time("deadline_at")?)),
                 ("announcement", json!(count("announcements")?)),
+            ],
+            DetailType::DataExported => vec![
+                ("account_id", json!(text("account_id")?)),
+                ("export_id", json!(text("export_id")?)),
+                ("requested_at", json!(time("requested_at")?)),
+                ("exported_at", json!(time("ready_at")?)),
+                ("expires_at", json!(time("expires_at")?)),
             ],
             DetailType::AccountHandedOver => vec![
                 ("account_id", json!(pk.trim_start_matches("ACCOUNT#"))),
@@ -229,6 +243,18 @@ mod tests {
         assert_eq!(event, r.event().unwrap().unwrap(), "a redelivery carries the same event_id");
         let id = event.detail["event_id"].as_str().unwrap();
         assert_eq!((id.len(), &id[14..15]), (36, "8"), "a version 8 UUID: {id}");
+    }
+
+    #[test]
+    fn a_ready_export_is_an_account_data_exported_event_of_ids_and_times() {
+        let image = json!({"kind": {"S": "data_export"}, "account_id": {"S": "bob"}, "export_id": {"S": "exp_1"},
+            "status": {"S": "ready"}, "requested_at": {"N": "1764547200"}, "ready_at": {"N": "1764547201"},
+            "expires_at": {"N": "1765152001"}});
+        let event = record("MODIFY", "ACCOUNT#bob", "EXPORT#exp_1", image).event().unwrap().unwrap();
+        assert_eq!(event.detail_type, DetailType::DataExported);
+        assert_eq!(event.detail["exported_at"], "2025-12-01T00:00:01Z");
+        let preparing = json!({"status": {"S": "preparing"}});
+        assert!(record("INSERT", "ACCOUNT#bob", "EXPORT#exp_1", preparing).event().unwrap().is_none());
     }
 
     #[test]

@@ -340,6 +340,19 @@ impl From<DeletionError> for Problem {
     }
 }
 
+impl From<crate::exports::ExportError> for Problem {
+    fn from(e: crate::exports::ExportError) -> Self {
+        use crate::exports::ExportError;
+        match e {
+            ExportError::Account(a) => a.into(),
+            ExportError::TokenInvalid => token_invalid(),
+            ExportError::NotFound => Problem::new(StatusCode::NOT_FOUND, "export_not_found", Message::ExportNotFound),
+            ExportError::Bucket(_) => internal(&e),
+            ExportError::Internal(e) => e.into(),
+        }
+    }
+}
+
 impl From<DismissalError> for Problem {
     fn from(e: DismissalError) -> Self {
         match e {
@@ -393,6 +406,7 @@ mod tests {
             TokenError::from(busy()).into(),
             DeletionError::from(busy()).into(),
             DismissalError::from(busy()).into(),
+            crate::exports::ExportError::from(busy()).into(),
             crate::handover::HandoverError::from(busy()).into(),
             crate::handover::HandoverError::Contended.into(),
         ];

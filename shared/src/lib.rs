@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod blockers;
+pub mod bucket;
 pub mod caller;
 pub mod cancellation;
 pub mod cleanup;
@@ -18,10 +19,12 @@ pub mod crypto;
 pub mod deletion;
 pub mod enterprises;
 pub mod events;
+pub mod exports;
 pub mod failpoints;
 pub mod handover;
 pub mod holds;
 pub mod http;
+pub mod identity;
 pub mod internal;
 pub mod ledger;
 pub mod locale;
@@ -32,6 +35,7 @@ pub mod prerequisites;
 pub mod publish;
 pub mod runtime;
 pub mod secrets;
+pub mod signup;
 pub mod startup;
 pub mod store;
 pub mod tokens;
@@ -56,18 +60,24 @@ pub fn sdk_timeouts() -> aws_config::timeout::TimeoutConfig {
 
 /// What a function uses besides the table, so that its start builds nothing else: a function
 /// that hashes no code or token reads no secret, one that sends no mail builds no SES client.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct Uses {
     /// Hashes codes or tokens: the key is read at start (`CODE_SECRET`, or the secret `CODE_SECRET_ID` names).
     pub keys: bool,
     /// Sends mail: an SES client is built.
     pub mail: bool,
+    /// Writes or removes data exports: the S3 client is built with it and `EXPORT_BUCKET` is required.
+    pub exports: Option<bucket::S3ClientFn>,
+    /// Calls the user pool (with `IDENTITY_PROVIDER=cognito`): a Cognito client is built.
+    pub pool: bool,
 }
 
 impl Uses {
-    pub const EVERYTHING: Self = Self { keys: true, mail: true };
+    pub const EVERYTHING: Self = Self { keys: true, mail: true, exports: Self::EXPORTS, pool: true };
     /// Reads and writes the table only.
-    pub const TABLE: Self = Self { keys: false, mail: false };
+    pub const TABLE: Self = Self { keys: false, mail: false, exports: None, pool: false };
+    /// What a function that touches exports names in [`Uses::exports`].
+    pub const EXPORTS: Option<bucket::S3ClientFn> = Some(bucket::ExportBucket::client);
 }
 
 /// Everything an operation needs, built once per process.
@@ -78,6 +88,10 @@ pub struct App {
     pub store: store::Store,
     /// Without an SES client where [`Uses::mail`] is false.
     pub mailer: mail::Mailer,
+    /// Without an S3 client where [`Uses::exports`] is `None`.
+    pub exports: bucket::ExportBucket,
+    /// The user pool the accounts keep in step; without a client where [`Uses::pool`] is false or there is none.
+    pub pool: identity::UserPool,
     pub clock: clock::Clock,
     pub failpoints: failpoints::FailPoints,
     pub metrics: metrics::Metrics,
@@ -88,7 +102,10 @@ impl App {
     /// credentials), so one binary runs on AWS and on the local stack; everything built.
     /// `CODE_SECRET` set (local use, tests): that key; else the secret `CODE_SECRET_ID` names, read here.
     pub async fn from_env() -> Result<Self, ConfigError> {
-        Self::start(&mut startup::Startup::begin(), Uses::EVERYTHING).await
+        // The export bucket where one is configured (the tools); the functions say what they use.
+        let uses =
+            Uses { exports: Uses::EXPORTS.filter(|_| std::env::var_os("EXPORT_BUCKET").is_some()), ..Uses::EVERYTHING };
+        Self::start(&mut startup::Startup::begin(), uses).await
     }
 
     /// As [`App::from_env`], building only what `uses` names and timing each step into `startup`,
@@ -108,6 +125,9 @@ impl App {
         let env = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
         // The key in the environment, or not needed: a bad setting stops here, before any request.
         let config = Config::from_lookup(env)?;
+        if uses.exports.is_some() && config.export_bucket.is_none() {
+            return Err(ConfigError::Missing("EXPORT_BUCKET"));
+        }
         let secret_id = match (&config.code_secrets, &config.code_secret_id) {
             (None, Some(secret_id)) if uses.keys => Some(secret_id.clone()),
             _ => None,
@@ -122,7 +142,15 @@ impl App {
         } else {
             mail::Mailer::none(config.sender_email.clone())
         };
+        let exports = match (&config.export_bucket, uses.exports) {
+            (Some(bucket), Some(client)) => {
+                let local = sdk.endpoint_url().is_some() || env("AWS_ENDPOINT_URL_S3").is_some();
+                bucket::ExportBucket::new(client(&sdk, local), bucket.clone())
+            }
+            _ => bucket::ExportBucket::none(),
+        };
         let secrets_client = secret_id.as_ref().map(|_| aws_sdk_secretsmanager::Client::new(&sdk));
+        let pool = if uses.pool { user_pool(&config, &sdk) } else { identity::UserPool::none() };
         startup.mark(Phase::Clients);
         let now = clock::Clock::default().now();
         let read = async {
@@ -149,7 +177,7 @@ impl App {
         };
         let (clock, failpoints) = (clock::Clock::default(), failpoints::FailPoints::default());
         let metrics = metrics::Metrics::default();
-        Ok(Self { config, secrets: ring, store, mailer, clock, failpoints, metrics })
+        Ok(Self { config, secrets: ring, store, mailer, exports, pool, clock, failpoints, metrics })
     }
 
     /// An app whose keys are read from the Secrets Manager secret `secret_id` (and refreshed as it rotates).
@@ -176,8 +204,26 @@ impl App {
     fn assemble(config: Config, sdk: &aws_config::SdkConfig, secrets: secrets::SecretRing) -> Self {
         let store = store::Store::new(aws_sdk_dynamodb::Client::new(sdk), config.table_name.clone());
         let mailer = mail::Mailer::new(aws_sdk_sesv2::Client::new(sdk), config.sender_email.clone());
+        let exports = match &config.export_bucket {
+            Some(bucket) => {
+                let local = sdk.endpoint_url().is_some() || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
+                bucket::ExportBucket::new(bucket::ExportBucket::client(sdk, local), bucket.clone())
+            }
+            None => bucket::ExportBucket::none(),
+        };
+        let pool = user_pool(&config, sdk);
         let (clock, failpoints) = (clock::Clock::default(), failpoints::FailPoints::default());
         let metrics = metrics::Metrics::default();
-        Self { config, secrets, store, mailer, clock, failpoints, metrics }
+        Self { config, secrets, store, mailer, exports, pool, clock, failpoints, metrics }
+    }
+}
+
+/// The Cognito client, only when the configuration names a pool.
+fn user_pool(config: &Config, sdk: &aws_config::SdkConfig) -> identity::UserPool {
+    match &config.identity {
+        identity::IdentityProvider::Cognito { user_pool_id } => {
+            identity::UserPool::new(aws_sdk_cognitoidentityprovider::Client::new(sdk), user_pool_id.clone())
+        }
+        identity::IdentityProvider::None => identity::UserPool::none(),
     }
 }

@@ -14,7 +14,7 @@ pub enum Phase {
     Configuration,
     /// The SDK's configuration: region, credentials chain, profile files, retry and timeout settings.
     SdkConfig,
-    /// The DynamoDB, SES and Secrets Manager clients.
+    /// The DynamoDB, SES, Secrets Manager and Cognito clients (each only where the function uses it).
     Clients,
     /// The code secret read from Secrets Manager and the DynamoDB warm-up, side by side (wall time).
     Connections,

@@ -35,7 +35,7 @@ pub enum Progress {
     Paused,
     /// Another worker holds the job now, or it ended without this run.
     LeaseLost,
-    /// Handed back until its next time (a scheduled deletion after its reminder).
+    /// Handed back until its next time (a scheduled deletion after its reminder, or after its sign-out).
     Waiting,
 }
 

@@ -210,6 +210,38 @@ test('a default administrator hands a member\'s account over; the designated per
   await page.close();
 });
 
+// Seed 002's advice, "make sure you have a data backup before deleting the account": a user
+// downloads a copy of their data from the deletion page, then deletes; the link dies with the account.
+test('seed 002: a user downloads a copy of their data, then deletes the account and the copy goes too', async () => {
+  const page = await newPage();
+  await signIn(page, 'frida');
+  await page.click('#go-delete');
+  await page.waitForSelector('#export');
+  assert.match(await page.textContent('#backup-advice'), /Advised, not required/);
+  await verify(page, '#export', 'export_data', 'frida@example.com');
+  await page.waitForSelector('#export-link');
+  const href = await page.getAttribute('#export-link', 'href');
+  const archive = await fetch(href);
+  assert.equal(archive.status, 200);
+  const doc = await archive.json();
+  assert.equal(doc.account.id, 'frida');
+  assert.deepEqual(doc.credentials.map((c) => c.id), ['totp-frida']);
+  assert.match(await page.textContent('#export-ready'), /Your copy is ready/);
+  await shot(page, '16-data-export-ready');
+  const mail = await (await fetch(`${API}/_local/mail`)).json();
+  assert.ok(mail.some((m) => m.to.includes('frida@example.com') && m.subject === 'A copy of your data is ready'));
+
+  // Back on the page later, the copy is still offered while its link lives.
+  await page.goto(`${API}/#/account`);
+  await page.click('#go-delete');
+  await page.waitForSelector('#export-link');
+
+  await verify(page, '#deletion', 'delete_account', 'frida@example.com');
+  assert.match(await announced(page, /was deleted/), /Account frida was deleted/);
+  assert.notEqual((await fetch(href)).status, 200, 'the link no longer downloads');
+  await page.close();
+});
+
 // With DELETION_GRACE_SECONDS set (run.sh restarts the stack for it): the
 // deletion is scheduled, and cancelled from the same tab.
 test('with a grace period the deletion is scheduled, and cancelled', { skip: !process.env.GRACE_SECONDS }, async () => {
@@ -268,4 +300,45 @@ test('with a grace period a user signed in again elsewhere cancels the scheduled
   } finally {
     await elsewhere.close();
   }
+});
+
+// With a user pool (IDENTITY_PROVIDER=cognito scripts/dev up; scripts/test's cognito phase sets USER_POOL=1):
+// sign-up and sign-in with a user name and password against the local pool, as on AWS.
+test('with a user pool: sign up, delete, the sign-in refused, the same user name and email sign up again', { skip: !process.env.USER_POOL }, async () => {
+  const page = await newPage();
+  const name = `ivy${Date.now() % 1000000}`;
+  const email = `${name}@example.com`;
+  const password = 'Ivy-Passw0rd';
+  const signUpAs = async () => {
+    await page.fill('#new-username', name);
+    await page.fill('#new-email', email);
+    await page.fill('#new-password', password);
+    await page.click('#sign-up');
+  };
+  await page.goto(`${API}/#/sign-in`);
+  await page.waitForSelector('#pool-sign-up');
+  await signUpAs();
+  await page.waitForSelector('#go-delete');
+  await shot(page, 'pool-01-signed-up');
+
+  await page.click('#go-delete');
+  await page.waitForSelector('#deletable');
+  await verify(page, '#deletion', 'delete_account', email);
+  await announced(page, /was deleted/);
+  await page.waitForSelector('#pool-sign-in');
+  await page.fill('#username', name);
+  await page.fill('#password', password);
+  await page.click('#sign-in');
+  assert.match(await announced(page, /Refused/), /User does not exist/);
+  await shot(page, 'pool-02-deleted-sign-in-refused');
+
+  await signUpAs();
+  await page.waitForSelector('#go-delete');
+  await shot(page, 'pool-03-same-name-and-email-signed-up-again');
+  await page.click('#sign-out');
+  await page.waitForSelector('#pool-sign-up');
+  await signUpAs();
+  assert.match(await announced(page, /Refused/), /PreSignUp failed with error This user name is already in use\./);
+  await shot(page, 'pool-04-taken-user-name-refused');
+  await page.close();
 });

@@ -264,6 +264,10 @@ mod tests {
         assert!(!esm.selects(&record("MODIFY", "LEDGER#bob", "SYSTEM#billing", json!({"status": {"S": "erased"}}))));
         assert!(esm.selects(&record("MODIFY", "ENTERPRISE#e", "META", dismissed.clone())));
         assert!(!esm.selects(&record("MODIFY", "ENTERPRISE#e", "MEMBER#bob", dismissed)));
+        let ready = json!({"status": {"S": "ready"}});
+        assert!(esm.selects(&record("MODIFY", "ACCOUNT#bob", "EXPORT#exp_1", ready.clone())));
+        assert!(!esm.selects(&record("INSERT", "ACCOUNT#bob", "EXPORT#exp_1", json!({"status": {"S": "preparing"}}))));
+        assert!(!esm.selects(&record("MODIFY", "ACCOUNT#bob", "PROFILE", ready)));
         assert!(matches(&json!({"a": [{"suffix": "x"}]}), &json!({"a": "x"})).is_err());
     }
 }

@@ -17,10 +17,14 @@ pub enum Function {
     /// The handover function's second route.
     ConfirmHandover,
     CancelDeletion,
+    /// `POST /v1/account/data-export`.
+    ExportData,
+    /// The export function's second route: `GET /v1/account/data-export/{export_id}`.
+    ExportStatus,
 }
 
 impl Function {
-    pub const ALL: [Function; 8] = [
+    pub const ALL: [Function; 10] = [
         Self::SendCode,
         Self::VerifyCode,
         Self::CheckPrerequisites,
@@ -29,6 +33,8 @@ impl Function {
         Self::HandoverAccount,
         Self::ConfirmHandover,
         Self::CancelDeletion,
+        Self::ExportData,
+        Self::ExportStatus,
     ];
 
     pub fn route(self) -> (&'static str, &'static str) {
@@ -41,6 +47,8 @@ impl Function {
             Self::HandoverAccount => ("POST", "/v1/account/handover"),
             Self::ConfirmHandover => ("POST", "/v1/account/handover/confirm"),
             Self::CancelDeletion => ("POST", "/v1/account/deletion/cancellation"),
+            Self::ExportData => ("POST", "/v1/account/data-export"),
+            Self::ExportStatus => ("GET", "/v1/account/data-export/{export_id}"),
         }
     }
 
@@ -54,6 +62,7 @@ impl Function {
             Self::DeleteAccount => "delete-account",
             Self::HandoverAccount | Self::ConfirmHandover => "handover-account",
             Self::CancelDeletion => "cancel-deletion",
+            Self::ExportData | Self::ExportStatus => "export-data",
         }
     }
 
@@ -66,6 +75,18 @@ impl Function {
     pub fn event(self, sub: Option<&str>, client_id: Option<&str>, iat: Option<&str>, body: Option<&str>) -> Value {
         let (method, path) = self.route();
         http(method, path, sub, client_id, iat, body)
+    }
+
+    /// The event with the route's `{name}` path parameter(s) filled in, as API Gateway hands them over.
+    pub fn with_path_parameters(mut event: Value, parameters: &[(&str, &str)]) -> Value {
+        let mut path = event["rawPath"].as_str().unwrap_or_default().to_string();
+        for (name, value) in parameters {
+            path = path.replace(&format!("{{{name}}}"), value);
+            event["pathParameters"][*name] = json!(value);
+        }
+        event["rawPath"] = json!(path);
+        event["requestContext"]["http"]["path"] = json!(path);
+        event
     }
 }
 
@@ -131,8 +152,9 @@ mod tests {
     fn every_http_event_is_one_lambda_http_reads_with_its_caller() {
         for function in Function::ALL {
             let event = function.event(Some("alice"), Some("web-console"), Some("1764547200"), Some("{}"));
+            let event = Function::with_path_parameters(event, &[("export_id", "exp_1")]);
             let request = lambda_http::request::from_str(&event.to_string()).expect("a valid event");
-            assert_eq!(request.uri().path(), function.route().1);
+            assert_eq!(request.uri().path(), function.route().1.replace("{export_id}", "exp_1"));
         }
         let anonymous = http("GET", "/", None, None, None, None);
         assert!(anonymous["requestContext"].get("authorizer").is_none());

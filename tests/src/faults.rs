@@ -264,13 +264,13 @@ impl FaultProxy {
 }
 
 /// One HTTP/1.1 request as read from the client.
-struct Request {
-    head: String,
-    body: Vec<u8>,
+pub(crate) struct Request {
+    pub(crate) head: String,
+    pub(crate) body: Vec<u8>,
 }
 
 impl Request {
-    fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.head.lines().skip(1).find_map(|line| {
             let (key, value) = line.split_once(':')?;
             key.trim().eq_ignore_ascii_case(name).then(|| value.trim())
@@ -278,7 +278,7 @@ impl Request {
     }
 
     /// DynamoDB names its operation in `X-Amz-Target`; SES v2 in its path.
-    fn operation(&self) -> String {
+    pub(crate) fn operation(&self) -> String {
         if let Some(target) = self.header("x-amz-target") {
             return target.rsplit('.').next().unwrap_or(target).to_string();
         }
@@ -295,7 +295,7 @@ impl Request {
     }
 }
 
-async fn read_request(client: &mut TcpStream, buffer: &mut Vec<u8>) -> Option<Request> {
+pub(crate) async fn read_request(client: &mut TcpStream, buffer: &mut Vec<u8>) -> Option<Request> {
     loop {
         if let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
             let head = String::from_utf8_lossy(&buffer[..end]).to_string();
@@ -383,7 +383,7 @@ fn reset(client: TcpStream) {
 
 /// Sends the request on a connection of its own and returns the whole answer,
 /// and whether the client's connection can carry another request.
-async fn forward(request: &Request, upstream: &str) -> Option<(Vec<u8>, bool)> {
+pub(crate) async fn forward(request: &Request, upstream: &str) -> Option<(Vec<u8>, bool)> {
     let mut server = TcpStream::connect(upstream).await.ok()?;
     let mut head: Vec<&str> =
         request.head.lines().filter(|l| !l.to_ascii_lowercase().starts_with("connection:")).collect();

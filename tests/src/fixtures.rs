@@ -54,6 +54,8 @@ pub struct AccountFixture {
     pub role: Option<String>,
     /// `en` (the default) or `zh-CN`: the language of the account's mail.
     pub locale: Option<String>,
+    /// With a user pool, the pool user's password (`scripts/dev seed` signs it up with it); unused without one.
+    pub password: Option<String>,
     /// Contacts kept apart from `email` and `phone`, e.g. `{"security_email": "..."}`.
     #[serde(default)]
     pub contacts: BTreeMap<String, String>,

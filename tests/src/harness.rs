@@ -51,6 +51,8 @@ pub struct TestStack {
     pub app: Arc<App>,
     pub dynamo: aws_sdk_dynamodb::Client,
     pub table: String,
+    /// The S3 requests of the stack's functions (the export bucket), for the IAM audit.
+    pub s3: crate::iam::S3Log,
     suffix: String,
     /// Fails the test if the journey ends without auditing the table (tests/src/audit.rs).
     pub(crate) audited: crate::audit::AuditDue,
@@ -101,11 +103,18 @@ impl TestStack {
             ("TABLE_NAME", table.clone()),
             ("SENDER_EMAIL", SENDER.to_string()),
             ("CODE_SECRET", SECRET.to_string()),
+            ("EXPORT_BUCKET", localstack::EXPORT_BUCKET.to_string()),
         ]);
+        localstack::create_export_bucket(&aws_sdk_s3::Client::from_conf(localstack::s3_config(&sdk)))
+            .await
+            .expect("moto must be running (scripts/test starts it)");
         let mut config = Config::from_lookup(|k| env.get(k).cloned()).expect("test config");
         adjust(&mut config);
         let audited = crate::audit::AuditDue::new(&table);
-        Self { app: Arc::new(App::new(config, &sdk)), dynamo, table, suffix: random_hex(4), audited }
+        let s3 = crate::iam::S3Log::default();
+        let mut app = App::new(config, &sdk);
+        app.exports = recorded_bucket(&s3, &sdk);
+        Self { app: Arc::new(app), dynamo, table, s3, suffix: random_hex(4), audited }
     }
 
     /// A stack whose functions reach DynamoDB and SES through the given
@@ -129,6 +138,7 @@ impl TestStack {
         let mut app = App::new(stack.app.config.clone(), &sdk);
         app.store = shared::store::Store::new(aws_sdk_dynamodb::Client::from_conf(dynamo.build()), stack.table.clone());
         app.mailer = shared::mail::Mailer::new(aws_sdk_sesv2::Client::from_conf(mail.build()), SENDER);
+        app.exports = recorded_bucket(&stack.s3, &sdk);
         Self { app: Arc::new(app), ..stack }
     }
 
@@ -190,6 +200,23 @@ impl TestStack {
         body: Option<&str>,
     ) -> Reply {
         call(&self.app, function, function.event(sub, Some(client_id), iat, body)).await
+    }
+
+    /// The same stack with another app over its table (other clients, e.g. through a fault proxy).
+    pub fn with_app(self, app: App) -> Self {
+        Self { app: Arc::new(app), ..self }
+    }
+
+    /// A person whose account id is known already (a pool user's `sub`).
+    pub fn user_by_id(&self, id: &str, email: &str) -> User<'_> {
+        User {
+            stack: self,
+            id: id.to_string(),
+            email: email.to_string(),
+            client_id: "web-console".into(),
+            signed_in: SignIn::JustNow,
+            language: None,
+        }
     }
 
     /// A user of this stack, by the base of their id (see [`TestStack::id`]).
@@ -286,6 +313,11 @@ impl TestStack {
     }
 }
 
+/// The journeys' export bucket, through a client whose requests `log` records.
+fn recorded_bucket(log: &crate::iam::S3Log, sdk: &aws_config::SdkConfig) -> shared::bucket::ExportBucket {
+    shared::bucket::ExportBucket::new(log.client(sdk), localstack::EXPORT_BUCKET)
+}
+
 /// Calls `function` of `app` with `event`, as Lambda would, and reads the answer as the client does.
 pub async fn call(app: &App, function: Function, event: Value) -> Reply {
     let request = shared::lambda_http::request::from_str(&event.to_string()).expect("a valid API Gateway event");
@@ -297,6 +329,7 @@ pub async fn call(app: &App, function: Function, event: Value) -> Reply {
         Function::DeleteAccount => delete_account::handle(app, request).await,
         Function::HandoverAccount | Function::ConfirmHandover => handover_account::handle(app, request).await,
         Function::CancelDeletion => cancel_deletion::handle(app, request).await,
+        Function::ExportData | Function::ExportStatus => export_data::handle(app, request).await,
     };
     let status = response.status().as_u16();
     let headers = response
@@ -378,6 +411,15 @@ impl User<'_> {
     }
 
     pub async fn call(&self, function: Function, body: Value) -> Reply {
+        self.request(function, body, &[]).await
+    }
+
+    /// A bodiless request on a route with path parameters.
+    pub async fn call_with_path(&self, function: Function, parameters: &[(&str, &str)]) -> Reply {
+        self.request(function, Value::Null, parameters).await
+    }
+
+    async fn request(&self, function: Function, body: Value, parameters: &[(&str, &str)]) -> Reply {
         let body = (!body.is_null()).then(|| body.to_string());
         let now = self.stack.app.clock.now().to_string();
         let (iat, auth_time) = match self.signed_in {
@@ -394,6 +436,7 @@ impl User<'_> {
         if let Some(language) = &self.language {
             event["headers"]["accept-language"] = json!(language);
         }
+        let event = Function::with_path_parameters(event, parameters);
         call(&self.stack.app, function, event).await
     }
 
@@ -415,6 +458,16 @@ impl User<'_> {
 
     pub async fn dismiss(&self, token: &str) -> Reply {
         self.call(Function::DismissEnterprise, json!({"verification_token": token})).await
+    }
+
+    /// Asks for a copy of the account's data.
+    pub async fn export(&self, token: &str) -> Reply {
+        self.call(Function::ExportData, json!({"verification_token": token})).await
+    }
+
+    /// Where the export `export_id` stands.
+    pub async fn export_status(&self, export_id: &str) -> Reply {
+        self.call_with_path(Function::ExportStatus, &[("export_id", export_id)]).await
     }
 
     pub async fn delete(&self, token: &str) -> Reply {

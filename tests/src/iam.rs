@@ -166,6 +166,44 @@ pub fn dynamodb_grants(template: &Yaml, binary: &str) -> Vec<Grant> {
         .collect()
 }
 
+/// The `cognito-idp:` actions the role of the function whose binary is `binary` may take, each on the
+/// user pool's ARN (`...:userpool/${PoolId}`): from the `AWS::IAM::Policy` resources attached to it.
+/// A statement on another resource, or not an Allow, panics: this model would misjudge it.
+pub fn pool_grants(template: &Yaml, binary: &str) -> Vec<String> {
+    let Some(role) = role_of(template, binary) else { return Vec::new() };
+    let resources = template["Resources"].as_mapping().into_iter().flat_map(|m| m.values());
+    let attached = resources
+        .filter(|r| r["Type"].as_str() == Some("AWS::IAM::Policy"))
+        .filter(|r| {
+            r["Properties"]["Roles"].as_sequence().into_iter().flatten().any(|v| tag_value(v) == Some(role.as_str()))
+        })
+        .flat_map(|r| r["Properties"]["PolicyDocument"]["Statement"].as_sequence().cloned().unwrap_or_default());
+    let mut actions = Vec::new();
+    for statement in attached {
+        let listed: Vec<String> = match &statement["Action"] {
+            Yaml::String(a) => vec![a.clone()],
+            list => list.as_sequence().into_iter().flatten().filter_map(|a| a.as_str().map(String::from)).collect(),
+        };
+        let pool: Vec<String> = listed.into_iter().filter(|a| a.starts_with("cognito-idp:")).collect();
+        if pool.is_empty() {
+            continue;
+        }
+        let sid = statement["Sid"].as_str().unwrap_or_default();
+        assert_eq!(statement["Effect"].as_str(), Some("Allow"), "{binary}: {sid}: only Allow statements are modelled");
+        let on_pool = match &statement["Resource"] {
+            Yaml::Tagged(sub) => sub.value.as_sequence().and_then(|s| s.first()).and_then(Yaml::as_str),
+            _ => None,
+        };
+        assert!(
+            on_pool.is_some_and(|arn| arn.ends_with(":userpool/${PoolId}")),
+            "{binary}: {sid}: a cognito-idp statement on something else than the pool's ARN"
+        );
+        assert!(pool.iter().all(|a| a.starts_with("cognito-idp:Admin")), "{binary}: {sid}: only Admin actions");
+        actions.extend(pool);
+    }
+    actions
+}
+
 /// The logical id of the role of the function whose binary is `binary`.
 pub fn role_of(template: &Yaml, binary: &str) -> Option<String> {
     let resources = template["Resources"].as_mapping()?;
@@ -458,5 +496,150 @@ fn holds(sid: &str, operator: &str, key: &str, patterns: &[String], principal: &
         }
         None => one(values[0]),
         Some(other) => panic!("{sid}: {other} is not modelled"),
+    }
+}
+
+// ------------------------------------------------------------ the export bucket
+
+/// One S3 request as IAM authorises it: the action and the object key (`None`: the bucket itself).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct S3Access {
+    pub action: &'static str,
+    pub key: Option<String>,
+}
+
+/// The S3 requests a stack's functions made, recorded by an SDK interceptor (moto enforces no IAM).
+#[derive(Debug, Clone, Default)]
+pub struct S3Log(std::sync::Arc<std::sync::Mutex<Vec<S3Access>>>);
+
+impl S3Log {
+    pub fn take(&self) -> Vec<S3Access> {
+        self.0.lock().map(|mut log| std::mem::take(&mut *log)).unwrap_or_default()
+    }
+
+    /// An S3 client on the local stack whose requests land in this log.
+    pub fn client(&self, sdk: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
+        let config =
+            aws_sdk_s3::config::Builder::from(sdk).force_path_style(true).interceptor(S3Recorder(self.clone())).build();
+        aws_sdk_s3::Client::from_conf(config)
+    }
+}
+
+#[derive(Debug)]
+struct S3Recorder(S3Log);
+
+impl aws_sdk_s3::config::Intercept for S3Recorder {
+    fn name(&self) -> &'static str {
+        "journeys-s3-recorder"
+    }
+
+    fn read_before_transmit(
+        &self,
+        ctx: &aws_sdk_s3::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
+        _: &aws_sdk_s3::config::RuntimeComponents,
+        _: &mut aws_sdk_s3::config::ConfigBag,
+    ) -> Result<(), aws_sdk_s3::error::BoxError> {
+        let request = ctx.request();
+        let access = s3_access(request.method(), request.uri());
+        if let Ok(mut log) = (self.0).0.lock() {
+            log.push(access);
+        }
+        Ok(())
+    }
+}
+
+/// What a path-style S3 request asks IAM for: multipart steps are `s3:PutObject`, a HEAD `s3:GetObject`.
+pub fn s3_access(method: &str, uri: &str) -> S3Access {
+    let (path, query) = uri.split_once('?').unwrap_or((uri, ""));
+    let path = path.split_once("://").map_or(path, |(_, rest)| rest.split_once('/').map_or("", |(_, p)| p));
+    let key =
+        path.trim_start_matches('/').split_once('/').map(|(_, key)| percent_decode(key)).filter(|k| !k.is_empty());
+    let has = |param: &str| query.split('&').any(|p| p == param || p.starts_with(&format!("{param}=")));
+    let action = match (method, key.is_some()) {
+        ("DELETE", true) if has("uploadId") => "s3:AbortMultipartUpload",
+        ("DELETE", true) => "s3:DeleteObject",
+        ("GET" | "HEAD", true) => "s3:GetObject",
+        ("PUT" | "POST", true) => "s3:PutObject",
+        ("GET", false) if has("uploads") => "s3:ListBucketMultipartUploads",
+        ("GET", false) => "s3:ListBucket",
+        _ => "s3:Unknown",
+    };
+    S3Access { action, key }
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// One Allow statement of a role on the export bucket's objects.
+#[derive(Debug, Clone)]
+pub struct S3Grant {
+    pub sid: String,
+    pub actions: Vec<String>,
+    /// The object keys it covers, as an IAM pattern (`exports/*`).
+    pub keys: String,
+}
+
+/// The statements of `binary`'s role on the export bucket's objects (`${ExportBucket.Arn}/<pattern>`).
+/// A statement on the bucket itself, or a Deny, panics: this model does not judge it.
+pub fn s3_grants(template: &Yaml, binary: &str) -> Vec<S3Grant> {
+    let Some(role) = role_of(template, binary) else { return Vec::new() };
+    template["Resources"][role.as_str()]["Properties"]["Policies"]
+        .as_sequence()
+        .into_iter()
+        .flatten()
+        .flat_map(|p| p["PolicyDocument"]["Statement"].as_sequence().cloned().unwrap_or_default())
+        .filter_map(|s| {
+            let resource = tag_value(&s["Resource"])?;
+            let rest = resource.strip_prefix("${ExportBucket.Arn}")?;
+            let sid = s["Sid"].as_str().unwrap_or_default().to_string();
+            assert_eq!(s["Effect"].as_str(), Some("Allow"), "{binary}: {sid}: only Allow statements are modelled");
+            let keys = rest.strip_prefix('/').unwrap_or_else(|| panic!("{binary}: {sid}: a bucket statement"));
+            let actions = match &s["Action"] {
+                Yaml::String(a) => vec![a.clone()],
+                list => list.as_sequence()?.iter().filter_map(|a| a.as_str().map(String::from)).collect(),
+            };
+            Some(S3Grant { sid, actions, keys: keys.to_string() })
+        })
+        .collect()
+}
+
+/// The statement that grants `access`, if one does.
+pub fn granting_s3<'a>(grants: &'a [S3Grant], access: &S3Access) -> Option<&'a S3Grant> {
+    let key = access.key.as_deref()?;
+    grants.iter().find(|g| g.actions.iter().any(|a| a == access.action) && string_like(&g.keys, key))
+}
+
+#[cfg(test)]
+mod s3_tests {
+    use super::*;
+
+    #[test]
+    fn an_s3_request_is_the_action_iam_authorises() {
+        let at = |m: &str, u: &str| s3_access(m, u);
+        let base = "http://127.0.0.1:5000/b/exports/alice%231/exp_1.json";
+        assert_eq!(at("POST", &format!("{base}?uploads")).action, "s3:PutObject");
+        assert_eq!(at("PUT", &format!("{base}?partNumber=1&uploadId=x")).action, "s3:PutObject");
+        assert_eq!(at("DELETE", &format!("{base}?uploadId=x")).action, "s3:AbortMultipartUpload");
+        assert_eq!(
+            at("DELETE", base),
+            S3Access { action: "s3:DeleteObject", key: Some("exports/alice#1/exp_1.json".into()) }
+        );
+        assert_eq!(at("HEAD", base).action, "s3:GetObject");
+        assert_eq!(at("GET", "http://127.0.0.1:5000/b?list-type=2").action, "s3:ListBucket");
     }
 }

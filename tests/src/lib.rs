@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod bus;
+pub mod cognito;
 pub mod esm;
 pub mod event;
 pub mod faults;
@@ -10,5 +11,6 @@ pub mod fixtures;
 pub mod harness;
 pub mod iam;
 pub mod localstack;
+pub mod pool;
 pub mod schema;
 pub mod tap;

@@ -30,6 +30,141 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
         .await
 }
 
+/// The export bucket the journeys share in moto (object keys hold each test's own account ids).
+pub const EXPORT_BUCKET: &str = "journeys-exports";
+
+/// The S3 settings the functions use on the local stack: path-style addressing (moto's server).
+pub fn s3_config(sdk: &aws_config::SdkConfig) -> aws_sdk_s3::Config {
+    aws_sdk_s3::config::Builder::from(sdk).force_path_style(true).build()
+}
+
+/// An S3 client on the local stack.
+pub fn s3_client(sdk: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(s3_config(sdk))
+}
+
+/// Creates the journeys' export bucket if it is not there, as the template defines it.
+pub async fn create_export_bucket(client: &aws_sdk_s3::Client) -> Result<(), Error> {
+    provision_export_bucket(client, EXPORT_BUCKET).await
+}
+
+/// The `Properties` of the one `AWS::S3::Bucket` in the template (the export bucket).
+pub fn export_bucket_definition() -> Result<Value, Error> {
+    let text = std::fs::read_to_string(template_path())?;
+    let template: Value = serde_norway::from_str(&text)?;
+    let resources = template.get("Resources").and_then(Value::as_mapping).ok_or("template has no Resources")?;
+    resources
+        .values()
+        .find(|r| r.get("Type").and_then(Value::as_str) == Some("AWS::S3::Bucket"))
+        .and_then(|r| r.get("Properties"))
+        .cloned()
+        .ok_or_else(|| "template has no AWS::S3::Bucket".into())
+}
+
+/// Creates `bucket` (if it is not there) with the template's encryption, public access block,
+/// ownership and lifecycle rules; moto takes them as S3 would, and `GetBucket*` reads them back.
+pub async fn provision_export_bucket(client: &aws_sdk_s3::Client, bucket: &str) -> Result<(), Error> {
+    use aws_sdk_s3::types::{
+        AbortIncompleteMultipartUpload, BucketLifecycleConfiguration, ExpirationStatus, LifecycleExpiration,
+        LifecycleRule, LifecycleRuleFilter, ObjectOwnership, OwnershipControls, OwnershipControlsRule,
+        PublicAccessBlockConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
+        ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
+    };
+    create_bucket(client, bucket).await?;
+    let props = export_bucket_definition()?;
+    let at = |path: &[&str]| path.iter().try_fold(&props, |v, p| v.get(*p));
+    let flag = |name: &str| at(&["PublicAccessBlockConfiguration", name]).and_then(Value::as_bool).unwrap_or(false);
+    client
+        .put_public_access_block()
+        .bucket(bucket)
+        .public_access_block_configuration(
+            PublicAccessBlockConfiguration::builder()
+                .block_public_acls(flag("BlockPublicAcls"))
+                .block_public_policy(flag("BlockPublicPolicy"))
+                .ignore_public_acls(flag("IgnorePublicAcls"))
+                .restrict_public_buckets(flag("RestrictPublicBuckets"))
+                .build(),
+        )
+        .send()
+        .await?;
+    let rules = at(&["BucketEncryption", "ServerSideEncryptionConfiguration"]).and_then(Value::as_sequence);
+    let algorithm = rules
+        .and_then(|r| r.first())
+        .and_then(|r| r.get("ServerSideEncryptionByDefault")?.get("SSEAlgorithm")?.as_str())
+        .ok_or("the export bucket has no default encryption")?;
+    let by_default =
+        ServerSideEncryptionByDefault::builder().sse_algorithm(ServerSideEncryption::from(algorithm)).build()?;
+    client
+        .put_bucket_encryption()
+        .bucket(bucket)
+        .server_side_encryption_configuration(
+            ServerSideEncryptionConfiguration::builder()
+                .rules(ServerSideEncryptionRule::builder().apply_server_side_encryption_by_default(by_default).build())
+                .build()?,
+        )
+        .send()
+        .await?;
+    if let Some(ownership) = at(&["OwnershipControls", "Rules"])
+        .and_then(Value::as_sequence)
+        .and_then(|r| r.first()?.get("ObjectOwnership")?.as_str())
+    {
+        let rule = OwnershipControlsRule::builder().object_ownership(ObjectOwnership::from(ownership)).build()?;
+        client
+            .put_bucket_ownership_controls()
+            .bucket(bucket)
+            .ownership_controls(OwnershipControls::builder().rules(rule).build()?)
+            .send()
+            .await?;
+    }
+    let mut lifecycle = Vec::new();
+    for rule in at(&["LifecycleConfiguration", "Rules"]).and_then(Value::as_sequence).into_iter().flatten() {
+        let text = |name: &str| rule.get(name).and_then(Value::as_str);
+        let mut built = LifecycleRule::builder()
+            .set_id(text("Id").map(String::from))
+            .status(if text("Status") == Some("Enabled") {
+                ExpirationStatus::Enabled
+            } else {
+                ExpirationStatus::Disabled
+            })
+            .filter(LifecycleRuleFilter::builder().prefix(text("Prefix").unwrap_or_default()).build());
+        if let Some(days) = rule.get("ExpirationInDays").and_then(Value::as_i64) {
+            built = built.expiration(LifecycleExpiration::builder().days(days as i32).build());
+        }
+        if let Some(days) =
+            rule.get("AbortIncompleteMultipartUpload").and_then(|a| a.get("DaysAfterInitiation")?.as_i64())
+        {
+            built = built.abort_incomplete_multipart_upload(
+                AbortIncompleteMultipartUpload::builder().days_after_initiation(days as i32).build(),
+            );
+        }
+        lifecycle.push(built.build()?);
+    }
+    client
+        .put_bucket_lifecycle_configuration()
+        .bucket(bucket)
+        .lifecycle_configuration(BucketLifecycleConfiguration::builder().set_rules(Some(lifecycle)).build()?)
+        .send()
+        .await?;
+    Ok(())
+}
+
+/// Creates `bucket` in moto if it is not there.
+pub async fn create_bucket(client: &aws_sdk_s3::Client, bucket: &str) -> Result<(), Error> {
+    use aws_sdk_s3::error::ProvideErrorMetadata;
+    match client.create_bucket().bucket(bucket).send().await {
+        Ok(_) => Ok(()),
+        Err(e) if matches!(e.code(), Some("BucketAlreadyOwnedByYou" | "BucketAlreadyExists")) => Ok(()),
+        Err(e) => Err(Box::new(e)),
+    }
+}
+
+/// A GET of a presigned URL on loopback: the status and the body.
+pub async fn download(url: &str) -> Result<(u16, Vec<u8>), Error> {
+    let (head, body) = http_exchange("GET", url, "", "").await?;
+    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).ok_or("no status line")?;
+    Ok((status, body))
+}
+
 pub fn template_path() -> PathBuf {
     std::env::var_os("TEMPLATE")
         .map(PathBuf::from)
@@ -186,6 +321,11 @@ async fn http_get(url: &str) -> Result<Vec<u8>, Error> {
 
 /// A plain HTTP/1.1 request on loopback (`headers`: CRLF-terminated lines).
 pub async fn http_request(method: &str, url: &str, headers: &str, body: &str) -> Result<Vec<u8>, Error> {
+    Ok(http_exchange(method, url, headers, body).await?.1)
+}
+
+/// As [`http_request`], with the answer's head (status line and headers, lowercased).
+async fn http_exchange(method: &str, url: &str, headers: &str, body: &str) -> Result<(String, Vec<u8>), Error> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let rest = url.strip_prefix("http://").ok_or("only http:// endpoints are supported")?;
     let (host, path) = rest.split_once('/').map(|(h, p)| (h, format!("/{p}"))).unwrap_or((rest, "/".into()));
@@ -202,9 +342,9 @@ pub async fn http_request(method: &str, url: &str, headers: &str, body: &str) ->
     let head = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
     let body = raw[split + 4..].to_vec();
     if head.contains("transfer-encoding: chunked") {
-        return Ok(dechunk(&body));
+        return Ok((head, dechunk(&body)));
     }
-    Ok(body)
+    Ok((head, body))
 }
 
 fn dechunk(mut body: &[u8]) -> Vec<u8> {

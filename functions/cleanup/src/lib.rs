@@ -7,8 +7,8 @@ use shared::cleanup::CleanupSummary;
 use shared::App;
 use std::time::{Duration, Instant, SystemTime};
 
-/// What this function builds at start: it finishes jobs and mails their notices; hashes nothing.
-pub const USES: shared::Uses = shared::Uses { keys: false, mail: true };
+/// What this function builds at start: it finishes jobs (exports too), mails their notices and tells the user pool; hashes nothing.
+pub const USES: shared::Uses = shared::Uses { keys: false, mail: true, exports: shared::Uses::EXPORTS, pool: true };
 
 /// Time kept back from the Lambda deadline to save progress and answer.
 const SAFETY_MARGIN: Duration = Duration::from_secs(10);

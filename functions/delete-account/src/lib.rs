@@ -10,7 +10,7 @@ use shared::lambda_http::{Body, Request, Response};
 use shared::tokens::TokenString;
 use shared::App;
 
-/// What this function builds at start: it spends a token; mails the notice.
+/// What this function builds at start: it spends a token; mails the notice; signs the pool user out and deletes it.
 pub const USES: shared::Uses = shared::Uses::EVERYTHING;
 
 #[derive(Deserialize)]

@@ -10,8 +10,8 @@ use shared::lambda_http::{Body, Request, Response};
 use shared::tokens::TokenString;
 use shared::App;
 
-/// What this function builds at start: it spends a token; mails the members.
-pub const USES: shared::Uses = shared::Uses::EVERYTHING;
+/// What this function builds at start: it spends a token; mails the members; never calls the pool.
+pub const USES: shared::Uses = shared::Uses { keys: true, mail: true, exports: None, pool: false };
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

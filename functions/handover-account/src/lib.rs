@@ -16,8 +16,8 @@ use shared::locale::problems::Message;
 use shared::model::handover::pending::IamUsers;
 use shared::App;
 
-/// What this function builds at start: it spends tokens and codes; mails both parties.
-pub const USES: shared::Uses = shared::Uses::EVERYTHING;
+/// What this function builds at start: it spends tokens and codes; mails both parties; hands the pool user over.
+pub const USES: shared::Uses = shared::Uses { keys: true, mail: true, exports: None, pool: true };
 
 /// The two routes infra/template.yaml gives this function, as API Gateway names them in `routeKey`.
 const START: &str = "POST /v1/account/handover";

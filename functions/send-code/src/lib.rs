@@ -11,7 +11,7 @@ use shared::model::purpose::Purpose;
 use shared::App;
 
 /// What this function builds at start: it hashes its codes and mails them.
-pub const USES: shared::Uses = shared::Uses { keys: true, mail: true };
+pub const USES: shared::Uses = shared::Uses { keys: true, mail: true, exports: None, pool: false };
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

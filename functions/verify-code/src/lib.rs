@@ -12,7 +12,7 @@ use shared::model::purpose::Purpose;
 use shared::App;
 
 /// What this function builds at start: it hashes codes and tokens; mails nothing.
-pub const USES: shared::Uses = shared::Uses { keys: true, mail: false };
+pub const USES: shared::Uses = shared::Uses { keys: true, mail: false, exports: None, pool: false };
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

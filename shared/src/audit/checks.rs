@@ -19,13 +19,14 @@ use std::collections::HashMap;
 const CLOCK_SKEW_SECONDS: i64 = 60;
 
 /// What a receipt, a ledger entry and a cancellation record may carry (docs/key-design.md): ids, times, counts.
-const RECEIPT_ATTRIBUTES: [&str; 11] = [
+const RECEIPT_ATTRIBUTES: [&str; 12] = [
     "pk",
     "sk",
     "kind",
     "receipt_id",
     "account_id",
     "requested_at",
+    "exports_removed",
     "deleted_at",
     "items_removed",
     "identifiers_released",
@@ -392,6 +393,14 @@ fn jobs(t: &Table, out: &mut Vec<Found>) {
             }
             // A handover job outlives the handover's transactions (it mails both parties), even a deletion.
             JobKind::Handover => {}
+            JobKind::Export => {
+                let profile_pk = Partition::Account(subject.to_string());
+                if t.profiles.contains_key(&profile_pk) {
+                    continue;
+                }
+                let wrong = "the account has no profile: its deletion ends the export job first".to_string();
+                out.push(found(Invariant::ExportJobMatchesAccount, key, wrong, &[pk, &profile_pk]));
+            }
         }
     }
 }

@@ -42,10 +42,11 @@ pub enum Invariant {
     MembershipHasMember,
     NoMemberOfDismissedEnterprise,
     DismissalJobMatchesEnterprise,
+    ExportJobMatchesAccount,
 }
 
 impl Invariant {
-    pub const ALL: [Invariant; 21] = [
+    pub const ALL: [Invariant; 22] = [
         Self::KnownItemKind,
         Self::ItemWellFormed,
         Self::IdentifierClaimed,
@@ -67,6 +68,7 @@ impl Invariant {
         Self::MembershipHasMember,
         Self::NoMemberOfDismissedEnterprise,
         Self::DismissalJobMatchesEnterprise,
+        Self::ExportJobMatchesAccount,
     ];
 
     /// Spelled out, not derived, so renaming a variant never changes what operators grep for.
@@ -93,6 +95,7 @@ impl Invariant {
             Self::MembershipHasMember => "membership_has_member",
             Self::NoMemberOfDismissedEnterprise => "no_member_of_dismissed_enterprise",
             Self::DismissalJobMatchesEnterprise => "dismissal_job_matches_enterprise",
+            Self::ExportJobMatchesAccount => "export_job_matches_account",
         }
     }
 }

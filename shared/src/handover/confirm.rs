@@ -109,7 +109,8 @@ impl App {
             if !view.account.live_tokens.contains(&token_hash) {
                 return Err(CodeError::Expired.into());
             }
-            let mut state = JobState::new(&pending, &view.account, &caller.account);
+            let mut state = JobState::new(&pending, &view.account, &caller.account)
+                .with_user_pool(self.config.identity.is_cognito());
             let (take, release) = state.identifier_changes()?;
             let (revocations, counts) = revocations(&view.credentials, pending.iam_users);
             let change = HandoverChange {
@@ -146,7 +147,7 @@ impl App {
                 state.counts.identifiers_taken = take.len() as u64;
                 state.counts.identifiers_released = release.len() as u64;
                 state.counts.contacts_changed = contacts_changed;
-                job.step = JobStep::Handover(HandoverStep::NotifyOld);
+                job.step = JobStep::Handover(HandoverStep::after_rebind(state.pool.is_some()));
                 job.payload = Some(state.payload()?);
                 let record = state.record(&pending.id, now)?;
                 self.failpoints.pause("handover.read").await;

@@ -2,6 +2,7 @@
 //! mails both parties, and rolls back a handover a deletion overtook.
 
 use super::error::{HandoverError, MalformedJob, MAX_RACES};
+use crate::identity::{unknown_password, PoolContacts, PoolUsername};
 use crate::locale::{checklist, mails};
 use crate::model::account::{Account, AccountStatus};
 use crate::model::handover::credentials::{revocations, Counts};
@@ -9,9 +10,9 @@ use crate::model::handover::pending::{IamUsers, NewOwner, PendingHandover};
 use crate::model::handover::record::{ChecklistEntry, ChecklistLine, HandoverRecord};
 use crate::model::handover::view::rebinding;
 use crate::model::ids::{AccountId, EmailAddress, Identifier, PhoneNumber};
-use crate::model::job::{HandoverProgress, HandoverStep, Job, JobStep};
+use crate::model::job::{HandoverProgress, HandoverStep, Job, JobStep, PoolStep};
 use crate::model::locale::Locale;
-use crate::store::{CredentialStore, HandoverConflict, HandoverStore, JobStore};
+use crate::store::{AccountStore, CredentialStore, HandoverConflict, HandoverStore, JobStore};
 use crate::work::{Budget, Progress};
 use crate::App;
 use serde::{Deserialize, Serialize};
@@ -35,6 +36,18 @@ pub(super) struct JobState {
     #[serde(default)]
     locale: Option<String>,
     pub(super) counts: Counts,
+    /// With a user pool: what the pool has taken so far (contract §9).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) pool: Option<PoolProgress>,
+}
+
+/// The user pool's part of a handover, as it goes.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default)]
+pub(super) struct PoolProgress {
+    /// Every pool step ran.
+    finished: bool,
+    identities_unlinked: u64,
 }
 
 impl JobState {
@@ -51,7 +64,14 @@ impl JobState {
             old_phone: account.phone.as_ref().map(|p| p.as_str().to_string()),
             locale: Some(account.locale.as_str().to_string()),
             counts: Counts::default(),
+            pool: None,
         }
+    }
+
+    /// With a user pool, the handover tells it; the checklist then has its line.
+    pub(super) fn with_user_pool(mut self, user_pool: bool) -> Self {
+        self.pool = user_pool.then(PoolProgress::default);
+        self
     }
 
     pub(super) fn owner(&self) -> Result<NewOwner, MalformedJob> {
@@ -106,12 +126,20 @@ impl JobState {
             line(ChecklistEntry::Disassociate, c.identifiers_released),
             line(ChecklistEntry::AccountInformation, c.contacts_changed),
             line(ChecklistEntry::Password, 1),
+        ]
+        .into_iter()
+        .chain(self.pool.as_ref().map(|p| {
+            let entry = ChecklistEntry::UserPool { finished: p.finished, identities_unlinked: p.identities_unlinked };
+            line(entry, u64::from(p.finished))
+        }))
+        .chain([
             line(ChecklistEntry::Authenticators, c.mfa_unlinked),
             line(ChecklistEntry::ThirdPartyAccounts, c.logins_unlinked),
             line(ChecklistEntry::IamUsers(self.iam_users), c.iam_users),
             line(ChecklistEntry::AccessKeys { already_inactive: c.keys_already_inactive }, c.keys_deactivated),
             line(ChecklistEntry::OtherCredentials, 0),
-        ]
+        ])
+        .collect()
     }
 
     pub(super) fn record(&self, id: &str, now: i64) -> Result<HandoverRecord, MalformedJob> {
@@ -156,7 +184,8 @@ impl App {
             let JobStep::Handover(step) = job.step else {
                 return Err(MalformedJob("step").into());
             };
-            let handed_over = matches!(step, HandoverStep::NotifyOld | HandoverStep::NotifyNew);
+            let handed_over =
+                matches!(step, HandoverStep::UserPool(_) | HandoverStep::NotifyOld | HandoverStep::NotifyNew);
             let end = |progress, state: JobState| Ok(Run { progress, state, handed_over, abandoned: false });
             let now = self.clock.now();
             match step {
@@ -221,14 +250,9 @@ impl App {
                     next.counts.identifiers_released = release.len() as u64;
                     let record = next.record(&job.reference, now)?;
                     let payload = next.payload()?;
-                    let progress = HandoverProgress {
-                        job: &job,
-                        owner,
-                        now,
-                        step: HandoverStep::NotifyOld,
-                        cursor: "",
-                        payload: &payload,
-                    };
+                    let after = HandoverStep::after_rebind(state.pool.is_some());
+                    let progress =
+                        HandoverProgress { job: &job, owner, now, step: after, cursor: "", payload: &payload };
                     match self
                         .store
                         .finish_handover(&target, &job.reference, &rebinding, &release, &record, &progress)
@@ -237,7 +261,7 @@ impl App {
                         Ok(()) => {
                             tracing::info!(account = %target, handover = %job.reference, "handover rebound");
                             state = next;
-                            job.step = JobStep::Handover(HandoverStep::NotifyOld);
+                            job.step = JobStep::Handover(after);
                         }
                         Err(HandoverConflict::Lease) => return end(Progress::LeaseLost, state),
                         Err(HandoverConflict::Profile) => {
@@ -250,6 +274,21 @@ impl App {
                         Err(_) => return end(Progress::Paused, state),
                     }
                     self.failpoints.check("handover.rebound")?;
+                }
+                HandoverStep::UserPool(pool_step) => {
+                    let Some(next) = self.tell_user_pool(&target, pool_step, &state).await? else {
+                        return end(Progress::Paused, state);
+                    };
+                    // Told, not yet recorded: a crash here has the step told again.
+                    self.failpoints.check("handover.pool_told")?;
+                    let payload = next.payload()?;
+                    let progress =
+                        HandoverProgress { job: &job, owner, now, step: step.next(), cursor: "", payload: &payload };
+                    if !self.store.advance_handover(&progress).await? {
+                        return end(Progress::LeaseLost, state);
+                    }
+                    state = next;
+                    job.step = JobStep::Handover(step.next());
                 }
                 HandoverStep::NotifyOld => {
                     let new = state.owner()?.email;
@@ -287,6 +326,46 @@ impl App {
                     tracing::info!(account = %target, handover = %job.reference, "handover finished");
                     return end(Progress::Finished, state);
                 }
+            }
+        }
+    }
+
+    /// One call to the user pool; the state it leaves, or `None` when the pool failed (a later run repeats it).
+    /// A user already gone counts as done, and so does an account deleted since: its deletion deletes the user.
+    async fn tell_user_pool(
+        &self,
+        target: &AccountId,
+        step: PoolStep,
+        state: &JobState,
+    ) -> Result<Option<JobState>, HandoverError> {
+        let mut next = state.clone();
+        let Some(account) = self.store.get_account(target).await? else { return Ok(Some(next)) };
+        let user = PoolUsername::of(&account);
+        let owner = state.owner()?;
+        let contacts = PoolContacts {
+            email: &owner.email,
+            phone: owner.phone.as_ref(),
+            name: owner.name.as_deref(),
+            remove_phone: owner.phone.is_none() && state.old_phone.is_some(),
+        };
+        let told = match step {
+            PoolStep::Contacts => self.pool.rebind_contacts(&user, &contacts).await.map(|_| 0),
+            PoolStep::Password => self.pool.replace_password(&user, &unknown_password()?).await.map(|_| 0),
+            PoolStep::ResetRequired => self.pool.require_password_reset(&user).await.map(|_| 0),
+            PoolStep::SignOut => self.pool.sign_out_everywhere(&user).await.map(|_| 0),
+            PoolStep::Mfa => self.pool.turn_mfa_off(&user).await.map(|_| 0),
+            PoolStep::Identities => self.pool.unlink_identities(&user).await,
+        };
+        match told {
+            Ok(unlinked) => {
+                let pool = next.pool.get_or_insert_with(PoolProgress::default);
+                pool.identities_unlinked += unlinked;
+                pool.finished = step == PoolStep::Identities;
+                Ok(Some(next))
+            }
+            Err(error) => {
+                tracing::warn!(account = %target, %error, ?step, "the user pool did not take the handover's change; a later run retries it");
+                Ok(None)
             }
         }
     }

@@ -17,6 +17,9 @@ pub fn item(locale: Locale, entry: ChecklistEntry) -> &'static str {
             "Change the account information and the login, security, service and admin contacts"
         }
         (Locale::En, E::Password) => "Give the account to the designated person and have them change the password",
+        (Locale::En, E::UserPool { .. }) => {
+            "Change the sign-in: the login email, phone and name, the password, MFA and third-party identities"
+        }
         (Locale::En, E::Authenticators) => "Unlink the leaving employee's authenticators (virtual MFA)",
         (Locale::En, E::ThirdPartyAccounts) => "Unlink the leaving employee's third-party accounts",
         (Locale::En, E::IamUsers(_)) => "Delete the IAM users or change their passwords",
@@ -26,6 +29,7 @@ pub fn item(locale: Locale, entry: ChecklistEntry) -> &'static str {
         (Locale::ZhCn, E::Disassociate) => "解除账号与离职员工的关联",
         (Locale::ZhCn, E::AccountInformation) => "修改账号信息，以及登录、安全、服务和管理联系人",
         (Locale::ZhCn, E::Password) => "将账号交给指定人员，并要求其修改密码",
+        (Locale::ZhCn, E::UserPool { .. }) => "更换登录方式：登录邮箱、手机号和名称、密码、MFA 和第三方身份",
         (Locale::ZhCn, E::Authenticators) => "解绑离职员工的身份验证器（虚拟 MFA）",
         (Locale::ZhCn, E::ThirdPartyAccounts) => "解绑离职员工的第三方账号",
         (Locale::ZhCn, E::IamUsers(_)) => "删除 IAM 用户或修改其密码",
@@ -53,6 +57,14 @@ pub fn done(locale: Locale, entry: ChecklistEntry) -> String {
             "name and separately kept contacts changed; the others follow the account's email and phone".into()
         }
         (Locale::En, E::Password) => "password change required at next sign-in; every session revoked".into(),
+        (Locale::En, E::UserPool { finished: true, identities_unlinked }) => format!(
+            "in the user pool: email (verified), phone and name are the designated person's; the old password \
+             replaced and a reset required; signed out everywhere; MFA off; {identities_unlinked} third-party \
+             identities unlinked"
+        ),
+        (Locale::En, E::UserPool { finished: false, .. }) => {
+            "under way in the user pool: repeated until the pool takes every change".into()
+        }
         (Locale::En, E::Authenticators) => "unlinked; the designated person links their own".into(),
         (Locale::En, E::ThirdPartyAccounts) => "unlinked".into(),
         (Locale::En, E::IamUsers(IamUsers::Delete)) => "deleted".into(),
@@ -74,6 +86,11 @@ pub fn done(locale: Locale, entry: ChecklistEntry) -> String {
             "名称和单独设置的联系人已修改；其余联系人跟随账号的邮箱和手机号".into()
         }
         (Locale::ZhCn, E::Password) => "下次登录时必须修改密码；所有登录会话已撤销".into(),
+        (Locale::ZhCn, E::UserPool { finished: true, identities_unlinked }) => format!(
+            "用户池中：邮箱（已验证）、手机号和名称已改为指定人员的；原密码已替换并要求重置；所有登录会话已退出；\
+             MFA 已关闭；已解绑 {identities_unlinked} 个第三方身份"
+        ),
+        (Locale::ZhCn, E::UserPool { finished: false, .. }) => "用户池中正在进行：重试直至用户池接受每项更改".into(),
         (Locale::ZhCn, E::Authenticators) => "已解绑；由指定人员绑定自己的身份验证器".into(),
         (Locale::ZhCn, E::ThirdPartyAccounts) => "已解绑".into(),
         (Locale::ZhCn, E::IamUsers(IamUsers::Delete)) => "已删除".into(),

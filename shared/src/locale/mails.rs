@@ -21,11 +21,13 @@ fn purpose(locale: Locale, purpose: Purpose) -> &'static str {
         (Locale::En, Purpose::HandoverAccount) => "hand over an account",
         (Locale::En, Purpose::ConfirmHandover) => "confirm this address for an account handed over to you",
         (Locale::En, Purpose::CancelDeletion) => "cancel the deletion of your account",
+        (Locale::En, Purpose::ExportData) => "download a copy of your data",
         (Locale::ZhCn, Purpose::DeleteAccount) => "注销您的账号",
         (Locale::ZhCn, Purpose::DismissEnterprise) => "解散您的企业",
         (Locale::ZhCn, Purpose::HandoverAccount) => "交接账号",
         (Locale::ZhCn, Purpose::ConfirmHandover) => "确认此邮箱用于交接给您的账号",
         (Locale::ZhCn, Purpose::CancelDeletion) => "撤销您的账号注销",
+        (Locale::ZhCn, Purpose::ExportData) => "导出您的数据副本",
     }
 }
 
@@ -83,6 +85,30 @@ pub fn deletion_notice(locale: Locale, receipt_id: &str) -> Letter {
             text: format!(
                 "您的账号已永久注销，无法恢复。注销回执编号：{receipt_id}。\n\n\
                  该账号的用户名、邮箱和手机号可以再次用于注册。"
+            ),
+        },
+    }
+}
+
+/// A copy of the account's data is ready: the link, and until when (RFC 3339, UTC) it works.
+pub fn export_ready(locale: Locale, export_id: &str, link: &str, expires_at: &str) -> Letter {
+    match locale {
+        Locale::En => Letter {
+            subject: "A copy of your data is ready".to_string(),
+            text: format!(
+                "The copy of your data you asked for is ready ({export_id}). Download it here:\n{link}\n\n\
+                 The link works until {expires_at} (UTC); after that the copy is deleted. The file is one JSON \
+                 document with your profile, contacts, holds, credentials (no secrets) and your other data.\n\n\
+                 If you did not ask for it, change your password: someone else may have signed in."
+            ),
+        },
+        Locale::ZhCn => Letter {
+            subject: "您的数据副本已准备好".to_string(),
+            text: format!(
+                "您申请的数据副本已准备好（{export_id}）。请在此下载：\n{link}\n\n\
+                 该链接在 {expires_at}（UTC）之前有效，之后副本将被删除。文件是一个 JSON 文档，\
+                 包含您的资料、联系方式、限制项、凭证（不含任何密钥）及您的其他数据。\n\n\
+                 如果这不是您本人的操作，请修改密码：可能有他人登录了您的账号。"
             ),
         },
     }

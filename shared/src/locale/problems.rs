@@ -47,6 +47,8 @@ pub enum Message {
     NotAuthorized,
     HandoverInProgress,
     DeletionNotScheduled,
+    /// No export with that id for the caller's account.
+    ExportNotFound,
     /// An operator's route called without an IAM signature.
     IamSignatureRequired,
 }
@@ -83,6 +85,7 @@ impl Message {
             NotAuthorized => ("Not allowed to hand over this account", "无权交接该账号"),
             HandoverInProgress => ("A handover of this account is under way", "该账号正在交接中"),
             DeletionNotScheduled => ("No deletion to cancel", "没有可撤销的注销"),
+            ExportNotFound => ("Data export not found", "未找到数据导出"),
             IamSignatureRequired => ("Authentication required", "需要身份验证"),
         };
         pick(locale, en, zh)
@@ -210,6 +213,10 @@ impl Message {
             DeletionNotScheduled => text(
                 "This account's deletion is not in its grace period: there is nothing to cancel.",
                 "该账号的注销不在冷静期内：没有可撤销的注销。",
+            ),
+            ExportNotFound => text(
+                "Your account has no data export with this id.",
+                "您的账号没有此编号的数据导出。",
             ),
             IamSignatureRequired => text(
                 "This route takes requests signed by an IAM principal (SigV4).",

@@ -10,6 +10,8 @@ pub struct DeletionFinal {
     pub requested_at: i64,
     pub deleted_at: i64,
     pub items_removed: u64,
+    /// The account's data exports removed from the export bucket (docs/data-export.md).
+    pub exports_removed: u64,
     /// The account's own identifiers, whose claims are released.
     pub identifiers: Vec<Identifier>,
     /// When they become free again (`None`: at once).

@@ -12,6 +12,8 @@ pub enum JobKind {
     Deletion,
     Dismissal,
     Handover,
+    /// A copy of the account's data being written (docs/data-export.md).
+    Export,
 }
 
 impl JobKind {
@@ -20,6 +22,7 @@ impl JobKind {
             Self::Deletion => "deletion",
             Self::Dismissal => "dismissal",
             Self::Handover => "handover",
+            Self::Export => "export",
         }
     }
 
@@ -28,6 +31,7 @@ impl JobKind {
             "deletion" => Self::Deletion,
             "dismissal" => Self::Dismissal,
             "handover" => Self::Handover,
+            "export" => Self::Export,
             _ => return None,
         })
     }
@@ -36,28 +40,59 @@ impl JobKind {
 /// Where a job stands, stored as its `step`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JobStep {
+    /// A deletion with a user pool (contract §9): the pool user is signed out everywhere first.
+    SignOut,
     /// A deletion: removes the account's items page by page, then the profile and claims in one transaction.
     Purge,
     /// A dismissal: releases the members page by page, then dismisses the enterprise in one transaction.
     Release,
     Handover(HandoverStep),
+    Export(ExportStep),
 }
 
 impl JobStep {
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::SignOut => "sign_out",
             Self::Purge => "purge",
             Self::Release => "release",
             Self::Handover(step) => step.as_str(),
+            Self::Export(step) => step.as_str(),
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
         match s {
+            "sign_out" => Some(Self::SignOut),
             "purge" => Some(Self::Purge),
             "release" => Some(Self::Release),
-            _ => HandoverStep::parse(s).map(Self::Handover),
+            _ => HandoverStep::parse(s).map(Self::Handover).or_else(|| ExportStep::parse(s).map(Self::Export)),
         }
+    }
+}
+
+/// The steps of the export job, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportStep {
+    /// Pages through the account's items into the archive's parts.
+    Collect,
+    /// Completes the upload: the archive appears whole, or not at all.
+    Seal,
+    /// The export is ready: the link is mailed, then the job ends.
+    Notify,
+}
+
+impl ExportStep {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Collect => "collect",
+            Self::Seal => "seal",
+            Self::Notify => "notify",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Collect, Self::Seal, Self::Notify].into_iter().find(|step| step.as_str() == s)
     }
 }
 
@@ -66,22 +101,61 @@ impl JobStep {
 pub enum HandoverStep {
     Revoke(CredentialKind),
     Rebind,
+    /// With a user pool, after the handover committed: one call to the pool each (contract §9).
+    UserPool(PoolStep),
     NotifyOld,
     NotifyNew,
+}
+
+/// What a handover tells the user pool, one call a step, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PoolStep {
+    /// Email (verified), phone and name become the designated person's.
+    Contacts,
+    /// A random password nobody knows replaces the leaving employee's.
+    Password,
+    /// The next sign-in must set a new password.
+    ResetRequired,
+    /// Every session ends: refresh tokens revoked.
+    SignOut,
+    /// SMS and authenticator-app MFA off.
+    Mfa,
+    /// Linked third-party identities unlinked.
+    Identities,
+}
+
+impl PoolStep {
+    pub const ALL: [PoolStep; 6] =
+        [Self::Contacts, Self::Password, Self::ResetRequired, Self::SignOut, Self::Mfa, Self::Identities];
 }
 
 impl HandoverStep {
     pub const FIRST: HandoverStep = HandoverStep::Revoke(CredentialKind::Mfa);
 
-    const ALL: [HandoverStep; 7] = [
+    const ALL: [HandoverStep; 13] = [
         Self::Revoke(CredentialKind::Mfa),
         Self::Revoke(CredentialKind::ThirdPartyLogin),
         Self::Revoke(CredentialKind::AccessKey),
         Self::Revoke(CredentialKind::IamUser),
         Self::Rebind,
+        Self::UserPool(PoolStep::Contacts),
+        Self::UserPool(PoolStep::Password),
+        Self::UserPool(PoolStep::ResetRequired),
+        Self::UserPool(PoolStep::SignOut),
+        Self::UserPool(PoolStep::Mfa),
+        Self::UserPool(PoolStep::Identities),
         Self::NotifyOld,
         Self::NotifyNew,
     ];
+
+    /// The step after the handover committed: the user pool's first, when there is one.
+    pub fn after_rebind(user_pool: bool) -> Self {
+        if user_pool {
+            Self::UserPool(PoolStep::Contacts)
+        } else {
+            Self::NotifyOld
+        }
+    }
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -90,6 +164,12 @@ impl HandoverStep {
             Self::Revoke(CredentialKind::AccessKey) => "revoke_access_keys",
             Self::Revoke(CredentialKind::IamUser) => "revoke_iam_users",
             Self::Rebind => "rebind",
+            Self::UserPool(PoolStep::Contacts) => "pool_contacts",
+            Self::UserPool(PoolStep::Password) => "pool_password",
+            Self::UserPool(PoolStep::ResetRequired) => "pool_reset_required",
+            Self::UserPool(PoolStep::SignOut) => "pool_sign_out",
+            Self::UserPool(PoolStep::Mfa) => "pool_mfa",
+            Self::UserPool(PoolStep::Identities) => "pool_identities",
             Self::NotifyOld => "notify_old",
             Self::NotifyNew => "notify_new",
         }
@@ -106,6 +186,12 @@ impl HandoverStep {
             Self::Revoke(CredentialKind::AccessKey) => Self::Revoke(CredentialKind::IamUser),
             Self::Revoke(CredentialKind::IamUser) => Self::Rebind,
             Self::Rebind => Self::NotifyOld,
+            Self::UserPool(PoolStep::Contacts) => Self::UserPool(PoolStep::Password),
+            Self::UserPool(PoolStep::Password) => Self::UserPool(PoolStep::ResetRequired),
+            Self::UserPool(PoolStep::ResetRequired) => Self::UserPool(PoolStep::SignOut),
+            Self::UserPool(PoolStep::SignOut) => Self::UserPool(PoolStep::Mfa),
+            Self::UserPool(PoolStep::Mfa) => Self::UserPool(PoolStep::Identities),
+            Self::UserPool(PoolStep::Identities) => Self::NotifyOld,
             Self::NotifyOld | Self::NotifyNew => Self::NotifyNew,
         }
     }
@@ -173,8 +259,21 @@ mod tests {
                 "notify_new"
             ]
         );
+        let mut step = HandoverStep::after_rebind(true);
+        let mut pool = Vec::new();
+        while let HandoverStep::UserPool(p) = step {
+            assert_eq!(JobStep::parse(step.as_str()), Some(JobStep::Handover(step)));
+            pool.push(p);
+            step = step.next();
+        }
+        assert_eq!((pool, step), (PoolStep::ALL.to_vec(), HandoverStep::NotifyOld));
+        assert_eq!(HandoverStep::after_rebind(false), HandoverStep::NotifyOld);
         assert_eq!(JobStep::parse("purge"), Some(JobStep::Purge));
+        assert_eq!(JobStep::parse("sign_out"), Some(JobStep::SignOut));
         assert_eq!(JobStep::parse("release"), Some(JobStep::Release));
         assert_eq!(JobStep::parse("sweep"), None);
+        for step in [ExportStep::Collect, ExportStep::Seal, ExportStep::Notify] {
+            assert_eq!(JobStep::parse(step.as_str()), Some(JobStep::Export(step)));
+        }
     }
 }

@@ -9,6 +9,7 @@ pub mod code;
 pub mod deletion;
 pub mod due;
 pub mod enterprise;
+pub mod export;
 pub mod handover;
 pub mod hold;
 pub mod ids;

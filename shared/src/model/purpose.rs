@@ -12,19 +12,22 @@ pub enum Purpose {
     ConfirmHandover,
     /// Undoing a deletion in its grace period: the one purpose of an account whose deletion is scheduled.
     CancelDeletion,
+    /// A copy of the account's data (docs/data-export.md).
+    ExportData,
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("purpose must be one of delete_account, dismiss_enterprise, handover_account, cancel_deletion")]
+#[error("purpose must be one of delete_account, dismiss_enterprise, handover_account, export_data, cancel_deletion")]
 pub struct UnsupportedPurpose;
 
 impl Purpose {
-    pub const ALL: [Purpose; 5] = [
+    pub const ALL: [Purpose; 6] = [
         Self::DeleteAccount,
         Self::DismissEnterprise,
         Self::HandoverAccount,
         Self::ConfirmHandover,
         Self::CancelDeletion,
+        Self::ExportData,
     ];
 
     /// The purposes a client may ask a code for (docs/api.md#purposes).
@@ -34,6 +37,7 @@ impl Purpose {
             "dismiss_enterprise" => Ok(Self::DismissEnterprise),
             "handover_account" => Ok(Self::HandoverAccount),
             "cancel_deletion" => Ok(Self::CancelDeletion),
+            "export_data" => Ok(Self::ExportData),
             _ => Err(UnsupportedPurpose),
         }
     }
@@ -50,6 +54,7 @@ impl Purpose {
             Self::HandoverAccount => "handover_account",
             Self::ConfirmHandover => "confirm_handover",
             Self::CancelDeletion => "cancel_deletion",
+            Self::ExportData => "export_data",
         }
     }
 

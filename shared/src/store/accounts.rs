@@ -7,6 +7,7 @@ use super::items::{claim, hold, member, s, ItemExt};
 use super::keys;
 use super::table::{Store, TxOutcome};
 use crate::model::account::{Account, NewAccount};
+use crate::model::handover::view::ClaimState;
 use crate::model::hold::Hold;
 use crate::model::ids::{AccountId, Identifier};
 
@@ -50,6 +51,9 @@ pub(crate) trait AccountStore {
     /// Pattern "was this account deleted": one GetItem on its receipt.
     async fn receipt_exists(&self, account: &AccountId) -> Result<bool, StoreError>;
 
+    /// Pattern "who holds an identifier": one consistent GetItem on its claim (none: free).
+    async fn claim(&self, id: &Identifier) -> Result<Option<ClaimState>, StoreError>;
+
     /// Pattern "register a hold": the hold and the profile's hold count in one
     /// transaction, only while the account is active, so a deletion that has
     /// been accepted can never be overtaken by a hold.
@@ -65,6 +69,10 @@ pub(crate) trait AccountStore {
 }
 
 impl AccountStore for Store {
+    async fn claim(&self, id: &Identifier) -> Result<Option<ClaimState>, StoreError> {
+        Ok(self.get(keys::claim(id)).await?.map(|item| claim::state_from_item(id, &item)))
+    }
+
     async fn get_account(&self, account: &AccountId) -> Result<Option<Account>, StoreError> {
         self.get(keys::profile(account)).await?.map(|i| account_from_item(&i)).transpose()
     }

@@ -120,6 +120,10 @@ pub(crate) trait DeletionStore {
     /// Pattern "remind, then wait for the purge": after the reminder the job is
     /// due again at the purge, its lease ended. `false`: the lease was lost.
     async fn reminder_sent(&self, job: &Job, owner: &str, purge_at: i64) -> Result<bool, StoreError>;
+
+    /// Pattern "sign out, then purge": the deletion's next step is the purge, now (lease renewed) or, in a
+    /// grace period, at `wake` (lease ended). `false`: the lease was lost.
+    async fn signed_out(&self, job: &Job, owner: &str, now: i64, wake: Option<i64>) -> Result<bool, StoreError>;
 }
 
 impl DeletionStore for Store {
@@ -219,5 +223,9 @@ impl DeletionStore for Store {
 
     async fn reminder_sent(&self, job: &Job, owner: &str, purge_at: i64) -> Result<bool, StoreError> {
         Ok(matches!(self.write(job::reminded(job, owner, purge_at), false).await?, Written::Done(_)))
+    }
+
+    async fn signed_out(&self, job: &Job, owner: &str, now: i64, wake: Option<i64>) -> Result<bool, StoreError> {
+        Ok(matches!(self.write(job::signed_out(job, owner, now, wake), false).await?, Written::Done(_)))
     }
 }

@@ -7,6 +7,7 @@
 
 use super::items::{s, Item};
 use crate::model::due::{DueBucket, DueEntry};
+use crate::model::export::ExportId;
 use crate::model::handover::credentials::{Credential, CredentialKind};
 use crate::model::ids::{AccountId, EmailAddress, Identifier, PhoneNumber, Username};
 use crate::model::job::JobKind;
@@ -147,6 +148,23 @@ pub fn cancellation(account: &AccountId, receipt_id: &str) -> Item {
 
 pub fn handover_record(account: &AccountId, handover_id: &str) -> Item {
     account_item(account, &format!("HANDOVER#{handover_id}"))
+}
+
+/// The prefix of an export record's sort key (`EXPORT#<export id>`).
+pub const EXPORT_PREFIX: &str = "EXPORT#";
+
+/// The sort keys of export records lie from the first to the second (exclusive).
+pub fn export_range() -> (&'static str, &'static str) {
+    (EXPORT_PREFIX, "EXPORT$")
+}
+
+pub fn export(account: &AccountId, export: &ExportId) -> Item {
+    account_item(account, &format!("{EXPORT_PREFIX}{export}"))
+}
+
+/// The sort keys of the account's holds lie from the first to the second (exclusive).
+pub fn hold_range() -> (String, String) {
+    (format!("{PROFILE}#HOLD#"), format!("{PROFILE}#HOLD$"))
 }
 
 fn credential_prefix(kind: CredentialKind) -> &'static str {

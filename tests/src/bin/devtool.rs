@@ -1,5 +1,5 @@
 //! The dev tool behind `scripts/dev`: `provision` (table from the template,
-//! verified sender, the local bus, and with `CODE_SECRET_ID` the code secret in moto), `drop-table`, `seed FILE`, `mail`,
+//! verified sender, the export bucket, the local bus, and with `CODE_SECRET_ID` the code secret in moto), `drop-table`, `seed FILE`, `mail`,
 //! `events` (what reached the local bus), `deliver-stream PORT` (the table's stream to publish-events, as
 //! Lambda's event source mapping would, and the erasure reports to erasure-ledger, until stopped),
 //! `ledger ACCOUNT` (a deletion's erasure ledger), `report ...` (an erasure report put on the bus as a
@@ -36,6 +36,7 @@ async fn main() -> ExitCode {
         }
         ["hold", "release", account, kind, reference] => return hold_release(account, kind, reference).await,
         ["fault-proxy", rate, state] => fault_proxy(rate, state).await,
+        ["cognito-triggers", moto, lambda_port, state] => cognito_triggers(moto, lambda_port, state).await,
         ["cleanup"] => cleanup_once().await,
         ["audit", options @ ..] => return audit::run(options).await,
         ["event", "schedule"] => print_json(&event::scheduled()),
@@ -56,6 +57,7 @@ const USAGE: &str =
        | audit [--table NAME] [--segments N] [--max-rcu UNITS_PER_SECOND]
        | event schedule
        | hold register ACCOUNT KIND REFERENCE [DETAIL] | hold release ACCOUNT KIND REFERENCE
+       | cognito-triggers MOTO_URL LAMBDA_PORT STATE_DIR   (the user pool's triggers, tests/src/cognito.rs)
        | fault-proxy RATE STATE_DIR   (FAULT_KINDS: comma-separated, default all; FAULT_SEED: a number;
                                      FAULT_PERSIST: the share of faults that last through the SDK's retries)
        | cleanup
@@ -100,6 +102,11 @@ async fn provision() -> Result<(), localstack::Error> {
         }
         println!("code secret {secret_id} ready");
     }
+    // The export bucket as the template defines it (EXPORT_BUCKET, docs/data-export.md).
+    if let Ok(bucket) = std::env::var("EXPORT_BUCKET") {
+        localstack::provision_export_bucket(&localstack::s3_client(&sdk), &bucket).await?;
+        println!("export bucket {bucket} ready");
+    }
     let bus = local_bus();
     bus.provision().await?;
     println!("table {table} ready, sender verified, bus {} with its events in log group {}", bus.bus, bus.log_group);
@@ -124,12 +131,16 @@ async fn seed(file: &str) -> Result<(), localstack::Error> {
     let fixtures = Fixtures::parse(&text)?;
     let app = shared::App::from_env().await?;
     fixtures.load(&app).await?;
-    println!(
+    eprintln!(
         "seeded {} enterprises, {} accounts, {} holds from {file}",
         fixtures.enterprises.len(),
         fixtures.accounts.len(),
         fixtures.holds.len()
     );
+    // The id map of contract section 6: without an identity provider each account keeps its fixture id.
+    let ids: serde_json::Map<String, serde_json::Value> =
+        fixtures.accounts.iter().map(|a| (a.id.clone(), serde_json::json!(a.id))).collect();
+    println!("{}", serde_json::json!({ "accounts": ids }));
     Ok(())
 }
 
@@ -306,6 +317,21 @@ async fn hold_release(account: &str, kind: &str, reference: &str) -> ExitCode {
 /// a share FAULT_PERSIST (default 0) of them on every retry of the operation too.
 /// Until stopped, it rewrites STATE_DIR/faults.json every second: the proxies' URLs, which `scripts/dev up`
 /// hands to the functions, and what each proxy saw and injected.
+/// moto's cognito-idp behind the proxy that invokes sign-up-triggers (on cargo lambda watch) as
+/// Cognito would; its address goes to STATE_DIR/idp.json, where `scripts/dev idp` reads it.
+async fn cognito_triggers(moto: &str, lambda_port: &str, state: &str) -> Result<(), localstack::Error> {
+    use journeys::cognito::{invoke_url, TriggerProxy};
+    let function = format!("http://127.0.0.1:{lambda_port}/2015-03-31/functions/sign-up-triggers/invocations");
+    let proxy = TriggerProxy::start("127.0.0.1:0", moto, invoke_url(function.clone())).await?;
+    let file = std::path::Path::new(state).join("idp.json");
+    let partial = file.with_extension("json.tmp");
+    std::fs::write(&partial, serde_json::to_vec(&serde_json::json!({"endpoint": proxy.url()}))?)?;
+    std::fs::rename(&partial, &file)?;
+    eprintln!("cognito-idp with its triggers on {} -> {moto}; triggers: {function}", proxy.url());
+    proxy.wait().await;
+    Ok(())
+}
+
 async fn fault_proxy(rate: &str, state: &str) -> Result<(), localstack::Error> {
     use journeys::faults::{Fault, FaultProxy, RandomFaults};
     let rate: f64 = rate.parse().map_err(|_| format!("RATE must be a number between 0 and 1, not {rate}"))?;

@@ -174,3 +174,24 @@ async fn a_crash_of_publish_events_mid_batch_loses_nothing_and_repeats_the_same_
     assert!(ids.values().all(|set| set.len() == 1), "a duplicate carries its original's event_id: {ids:?}");
     stack.finish().await;
 }
+
+#[tokio::test]
+async fn a_ready_export_publishes_account_data_exported_with_ids_and_times_only() {
+    let stack = TestStack::with_stream().await;
+    with_people(&stack).await;
+    let tap = EventsTap::on(&stack).await;
+    let bob = stack.user("bob");
+    let reply = bob.export(&bob.token_for("export_data").await).await;
+    reply.expect(200, "");
+    let events = tap.events().await;
+    let exported = of_type(&events, "Account Data Exported");
+    assert_eq!(exported.len(), 1, "{events:?}");
+    let detail = &exported[0]["detail"];
+    assert_eq!((&detail["account_id"], &detail["export_id"]), (&json!(bob.id), &reply.body["export_id"]));
+    assert_eq!(detail["expires_at"], reply.body["expires_at"]);
+    let personal = personal_data(&stack);
+    let personal: Vec<&str> = personal.iter().map(String::as_str).collect();
+    assert!(personal_data_in(&events, &personal).is_empty());
+    assert!(!exported[0].to_string().contains("http"), "the link never goes on the bus");
+    stack.finish().await;
+}

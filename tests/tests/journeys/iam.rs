@@ -52,7 +52,7 @@ fn fixtures() -> serde_json::Value {
 
 /// What each function was seen to ask for (and which statement granted it), and what its role refused.
 #[derive(Default)]
-struct Audit {
+pub(crate) struct Audit {
     seen: BTreeMap<&'static str, BTreeSet<String>>,
     refused: Vec<String>,
 }
@@ -81,7 +81,7 @@ impl Audit {
     }
 
     /// Each access against the statements, as IAM would: one statement must grant its action, index and key.
-    fn judge(&mut self, function: &'static str, grants: &[Grant], accesses: &[Access]) {
+    pub(crate) fn judge(&mut self, function: &'static str, grants: &[Grant], accesses: &[Access]) {
         for access in accesses {
             match granting(grants, access) {
                 Some(grant) => {
@@ -107,7 +107,7 @@ impl Audit {
     }
 
     /// Prints what each function was seen to ask for, fails on anything refused; the functions that ran.
-    fn assert_all_granted(&self) -> BTreeSet<&'static str> {
+    pub(crate) fn assert_all_granted(&self) -> BTreeSet<&'static str> {
         for (function, seen) in &self.seen {
             eprintln!("{function}: {seen:?}");
         }
@@ -121,7 +121,7 @@ fn describe(access: &Access) -> String {
     format!("{} on {} {}", access.action, access.index.as_deref().unwrap_or("table"), prefix.unwrap_or_default())
 }
 
-fn template() -> serde_norway::Value {
+pub(crate) fn template() -> serde_norway::Value {
     serde_norway::from_str(&std::fs::read_to_string(template_path()).expect("the template")).expect("YAML")
 }
 
@@ -444,4 +444,87 @@ fn the_items_that_are_events_are_written_only_by_the_functions_that_make_them() 
             .collect();
         assert_eq!(writers, expected.iter().copied().collect(), "who may write {key}");
     }
+}
+
+/// What each function asked of the export bucket since the last look, against its role's statements.
+fn judge_s3(audit: &mut Audit, faulty: &Faulty, function: &'static str) {
+    let grants = journeys::iam::s3_grants(&template(), function);
+    for access in faulty.stack.s3.take() {
+        match journeys::iam::granting_s3(&grants, &access) {
+            Some(grant) => {
+                let key = access.key.as_deref().unwrap_or_default();
+                assert!(key.starts_with("exports/"), "{function}: {key} is outside the export prefix");
+                audit
+                    .seen
+                    .entry(function)
+                    .or_default()
+                    .insert(format!("{} on exports/ ({})", access.action, grant.sid));
+            }
+            None => audit.refused.push(format!("{function}: no statement grants {access:?}")),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_data_export_and_its_removal_touch_only_what_their_roles_grant_in_the_table_and_the_bucket() {
+    let faulty = Faulty::with(|c| c.inline_work_items = 3).await;
+    let stack = &faulty.stack;
+    stack.seed(fixtures()).await;
+    let mut audit = Audit::default();
+    let (paul, erin) = (stack.user("paul"), stack.user("erin"));
+
+    // Paul's export outgrows its request; cleanup finishes it; he reads its link.
+    let t = token(&mut audit, &faulty, &paul, "export_data").await;
+    stack.s3.take();
+    let reply = audit.run(&faulty, "export-data", Box::pin(paul.export(&t))).await;
+    reply.expect(202, "");
+    judge_s3(&mut audit, &faulty, "export-data");
+    let export_id = reply.str("export_id").to_string();
+    stack.app.clock.advance(121);
+    audited_cleanup(&mut audit, &faulty).await;
+    judge_s3(&mut audit, &faulty, "cleanup");
+    audit.run(&faulty, "export-data", Box::pin(paul.export_status(&export_id))).await.expect(200, "");
+    judge_s3(&mut audit, &faulty, "export-data");
+    // Erin's is small: ready within the request.
+    let t = token(&mut audit, &faulty, &erin, "export_data").await;
+    audit.run(&faulty, "export-data", Box::pin(erin.export(&t))).await;
+    judge_s3(&mut audit, &faulty, "export-data");
+
+    // Paul asks for another and, while it is prepared, deletes his account: the exports go first,
+    // the running one's upload aborted; cleanup finishes the purge; he asks again.
+    stack.app.clock.advance(61);
+    let t = token(&mut audit, &faulty, &paul, "export_data").await;
+    audit.run(&faulty, "export-data", Box::pin(paul.export(&t))).await.expect(202, "");
+    judge_s3(&mut audit, &faulty, "export-data");
+    let t = token(&mut audit, &faulty, &paul, "delete_account").await;
+    audit.run(&faulty, "delete-account", Box::pin(paul.delete(&t))).await.expect(202, "");
+    judge_s3(&mut audit, &faulty, "delete-account");
+    stack.app.clock.advance(121);
+    audited_cleanup(&mut audit, &faulty).await;
+    judge_s3(&mut audit, &faulty, "cleanup");
+    audit.run(&faulty, "export-data", Box::pin(paul.export_status(&export_id))).await.expect(410, "account_deleted");
+
+    audit.assert_all_granted();
+    for (function, access) in [
+        ("export-data", "s3:PutObject on exports/"),
+        ("export-data", "dynamodb:PutItem on table JOB#export"),
+        ("export-data", "dynamodb:GetItem on table RECEIPT"),
+        ("cleanup", "s3:PutObject on exports/"),
+        ("cleanup", "dynamodb:UpdateItem on table JOB#export"),
+        ("delete-account", "s3:DeleteObject on exports/"),
+        ("delete-account", "s3:AbortMultipartUpload on exports/"),
+        ("delete-account", "dynamodb:DeleteItem on table JOB#export"),
+    ] {
+        let seen = &audit.seen[function];
+        assert!(seen.iter().any(|s| s.starts_with(access)), "{function} never did {access}: {seen:?}");
+    }
+    // Every role's S3 statements name objects under the export prefix only, never the bucket or another prefix.
+    let template = template();
+    for function in ["export-data", "cleanup", "delete-account"] {
+        for grant in journeys::iam::s3_grants(&template, function) {
+            assert_eq!(grant.keys, "exports/*", "{function}: {}", grant.sid);
+        }
+    }
+    assert!(journeys::iam::s3_grants(&template, "send-code").is_empty());
+    stack.finish().await;
 }

@@ -17,6 +17,11 @@ pub enum ChecklistEntry {
     AccountInformation,
     /// A password change required, every session revoked.
     Password,
+    /// The user pool's sign-in (contract §9): `finished` once every pool step ran; `identities_unlinked` of them.
+    UserPool {
+        finished: bool,
+        identities_unlinked: u64,
+    },
     Authenticators,
     ThirdPartyAccounts,
     IamUsers(IamUsers),
@@ -35,7 +40,7 @@ impl ChecklistEntry {
             Self::Contacts { .. } => 1,
             Self::Disassociate => 2,
             Self::AccountInformation => 3,
-            Self::Password => 4,
+            Self::Password | Self::UserPool { .. } => 4,
             Self::Authenticators => 5,
             Self::ThirdPartyAccounts => 6,
             Self::IamUsers(_) => 7,

@@ -69,6 +69,10 @@ pub fn taking(kind: JobKind, subject: &str, owner: &str, now: i64) -> Op {
 
 /// Applies `sets` (a comma-separated SET list) and renews the lease, only while `owner` holds it.
 pub fn progress(job: &Job, owner: &str, now: i64, sets: &str) -> Op {
+    progress_op(job, owner, now, sets)
+}
+
+fn progress_op(job: &Job, owner: &str, now: i64, sets: &str) -> Op {
     let sets = if sets.is_empty() { String::new() } else { format!(", {sets}") };
     Op::update(key(job), format!("SET due_at = :lu{sets}"))
         .when("lease_owner = :me")
@@ -87,6 +91,30 @@ pub fn page_counted(job: &Job, owner: &str, now: i64, fresh: usize, last: &str) 
 /// Adds `released` to `done`.
 pub fn members_released(job: &Job, owner: &str, now: i64, released: usize) -> Op {
     progress(job, owner, now, "done = done + :released").value(":released", n(released))
+}
+
+/// An export's archive moves on: its step, entries written, last sort key and state (JSON).
+pub fn export_progress(
+    job: &Job,
+    owner: &str,
+    now: i64,
+    step: JobStep,
+    progress: &crate::model::export::ArchiveProgress,
+    payload: &str,
+) -> Op {
+    progress_op(job, owner, now, "#step = :step, done = :done, #cursor = :cursor, #payload = :payload")
+        .name("#step", "step")
+        .name("#cursor", "cursor")
+        .name("#payload", "payload")
+        .value(":step", s(step.as_str()))
+        .value(":done", n(progress.entries))
+        .value(":cursor", s(progress.cursor.as_deref().unwrap_or_default()))
+        .value(":payload", s(payload))
+}
+
+/// The job of `kind` for `subject` ends, whoever holds it (an export of an account being deleted).
+pub fn removal(kind: JobKind, subject: &str) -> Op {
+    Op::delete(keys::job(kind, subject))
 }
 
 /// A handover moves to its next step.
@@ -114,6 +142,19 @@ pub fn reminded(job: &Job, owner: &str, purge_at: i64) -> Op {
         .when("lease_owner = :me")
         .value(":me", s(owner))
         .value(":purge", n(purge_at))
+}
+
+/// A deletion's pool user is signed out: on to the purge, at once (`wake` none: the lease renewed)
+/// or, in a grace period, handed back until `wake` (the reminder or the purge).
+pub fn signed_out(job: &Job, owner: &str, now: i64, wake: Option<i64>) -> Op {
+    let op = match wake {
+        None => progress(job, owner, now, "#step = :step"),
+        Some(at) => Op::update(key(job), "SET #step = :step, due_at = :due REMOVE lease_owner")
+            .when("lease_owner = :me")
+            .value(":me", s(owner))
+            .value(":due", n(at)),
+    };
+    op.name("#step", "step").value(":step", s(JobStep::Purge.as_str()))
 }
 
 /// The job ends, while `owner` holds the lease.

@@ -6,6 +6,7 @@ pub mod cancellation;
 pub mod claim;
 pub mod credential;
 pub mod enterprise;
+pub mod export;
 pub mod handover;
 pub mod hold;
 pub mod job;

@@ -18,6 +18,7 @@ pub fn creation(account: &Account, receipt: &DeletionFinal) -> Op {
         ("requested_at".to_string(), n(receipt.requested_at)),
         ("deleted_at".to_string(), n(receipt.deleted_at)),
         ("items_removed".to_string(), n(receipt.items_removed)),
+        ("exports_removed".to_string(), n(receipt.exports_removed)),
         ("identifiers_released".to_string(), n(receipt.identifiers.len())),
         ("memberships_removed".to_string(), n(account.enterprise_id.is_some() as u8)),
     ]);

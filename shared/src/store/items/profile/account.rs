@@ -123,6 +123,14 @@ pub fn dismissal_check(caller: &AccountId, session: Session, token_hash: &str, e
     within_session(spending_token(profile, Purpose::DismissEnterprise, token_hash), Some(session))
 }
 
+/// The exporting account's profile: active, in this session, still listing the token spent.
+pub fn export_check(account: &AccountId, session: Session, token_hash: &str) -> Op {
+    let profile = Op::check(keys::profile(account), "#status = :active")
+        .name("#status", "status")
+        .value(":active", s(AccountStatus::Active.as_str()));
+    within_session(spending_token(profile, Purpose::ExportData, token_hash), Some(session))
+}
+
 /// A member becomes an individual, if still a live member of the enterprise (active or in its grace period).
 pub fn released_member(account: &AccountId, enterprise: &str) -> Op {
     Op::update(keys::profile(account), "SET #role = :individual REMOVE enterprise_id")
