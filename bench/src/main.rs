@@ -127,12 +127,12 @@ async fn run(options: Options) -> Result<bool, Error> {
         let env = process::aws_env(&wiring);
         subjects.push(Subject { report, program, env, scenario: Scenario::Reference, warm: false });
     }
-    // What-ifs: one function again over plain HTTP with the key in the
-    // environment (the set-up of the earlier figures), with and without SSL_CERT_FILE.
-    let what_if_of = options.functions.iter().find(|f| *f == "check-prerequisites").or(options.functions.first());
-    if let Some(f) = what_if_of {
+    // What-ifs, the set-up the init target is measured in: every function again over plain HTTP
+    // with the key in the environment and no SSL_CERT_FILE, as on AWS; check-prerequisites also
+    // with SSL_CERT_FILE naming the system's bundle (what the TLS leg's own rows set).
+    for f in &options.functions {
         let mut variants = vec![Wiring::default()];
-        if !wiring.endpoints.is_empty() {
+        if f == "check-prerequisites" && !wiring.endpoints.is_empty() {
             variants.insert(0, plain.clone());
         }
         for w in variants {

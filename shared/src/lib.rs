@@ -58,6 +58,25 @@ pub fn sdk_timeouts() -> aws_config::timeout::TimeoutConfig {
         .build()
 }
 
+/// The SDK's configuration as [`aws_config::defaults`] resolves it, with [`sdk_timeouts`] and the
+/// HTTP client [`trust::Trust`] chooses (Amazon's roots only, unless the environment configures
+/// a trust or a proxy of its own). Where the
+/// keys are in the environment (Lambda puts the role's there) the credentials are the environment's,
+/// the link the default chain would take first, without building the rest of the chain at every
+/// start (the profile, web identity, ECS and instance metadata providers and the STS endpoint rules).
+pub async fn load_sdk_config() -> aws_config::SdkConfig {
+    let loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).timeout_config(sdk_timeouts());
+    let loader = trust::Trust::choose(|name| std::env::var(name).ok()).configure(loader);
+    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+    let keys_in_env = set("AWS_ACCESS_KEY_ID") && set("AWS_SECRET_ACCESS_KEY");
+    let loader = if keys_in_env {
+        loader.credentials_provider(aws_config::environment::EnvironmentVariableCredentialsProvider::new())
+    } else {
+        loader
+    };
+    loader.load().await
+}
+
 /// What a function uses besides the table, so that its start builds nothing else: a function
 /// that hashes no code or token reads no secret, one that sends no mail builds no SES client.
 #[derive(Debug, Clone, Copy)]
@@ -133,8 +152,7 @@ impl App {
             _ => None,
         };
         startup.mark(Phase::Configuration);
-        let sdk =
-            aws_config::defaults(aws_config::BehaviorVersion::latest()).timeout_config(sdk_timeouts()).load().await;
+        let sdk = load_sdk_config().await;
         startup.mark(Phase::SdkConfig);
         let store = store::Store::new(aws_sdk_dynamodb::Client::new(&sdk), config.table_name.clone());
         let mailer = if uses.mail {

@@ -80,10 +80,7 @@ impl Publisher {
 
     /// From the SDK's standard settings and `EVENT_BUS_NAME` (docs/api.md#configuration).
     pub async fn from_env() -> Self {
-        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .timeout_config(crate::sdk_timeouts())
-            .load()
-            .await;
+        let sdk = crate::load_sdk_config().await;
         Self::new(&sdk, crate::config::event_bus_name(|name| std::env::var(name).ok()))
     }
 

@@ -26,10 +26,8 @@ where
         .try_init();
 }
 
-/// Every function's `main`: the process's trust chosen ([`crate::trust`]) while it has one
-/// thread, then the multi-thread runtime `#[tokio::main]` would build, running `serve`.
+/// Every function's `main`: the multi-thread runtime `#[tokio::main]` would build, running `serve`.
 pub fn main(serve: impl Future<Output = Result<(), lambda_http::Error>>) -> Result<(), lambda_http::Error> {
-    crate::trust::prefer_system_bundle();
     tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(serve)
 }
 
