@@ -8,6 +8,7 @@ use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, ServerSideEncryption};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 /// Every export object's key starts so (`infra/template.yaml` grants this prefix only).
@@ -38,7 +39,26 @@ fn service<E: ProvideErrorMetadata>(e: E) -> BucketError {
 #[derive(Debug, Clone)]
 pub struct ExportBucket {
     /// `None` in a function that touches no export (`crate::Uses::exports`).
-    client: Option<(aws_sdk_s3::Client, String)>,
+    client: Option<(Arc<S3Client>, String)>,
+}
+
+/// The S3 client, built the first time an export is touched: delete-account and cleanup touch one
+/// only for an account that has an export, so most of their processes never build it (and the
+/// first S3 request opens its own connection anyway: init warms DynamoDB's only).
+#[derive(Debug)]
+struct S3Client {
+    built: OnceLock<aws_sdk_s3::Client>,
+    build: Option<(aws_config::SdkConfig, S3ClientFn, bool)>,
+}
+
+impl S3Client {
+    fn get(&self) -> Option<&aws_sdk_s3::Client> {
+        match (self.built.get(), &self.build) {
+            (Some(client), _) => Some(client),
+            (None, Some((sdk, build, local))) => Some(self.built.get_or_init(|| build(sdk, *local))),
+            (None, None) => None,
+        }
+    }
 }
 
 /// Builds the S3 client. A function names it in its `Uses` only when it touches exports, so a
@@ -47,7 +67,19 @@ pub type S3ClientFn = fn(&aws_config::SdkConfig, bool) -> aws_sdk_s3::Client;
 
 impl ExportBucket {
     pub fn new(client: aws_sdk_s3::Client, bucket: impl Into<String>) -> Self {
-        Self { client: Some((client, bucket.into())) }
+        let client = S3Client { built: OnceLock::from(client), build: None };
+        Self { client: Some((Arc::new(client), bucket.into())) }
+    }
+
+    /// The bucket, with a client `build` makes from `sdk` when an export is first touched.
+    pub fn lazy(
+        sdk: &aws_config::SdkConfig,
+        build: S3ClientFn,
+        local_endpoint: bool,
+        bucket: impl Into<String>,
+    ) -> Self {
+        let client = S3Client { built: OnceLock::new(), build: Some((sdk.clone(), build, local_endpoint)) };
+        Self { client: Some((Arc::new(client), bucket.into())) }
     }
 
     /// For a function that touches no export: no S3 client is built.
@@ -62,7 +94,8 @@ impl ExportBucket {
     }
 
     fn parts(&self) -> Result<(&aws_sdk_s3::Client, &str), BucketError> {
-        self.client.as_ref().map(|(c, b)| (c, b.as_str())).ok_or(BucketError::NoBucket)
+        let (client, bucket) = self.client.as_ref().ok_or(BucketError::NoBucket)?;
+        Ok((client.get().ok_or(BucketError::NoBucket)?, bucket.as_str()))
     }
 
     /// Where an export's archive is: one object per export, under the account's own prefix.
@@ -168,5 +201,30 @@ impl ExportBucket {
             .await
             .map_err(|e| BucketError::Presign(e.to_string()))?;
         Ok(signed.uri().to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    static BUILT: AtomicUsize = AtomicUsize::new(0);
+
+    fn counted(sdk: &aws_config::SdkConfig, local: bool) -> aws_sdk_s3::Client {
+        BUILT.fetch_add(1, Ordering::SeqCst);
+        ExportBucket::client(sdk, local)
+    }
+
+    #[tokio::test]
+    async fn the_s3_client_is_built_once_when_an_export_is_first_touched() {
+        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest()).region("eu-west-1").load().await;
+        let bucket = ExportBucket::lazy(&sdk, counted, true, "exports-bucket");
+        let copy = bucket.clone();
+        assert_eq!(BUILT.load(Ordering::SeqCst), 0, "nothing is built before an export is touched");
+        assert!(bucket.parts().is_ok());
+        assert!(copy.parts().is_ok());
+        assert_eq!(BUILT.load(Ordering::SeqCst), 1, "one client for the process, shared by its copies");
+        assert!(matches!(ExportBucket::none().parts(), Err(BucketError::NoBucket)));
     }
 }

@@ -85,7 +85,7 @@ pub struct Uses {
     pub keys: bool,
     /// Sends mail: an SES client is built.
     pub mail: bool,
-    /// Writes or removes data exports: the S3 client is built with it and `EXPORT_BUCKET` is required.
+    /// Writes or removes data exports: `EXPORT_BUCKET` is required, and the S3 client is built when an export is first touched.
     pub exports: Option<bucket::S3ClientFn>,
     /// Calls the user pool (with `IDENTITY_PROVIDER=cognito`): a Cognito client is built.
     pub pool: bool,
@@ -163,7 +163,7 @@ impl App {
         let exports = match (&config.export_bucket, uses.exports) {
             (Some(bucket), Some(client)) => {
                 let local = sdk.endpoint_url().is_some() || env("AWS_ENDPOINT_URL_S3").is_some();
-                bucket::ExportBucket::new(client(&sdk, local), bucket.clone())
+                bucket::ExportBucket::lazy(&sdk, client, local, bucket.clone())
             }
             _ => bucket::ExportBucket::none(),
         };
