@@ -60,10 +60,10 @@ pub fn sdk_timeouts() -> aws_config::timeout::TimeoutConfig {
 
 /// The SDK's configuration as [`aws_config::defaults`] resolves it, with [`sdk_timeouts`] and the
 /// HTTP client [`trust::Trust`] chooses (Amazon's roots only, unless the environment configures
-/// a trust or a proxy of its own). Where the
-/// keys are in the environment (Lambda puts the role's there) the credentials are the environment's,
-/// the link the default chain would take first, without building the rest of the chain at every
-/// start (the profile, web identity, ECS and instance metadata providers and the STS endpoint rules).
+/// a trust or a proxy of its own). Where the keys are in the environment (Lambda puts the role's
+/// there) the credentials are the environment's, the link the default chain would take first,
+/// without building the rest of the chain at every start (the profile, web identity, ECS and
+/// instance metadata providers and the STS endpoint rules).
 pub async fn load_sdk_config() -> aws_config::SdkConfig {
     let loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).timeout_config(sdk_timeouts());
     let loader = trust::Trust::choose(|name| std::env::var(name).ok()).configure(loader);
@@ -85,7 +85,8 @@ pub struct Uses {
     pub keys: bool,
     /// Sends mail: an SES client is built.
     pub mail: bool,
-    /// Writes or removes data exports: `EXPORT_BUCKET` is required, and the S3 client is built when an export is first touched.
+    /// Writes or removes data exports: `EXPORT_BUCKET` is required, and the S3 client is built
+    /// when an export is first touched.
     pub exports: Option<bucket::S3ClientFn>,
     /// Calls the user pool (with `IDENTITY_PROVIDER=cognito`): a Cognito client is built.
     pub pool: bool,
